@@ -1,0 +1,117 @@
+# metagrid — build, test, run.
+#
+#   make               build/metagrid
+#   make deps          install the Debian packages the project needs (idempotent)
+#   make test          deps + build + every test; last line "N passed, N failed"
+#   make run           deps + build + train configs/default.yaml on 2 ranks + eval
+#   make bench         the benchmarks (lp, meta, scaling); tables on stdout
+#   make asan          build/metagrid and the unit tests under ASan + UBSan
+#   make install PREFIX=/usr/local
+#
+# Variables: BUILD (output dir), SANITIZE=address,undefined, WERROR=1
+# (default in CI), OPT (optimisation flags).
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+OPT      ?= -O2 -march=x86-64-v2 -g
+WERROR   ?= $(if $(CI),1,0)
+SANITIZE ?=
+
+PKGS     := openblas yaml-0.1 zlib
+DEB_PKGS := openmpi-bin libopenmpi-dev libopenblas-dev libglpk-dev libyaml-dev \
+            pkg-config zlib1g-dev gnuplot-nox slurm-wlm munge libpmix-dev
+
+CC       := gcc
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+MPI_CFLAGS = $(shell mpicc --showme:compile 2>/dev/null)
+MPI_LIBS   = $(shell mpicc --showme:link 2>/dev/null)
+
+CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter $(OPT) \
+            -Iinclude -MMD -MP
+ifeq ($(WERROR),1)
+CFLAGS   += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+LIBS      = $(PKG_LIBS) -lglpk -lm
+
+GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BUILD_DEFS = -DMG_GIT_REV='"$(GIT_REV)"' -DMG_CFLAGS='"$(OPT)"' -DMG_CC='"$(shell $(CC) -dumpfullversion)"'
+
+# Library sources: everything in src/ but the MPI layer and main.
+LIB_SRC  := $(filter-out src/main.c src/parallel.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit run bench asan clean install check-deps
+all: $(BUILD)/metagrid
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/main.o: src/main.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BUILD_DEFS) -c $< -o $@
+
+$(BUILD)/obj/parallel.o: src/parallel.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(MPI_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/parallel_serial.o: src/parallel.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DMG_SERIAL -c $< -o $@
+
+$(BUILD)/libmetagrid.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/metagrid: $(BUILD)/obj/main.o $(BUILD)/obj/parallel.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS) $(MPI_LIBS)
+
+# Unit tests link the serial MPI layer: they run without mpirun.
+$(BUILD)/tests/%: tests/%.c tests/harness.h $(BUILD)/obj/parallel_serial.o $(BUILD)/libmetagrid.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $< $(BUILD)/obj/parallel_serial.o $(BUILD)/libmetagrid.a -o $@ $(LIBS)
+
+unit: $(TEST_BIN)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "make deps: all packages present"; fi
+
+test: deps
+	$(MAKE) --no-print-directory all unit WERROR=1
+	$(MAKE) --no-print-directory unit BUILD=build-san SANITIZE=address,undefined WERROR=1
+	@bash tests/run.sh $(BUILD) build-san
+
+asan:
+	$(MAKE) --no-print-directory all unit BUILD=build-san SANITIZE=address,undefined
+
+run: deps
+	$(MAKE) --no-print-directory all
+	@bash tools/run_default.sh $(BUILD)/metagrid
+
+bench: deps
+	$(MAKE) --no-print-directory all
+	@bash tools/bench.sh $(BUILD)/metagrid
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/metagrid
+	install -m 755 $(BUILD)/metagrid $(DESTDIR)$(PREFIX)/bin/metagrid
+	cp -r configs jobs $(DESTDIR)$(PREFIX)/share/metagrid/
+
+clean:
+	rm -rf build build-san build-*
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

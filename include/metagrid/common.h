@@ -1,0 +1,69 @@
+/*
+ * common.h — status codes, the error record every library call fills, and
+ * small helpers shared by all modules.
+ *
+ * Library code never prints or exits: it returns a status and fills an MgErr.
+ * Only the command layer (src/main.c and the cmd_*.c files) prints and exits,
+ * and under MPI it first agrees the status over all ranks (par_agree_error).
+ */
+#ifndef METAGRID_COMMON_H
+#define METAGRID_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses of the command line (see CONTRACT.md). */
+enum {
+    MG_OK = 0,       /* done */
+    MG_EFAIL = 1,    /* any other failure (I/O, divergence, solver, ...) */
+    MG_EUSAGE = 2,   /* bad usage, config or input */
+    MG_ESTOP = 75    /* stopped by SIGTERM/SIGUSR1 after a checkpoint */
+};
+
+#define MG_ERRMSG_MAX 1024
+
+/* An error record: a status and one human-readable message (no "metagrid:"
+ * prefix, no trailing newline). Zero-initialise before use. */
+typedef struct {
+    int code;
+    char msg[MG_ERRMSG_MAX];
+} MgErr;
+
+/* Fill e (if non-NULL) with code and a printf-style message; returns code.
+ * Keeps the first error: a record that already holds one is not overwritten. */
+int mg_fail(MgErr *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Print "metagrid: MSG" on stderr (the one user-visible error line). */
+void mg_print_err(const MgErr *e);
+
+/* Invariant check that names the expression; for the impossible only. */
+#define MG_ASSERT(cond)                                                        \
+    do {                                                                       \
+        if (!(cond)) mg_panic(__FILE__, __LINE__, #cond);                      \
+    } while (0)
+_Noreturn void mg_panic(const char *file, int line, const char *expr);
+
+/* Allocation that panics on out-of-memory (sizes here are small and known). */
+void *mg_calloc(size_t n, size_t size);
+void *mg_malloc(size_t size);
+char *mg_strdup(const char *s);
+
+/* Wall-clock seconds (monotonic). */
+double mg_now(void);
+
+/* Make a directory and its parents; 0 or -1 with errno. */
+int mg_mkdir_p(const char *path);
+
+/* Read a whole file into a fresh NUL-terminated buffer (caller frees).
+ * Refuses files larger than max_bytes. Returns NULL and fills e on failure. */
+char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e);
+
+/* Join dir and name into out (size n). */
+void mg_path_join(char *out, size_t n, const char *dir, const char *name);
+
+#define MG_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MG_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#endif

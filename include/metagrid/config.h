@@ -1,0 +1,125 @@
+/*
+ * config.h — the validated run configuration (libyaml).
+ *
+ * One schema table (src/config.c) lists every key: its dotted name, type,
+ * default, range or enum values, and whether it defines the training problem
+ * (and so enters config_hash). Loading, --set overrides, the resolved
+ * config.yaml writer, the hash and the sweep validator are loops over it.
+ *
+ * Errors are MG_EUSAGE with messages of the form
+ *   "FILE:LINE: KEY: problem"            (from a file)
+ *   "--set KEY=VALUE: problem"           (from the command line)
+ */
+#ifndef METAGRID_CONFIG_H
+#define METAGRID_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "metagrid/common.h"
+
+#define CONFIG_MAX_HIDDEN 8
+#define CONFIG_PATH_MAX 1024
+
+typedef enum { FAMILY_UNIFORM = 0, FAMILY_REGION = 1, FAMILY_SINUSOID = 2 } TaskFamily;
+typedef enum { ACT_RELU = 0, ACT_TANH = 1 } Activation;
+typedef enum {
+    ALGO_MAML = 0,
+    ALGO_FOMAML = 1,
+    ALGO_METASGD = 2,
+    ALGO_GATED = 3,
+    ALGO_PRETRAIN = 4
+} AlgoName;
+typedef enum { GATE_SGD = 0, GATE_ADAM = 1 } GateBase;
+
+typedef struct {
+    int64_t seed;
+    struct {
+        int family;            /* TaskFamily */
+        int n_demand, n_supply;
+        int k_support, k_query;
+        double rho;            /* capacity margin: sum(s) = rho * sum(d), >= 1 */
+        double renewable_frac; /* region: share of generators that are renewable */
+        double transmission_cost; /* region: cost per unit distance */
+        double noise;          /* region: relative demand noise */
+        int warm_start;        /* reuse the GLPK basis inside a task (bool) */
+    } task;
+    struct {
+        int hidden[CONFIG_MAX_HIDDEN];
+        int n_hidden;
+        int activation;        /* Activation */
+    } model;
+    struct {
+        int name;              /* AlgoName */
+        double inner_lr;
+        int inner_steps;
+        struct {
+            int base;          /* GateBase */
+            int hidden;        /* width of the gating network's hidden layer */
+        } gate;
+    } algo;
+    struct {
+        int64_t iterations;
+        int meta_batch;
+        double meta_lr;
+        double clip;           /* meta-gradient L2-norm clip, 0 = off */
+        int64_t checkpoint_every;
+        int64_t log_every;
+        int64_t val_every;
+        int val_tasks;
+        int sync_check;        /* every N iterations verify ranks agree (0 = off) */
+    } train;
+    struct {
+        int tasks;
+        int k_support;
+        int steps;
+        int query;
+        int scratch_steps;     /* extra long-training scratch baseline (0 = off) */
+    } eval;
+    char source[CONFIG_PATH_MAX]; /* file it was loaded from ("" = defaults) */
+} Config;
+
+/* Fill c with every default. */
+void config_defaults(Config *c);
+
+/*
+ * Load a config: defaults, then the YAML file at path (NULL: none), then the
+ * --set overrides sets[0..nsets) of the form "KEY=VALUE", then the cross-key
+ * checks. Returns MG_OK or MG_EUSAGE with e filled; c is undefined on error.
+ */
+int config_load(Config *c, const char *path, const char *const *sets, int nsets, MgErr *e);
+
+/* Same, from a YAML text already in memory (name is used in messages). */
+int config_load_buffer(Config *c, const char *text, size_t len, const char *name, MgErr *e);
+
+/*
+ * Set one key from a YAML scalar or flow sequence given as text ("0.01",
+ * "[40, 40]", "maml"). where names the origin for messages, e.g. "--set" or
+ * "sweep.yaml:12". Range-checked; MG_EUSAGE on any problem.
+ */
+int config_set(Config *c, const char *key, const char *value, const char *where, MgErr *e);
+
+/* Cross-key checks (e.g. meta_batch >= 1, family-specific sizes). */
+int config_check(const Config *c, const char *where, MgErr *e);
+
+/* Write every key with its value as YAML (the resolved config.yaml). */
+void config_write(const Config *c, FILE *f);
+/* Same into a malloc'ed string (caller frees). */
+char *config_to_string(const Config *c);
+
+/* Hash (CRC32 of the canonical text) of the keys that define the training
+ * problem; run-control keys (iterations, log/checkpoint/val cadence, eval.*)
+ * are excluded so a run can be resumed with more iterations. */
+uint32_t config_hash(const Config *c);
+
+/* Names for enums. */
+const char *config_family_name(int family);
+const char *config_algo_name(int algo);
+const char *config_activation_name(int act);
+const char *config_gate_base_name(int base);
+
+/* Number of schema keys and the i-th dotted name (for help and suggestions). */
+int config_key_count(void);
+const char *config_key_name(int i);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * parallel.h — the only window onto MPI.
+ *
+ * src/parallel.c is the only file that includes <mpi.h>. Built with
+ * -DMG_SERIAL it becomes a one-rank implementation with the same API, so the
+ * unit tests and tools build and run without mpirun.
+ *
+ * All functions here are collective unless marked "local".
+ */
+#ifndef METAGRID_PARALLEL_H
+#define METAGRID_PARALLEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metagrid/common.h"
+
+/* Initialise MPI (singleton or under mpirun/srun). Safe to call once. */
+void par_init(int *argc, char ***argv);
+/* Finalise MPI and exit every rank with status; never returns. */
+_Noreturn void par_exit(int status);
+void par_finalize(void);
+
+int par_rank(void);             /* local */
+int par_size(void);             /* local */
+int par_is_root(void);          /* local: rank 0 */
+const char *par_library(void);  /* local: "Open MPI v4.1.4 ..." or "serial" */
+
+void par_barrier(void);
+void par_bcast(void *buf, size_t bytes, int root);
+/* Element-wise sums over ranks, in place. */
+void par_allreduce_sum_d(double *buf, size_t n);
+void par_allreduce_sum_i64(int64_t *buf, size_t n);
+/* Element-wise min / max over ranks, in place. */
+void par_allreduce_min_d(double *buf, size_t n);
+void par_allreduce_max_d(double *buf, size_t n);
+/* Largest value of an int over ranks. */
+int par_max_int(int v);
+/* Gather one double per rank on every rank: out has par_size() entries. */
+void par_allgather_d(double v, double *out);
+
+/*
+ * Error agreement. Every rank passes its own record (code 0 = fine). Returns
+ * the largest code over ranks; on every rank, e is replaced by the record of
+ * the lowest rank holding that code, so exactly one message (printed by the
+ * root alone via par_report_err) describes the failure and all ranks can
+ * leave with the same status.
+ */
+int par_agree_error(MgErr *e);
+/* Root prints the (agreed) error; other ranks stay quiet. */
+void par_report_err(const MgErr *e);
+
+/* Root-only stdout printing helper: printf that does nothing off the root. */
+void par_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * task.h — task families and the data one task contributes to learning.
+ *
+ * A task is one network (one region) whose instances vary; the family is
+ * chosen by task.family (uniform, region, sinusoid). A task and its instances
+ * are pure functions of (seed, stream, iter, task index, instance index)
+ * through rng.h, so they do not depend on the rank that draws them.
+ *
+ * For the LP families every instance is solved with GLPK (lp.h) for its
+ * target; the model's input features x and targets y are defined here:
+ *   x: O(1)-scaled features of (d, s, c)                 (in_dim)
+ *   y: the optimal split of each demand, x*_ij / d_i      (out_dim = n*m,
+ *      row-major i then j; rows with d_i = 0 get the cheapest arc's split)
+ * and the raw instance data are kept for metrics, repair and baselines.
+ * For sinusoid x = (x) and y = (A sin(x - phi)), in_dim = out_dim = 1.
+ */
+#ifndef METAGRID_TASK_H
+#define METAGRID_TASK_H
+
+#include <stdint.h>
+
+#include "metagrid/common.h"
+#include "metagrid/config.h"
+
+/* Which random stream tasks come from: training, periodic validation, or the
+ * held-out evaluation stream (disjoint from training by construction). */
+typedef enum { STREAM_TRAIN = 0, STREAM_VAL = 1, STREAM_EVAL = 2 } TaskStream;
+
+/* The rows one task contributes (support or query). All arrays row-major. */
+typedef struct {
+    int k;          /* rows (instances or points) */
+    int in_dim;
+    int out_dim;
+    double *x;      /* (k, in_dim)  features */
+    double *y;      /* (k, out_dim) targets */
+    /* LP families only; NULL for sinusoid. */
+    int n, m;
+    double *d;      /* (k, n)   demands */
+    double *s;      /* (k, m)   supplies (capacities) */
+    double *c;      /* (k, n*m) unit costs */
+    double *xopt;   /* (k, n*m) GLPK optimal allocation */
+    double *obj;    /* (k)      optimal cost */
+    long lp_iters;  /* simplex iterations spent producing the targets */
+    double solve_s; /* seconds spent in the LP layer for these rows */
+} TaskData;
+
+typedef struct TaskSampler TaskSampler; /* owns the config and LP workspace */
+
+/* Create a sampler for cfg (copied). MG_OK or an error. */
+int tasks_create(TaskSampler **ts, const Config *cfg, MgErr *e);
+void tasks_destroy(TaskSampler *ts);
+
+int tasks_in_dim(const TaskSampler *ts);
+int tasks_out_dim(const TaskSampler *ts);
+/* Softmax group size of the allocation head (m), or 0 for a linear head. */
+int tasks_head_group(const TaskSampler *ts);
+
+/*
+ * Draw task (stream, iter, task_idx) and fill support (k_support rows) and
+ * query (k_query rows), solving LP instances for targets. For sinusoid with
+ * query_grid != 0 the query points are evenly spaced on [-5, 5] (the MAML
+ * evaluation protocol). The TaskData are (re)allocated as needed; free with
+ * taskdata_free. Errors (GLPK failure, infeasible instance) name the task
+ * and instance.
+ */
+int tasks_make(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task_idx,
+               int k_support, int k_query, int query_grid,
+               TaskData *support, TaskData *query, MgErr *e);
+
+void taskdata_free(TaskData *td);
+
+#endif

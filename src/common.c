@@ -1,0 +1,124 @@
+/*
+ * common.c — error records, panics, allocation and small file helpers.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "metagrid/common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int mg_fail(MgErr *e, int code, const char *fmt, ...)
+{
+    if (!e || e->code != 0) return code;
+    e->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void mg_print_err(const MgErr *e)
+{
+    fprintf(stderr, "metagrid: %s\n", e->msg[0] ? e->msg : "unknown error");
+    fflush(stderr);
+}
+
+_Noreturn void mg_panic(const char *file, int line, const char *expr)
+{
+    fprintf(stderr, "metagrid: internal error: %s:%d: assertion '%s' failed\n",
+            file, line, expr);
+    abort();
+}
+
+void *mg_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        fprintf(stderr, "metagrid: out of memory (%zu x %zu bytes)\n", n, size);
+        abort();
+    }
+    return p;
+}
+
+void *mg_malloc(size_t size) { return mg_calloc(1, size); }
+
+char *mg_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = mg_malloc(n);
+    memcpy(p, s, n);
+    return p;
+}
+
+double mg_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int mg_mkdir_p(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+            buf[i] = c;
+        }
+    }
+    return 0;
+}
+
+char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mg_fail(e, MG_EUSAGE, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = mg_malloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max_bytes) {
+                mg_fail(e, MG_EUSAGE, "%s: file larger than %zu bytes", path, max_bytes);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            cap *= 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) { free(buf); fclose(f); mg_fail(e, MG_EFAIL, "out of memory"); return NULL; }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err || n > max_bytes) {
+        mg_fail(e, MG_EUSAGE, "%s: %s", path, err ? "read error" : "file too large");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+void mg_path_join(char *out, size_t n, const char *dir, const char *name)
+{
+    if (!dir || !dir[0]) snprintf(out, n, "%s", name);
+    else snprintf(out, n, "%s/%s", dir, name);
+}

@@ -1,0 +1,208 @@
+/*
+ * parallel.c — the MPI layer (the only file that includes <mpi.h>).
+ *
+ * Every collective has a serial fallback (-DMG_SERIAL) so that unit tests and
+ * tools link without MPI. Errors from MPI itself are fatal (MPI's default
+ * handler); errors from our own code are agreed with par_agree_error so that
+ * every rank exits with the same status and the user sees one message.
+ */
+#include "metagrid/parallel.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MG_SERIAL
+#include <mpi.h>
+#endif
+
+static int g_rank = 0, g_size = 1, g_init = 0;
+
+#ifndef MG_SERIAL
+static char g_lib[MPI_MAX_LIBRARY_VERSION_STRING];
+#endif
+
+void par_init(int *argc, char ***argv)
+{
+    if (g_init) return;
+    g_init = 1;
+#ifndef MG_SERIAL
+    MPI_Init(argc, argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    int len = 0;
+    MPI_Get_library_version(g_lib, &len);
+    char *nl = strchr(g_lib, '\n');
+    if (nl) *nl = '\0';
+    char *comma = strchr(g_lib, ',');
+    if (comma) *comma = '\0';
+#else
+    (void)argc;
+    (void)argv;
+#endif
+}
+
+void par_finalize(void)
+{
+    if (!g_init) return;
+#ifndef MG_SERIAL
+    int fin = 0;
+    MPI_Finalized(&fin);
+    if (!fin) MPI_Finalize();
+#endif
+    g_init = 0;
+}
+
+_Noreturn void par_exit(int status)
+{
+    fflush(stdout);
+    fflush(stderr);
+    par_finalize();
+    exit(status);
+}
+
+int par_rank(void) { return g_rank; }
+int par_size(void) { return g_size; }
+int par_is_root(void) { return g_rank == 0; }
+
+const char *par_library(void)
+{
+#ifndef MG_SERIAL
+    return g_init ? g_lib : "MPI (not initialised)";
+#else
+    return "serial";
+#endif
+}
+
+void par_barrier(void)
+{
+#ifndef MG_SERIAL
+    if (g_init) MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
+void par_bcast(void *buf, size_t bytes, int root)
+{
+#ifndef MG_SERIAL
+    if (!g_init || g_size == 1) return;
+    /* MPI counts are int: send in chunks of at most 1 GiB. */
+    char *p = buf;
+    while (bytes > 0) {
+        int chunk = bytes > (1u << 30) ? (1 << 30) : (int)bytes;
+        MPI_Bcast(p, chunk, MPI_BYTE, root, MPI_COMM_WORLD);
+        p += chunk;
+        bytes -= (size_t)chunk;
+    }
+#else
+    (void)buf;
+    (void)bytes;
+    (void)root;
+#endif
+}
+
+#ifndef MG_SERIAL
+static void par_allreduce(void *buf, size_t n, MPI_Datatype t, size_t esize, MPI_Op op)
+{
+    if (!g_init || g_size == 1) return;
+    char *p = buf;
+    while (n > 0) {
+        int chunk = n > (1u << 26) ? (1 << 26) : (int)n;
+        MPI_Allreduce(MPI_IN_PLACE, p, chunk, t, op, MPI_COMM_WORLD);
+        p += (size_t)chunk * esize;
+        n -= (size_t)chunk;
+    }
+}
+#endif
+
+void par_allreduce_sum_d(double *buf, size_t n)
+{
+#ifndef MG_SERIAL
+    par_allreduce(buf, n, MPI_DOUBLE, sizeof(double), MPI_SUM);
+#else
+    (void)buf;
+    (void)n;
+#endif
+}
+
+void par_allreduce_sum_i64(int64_t *buf, size_t n)
+{
+#ifndef MG_SERIAL
+    par_allreduce(buf, n, MPI_INT64_T, sizeof(int64_t), MPI_SUM);
+#else
+    (void)buf;
+    (void)n;
+#endif
+}
+
+void par_allreduce_min_d(double *buf, size_t n)
+{
+#ifndef MG_SERIAL
+    par_allreduce(buf, n, MPI_DOUBLE, sizeof(double), MPI_MIN);
+#else
+    (void)buf;
+    (void)n;
+#endif
+}
+
+void par_allreduce_max_d(double *buf, size_t n)
+{
+#ifndef MG_SERIAL
+    par_allreduce(buf, n, MPI_DOUBLE, sizeof(double), MPI_MAX);
+#else
+    (void)buf;
+    (void)n;
+#endif
+}
+
+int par_max_int(int v)
+{
+#ifndef MG_SERIAL
+    if (g_init && g_size > 1)
+        MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+#endif
+    return v;
+}
+
+void par_allgather_d(double v, double *out)
+{
+#ifndef MG_SERIAL
+    if (g_init && g_size > 1) {
+        MPI_Allgather(&v, 1, MPI_DOUBLE, out, 1, MPI_DOUBLE, MPI_COMM_WORLD);
+        return;
+    }
+#endif
+    out[0] = v;
+}
+
+int par_agree_error(MgErr *e)
+{
+#ifndef MG_SERIAL
+    if (!g_init || g_size == 1) return e->code;
+    /* MAXLOC on (code, rank) picks the largest code, lowest rank among ties. */
+    int in[2] = {e->code, g_rank}, out[2];
+    MPI_Allreduce(in, out, 1, MPI_2INT, MPI_MAXLOC, MPI_COMM_WORLD);
+    int code = out[0], owner = out[1];
+    if (code != 0) {
+        MPI_Bcast(e->msg, (int)sizeof e->msg, MPI_CHAR, owner, MPI_COMM_WORLD);
+        e->msg[sizeof e->msg - 1] = '\0';
+    }
+    e->code = code;
+    return code;
+#else
+    return e->code;
+#endif
+}
+
+void par_report_err(const MgErr *e)
+{
+    if (g_rank == 0 && e->code != 0) mg_print_err(e);
+}
+
+void par_printf(const char *fmt, ...)
+{
+    if (g_rank != 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
