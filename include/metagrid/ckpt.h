@@ -1,0 +1,52 @@
+/*
+ * ckpt.h — checkpoints: the complete state an exact resume needs.
+ *
+ * File layout (little-endian, as written by this machine):
+ *   magic "MGCKPT\r\n" (8) | version u32 | config_hash u32 | iter i64 |
+ *   algo i32 | pad u32 | n_meta u64 | adam_t u64 | wall_s f64 |
+ *   config_len u64 | config text (config_len bytes, the resolved YAML) |
+ *   meta f64[n_meta] | adam_m f64[n_meta] | adam_v f64[n_meta] |
+ *   crc32 u32 (zlib, over every byte before it)
+ *
+ * Writing is atomic: the root writes DIR/checkpoint.bin.tmp, fsyncs it,
+ * keeps the current checkpoint as DIR/checkpoint.prev.bin (a hard link),
+ * renames the temporary over DIR/checkpoint.bin and fsyncs DIR. At every
+ * instant DIR/checkpoint.bin is a complete old or new checkpoint.
+ */
+#ifndef METAGRID_CKPT_H
+#define METAGRID_CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metagrid/common.h"
+
+#define CKPT_VERSION 1
+#define CKPT_FILE "checkpoint.bin"
+#define CKPT_PREV_FILE "checkpoint.prev.bin"
+
+typedef struct {
+    uint32_t version;
+    uint32_t config_hash;  /* config_hash() of the run's config */
+    int64_t iter;          /* meta-iterations completed */
+    int32_t algo;          /* AlgoName */
+    uint64_t n_meta;
+    uint64_t adam_t;       /* Adam step count */
+    double wall_s;         /* training wall time so far (for metrics) */
+    char *config_text;     /* resolved config YAML, NUL-terminated */
+    double *meta;          /* (n_meta) meta-parameters */
+    double *adam_m;        /* (n_meta) Adam first moments */
+    double *adam_v;        /* (n_meta) Adam second moments */
+} Checkpoint;
+
+/* Atomically write ck into dir (see above). MG_EFAIL on I/O errors. */
+int ckpt_write(const char *dir, const Checkpoint *ck, MgErr *e);
+
+/* Read and verify a checkpoint file: magic, version, sizes, CRC32. A
+ * truncated, corrupted or wrong-version file is MG_EUSAGE with a message
+ * naming the file and the problem. ck is zeroed first; free with ckpt_free. */
+int ckpt_read(const char *path, Checkpoint *ck, MgErr *e);
+
+void ckpt_free(Checkpoint *ck);
+
+#endif
