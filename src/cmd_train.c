@@ -1,15 +1,121 @@
 /*
- * cmd_train.c — `metagrid train` (not built yet).
+ * cmd_train.c — `metagrid train CONFIG [--set KEY=VALUE]... [--out DIR] [--resume]`.
  */
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
+#include "metagrid/config.h"
+#include "metagrid/parallel.h"
+#include "metagrid/train.h"
+
+static const char train_usage[] =
+    "usage: metagrid train CONFIG [--set KEY=VALUE]... [--out DIR] [--resume]\n"
+    "\n"
+    "Meta-train on the tasks of CONFIG. Runs alone, under mpirun -np N or under\n"
+    "srun --mpi=pmix; the result does not depend on the number of ranks.\n"
+    "\n"
+    "  -s, --set KEY=VALUE  override a config key (dotted path, YAML value:\n"
+    "                       --set train.iterations=50 --set model.hidden=[40,40])\n"
+    "  -o, --out DIR        run directory (default runs/<config name>)\n"
+    "  -r, --resume         continue from DIR/checkpoint.bin (starts fresh if none)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Writes DIR/config.yaml (resolved config), DIR/metrics.jsonl (one JSON line per\n"
+    "logged iteration), DIR/checkpoint.bin (+ checkpoint.prev.bin) and DIR/done.\n"
+    "SIGTERM or SIGUSR1: checkpoint at the next iteration boundary and exit 75.\n"
+    "Exit status: 0 done, 1 failure, 2 bad usage/config, 75 stopped by a signal.\n";
+
 
 int cmd_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "metagrid: train: not built yet\n");
-    return MG_EFAIL;
+    MgErr e = {0};
+    const char *config_path = NULL, *out = NULL;
+    const char *sets[CMD_MAX_SETS];
+    int nsets = 0, resume = 0;
+    int rc = cmd_parse_common(argc, argv, train_usage, &config_path, sets, &nsets, &out, &resume,
+                              NULL, NULL, NULL, &e);
+    if (rc < 0) return MG_OK; /* --help */
+    Config cfg;
+    if (rc == MG_OK) config_load(&cfg, config_path, sets, nsets, &e);
+    if (par_agree_error(&e)) {
+        par_report_err(&e);
+        return e.code;
+    }
+    char dir[CONFIG_PATH_MAX];
+    if (out) {
+        snprintf(dir, sizeof dir, "%s", out);
+    } else {
+        const char *base = strrchr(config_path, '/');
+        base = base ? base + 1 : config_path;
+        size_t len = strcspn(base, ".");
+        snprintf(dir, sizeof dir, "runs/%.*s", (int)len, base);
+    }
+    TrainOpts opt = {.out_dir = dir, .resume = resume, .quiet = 0, .write_files = 1};
+    TrainStats st;
+    rc = train_run(&cfg, &opt, &st, &e);
+    if (rc != MG_OK && rc != MG_ESTOP) par_report_err(&e);
+    return rc;
+}
+
+int cmd_parse_common(int argc, char **argv, const char *usage, const char **config,
+                     const char **sets, int *nsets, const char **out, int *resume,
+                     const char **ckpts, int *nckpts, const char **dump, MgErr *e)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, 0, 's'},        {"out", required_argument, 0, 'o'},
+        {"resume", no_argument, 0, 'r'},           {"checkpoint", required_argument, 0, 'c'},
+        {"dump", required_argument, 0, 'd'},       {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *sub = argv[0];
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":s:o:rc:d:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (*nsets >= CMD_MAX_SETS)
+                return mg_fail(e, MG_EUSAGE, "%s: too many --set options", sub);
+            if (!strchr(optarg, '='))
+                return mg_fail(e, MG_EUSAGE, "%s: --set %s: expected KEY=VALUE", sub, optarg);
+            sets[(*nsets)++] = optarg;
+            break;
+        case 'o':
+            if (!out) goto bad;
+            *out = optarg;
+            break;
+        case 'r':
+            if (!resume) goto bad;
+            *resume = 1;
+            break;
+        case 'c':
+            if (!ckpts) goto bad;
+            if (*nckpts >= 16) return mg_fail(e, MG_EUSAGE, "%s: at most 16 checkpoints", sub);
+            ckpts[(*nckpts)++] = optarg;
+            break;
+        case 'd':
+            if (!dump) goto bad;
+            *dump = optarg;
+            break;
+        case 'h':
+            if (par_is_root()) fputs(usage, stdout);
+            return -1;
+        case ':':
+            return mg_fail(e, MG_EUSAGE, "%s: option %s needs a value (see metagrid %s --help)",
+                           sub, argv[optind - 1], sub);
+        default:
+        bad:
+            return mg_fail(e, MG_EUSAGE, "%s: unknown option '%s' (see metagrid %s --help)", sub,
+                           argv[optind - 1], sub);
+        }
+    }
+    if (optind >= argc)
+        return mg_fail(e, MG_EUSAGE, "%s: missing CONFIG (see metagrid %s --help)", sub, sub);
+    if (optind + 1 < argc)
+        return mg_fail(e, MG_EUSAGE, "%s: unexpected argument '%s'", sub, argv[optind + 1]);
+    *config = argv[optind];
+    return MG_OK;
 }

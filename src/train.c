@@ -1,0 +1,482 @@
+/*
+ * train.c — distributed meta-training: the iteration protocol (train.h),
+ * checkpoint-and-exit on signals, exact resume, the divergence guard,
+ * metrics.jsonl and progress output.
+ *
+ * Testing hook: METAGRID_INJECT=KIND@ITER[:RANK] makes rank RANK (default 0)
+ * misbehave at iteration ITER: KIND "nan" poisons its meta-gradient, "fail"
+ * raises an error as a failed solve would. Used by tests/e2e_faults.sh.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "metagrid/train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "metagrid/adam.h"
+#include "metagrid/ckpt.h"
+#include "metagrid/learner.h"
+#include "metagrid/parallel.h"
+#include "metagrid/task.h"
+#include "metagrid/xsum.h"
+
+/* The one piece of global state: set by the signal handler, read at
+ * iteration boundaries. */
+static volatile sig_atomic_t g_stop_signal = 0;
+
+static void train_on_signal(int sig) { g_stop_signal = sig; }
+
+static void train_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = train_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* Balanced contiguous block [lo, hi) of `total` items for `rank` of `size`. */
+static void train_block(long total, int rank, int size, long *lo, long *hi)
+{
+    long base = total / size, extra = total % size;
+    *lo = rank * base + (rank < extra ? rank : extra);
+    *hi = *lo + base + (rank < extra ? 1 : 0);
+}
+
+typedef struct {
+    char kind[8];
+    long iter;
+    int rank;
+} Inject;
+
+static void train_parse_inject(Inject *inj)
+{
+    memset(inj, 0, sizeof *inj);
+    inj->iter = -1;
+    const char *s = getenv("METAGRID_INJECT");
+    if (!s || !*s) return;
+    char kind[8] = {0};
+    long it = -1;
+    int rank = 0;
+    if (sscanf(s, "%7[a-z]@%ld:%d", kind, &it, &rank) >= 2) {
+        memcpy(inj->kind, kind, sizeof kind);
+        inj->iter = it;
+        inj->rank = rank;
+    }
+}
+
+/* The state that a checkpoint carries and all ranks share. */
+typedef struct {
+    size_t n;           /* meta-parameters */
+    double *meta;       /* (n) */
+    double *m, *v;      /* (n) Adam moments */
+    uint64_t adam_t;
+    int64_t iter;       /* iterations completed */
+    double wall_prev;   /* wall seconds of earlier segments (before resume) */
+} TrainState;
+
+static int train_write_ckpt(const Config *cfg, const TrainOpts *opt, const TrainState *st,
+                            double wall_s, const char *cfg_text, MgErr *e)
+{
+    if (par_is_root() && opt->write_files) {
+        Checkpoint ck = {
+            .version = CKPT_VERSION,
+            .config_hash = config_hash(cfg),
+            .iter = st->iter,
+            .algo = cfg->algo.name,
+            .n_meta = st->n,
+            .adam_t = st->adam_t,
+            .wall_s = wall_s,
+            .config_text = (char *)cfg_text,
+            .meta = st->meta,
+            .adam_m = st->m,
+            .adam_v = st->v,
+        };
+        ckpt_write(opt->out_dir, &ck, e);
+    }
+    return par_agree_error(e);
+}
+
+/* Keep the lines of metrics.jsonl up to iteration `upto` (resume). */
+static int train_trim_metrics(const char *path, int64_t upto, MgErr *e)
+{
+    size_t len = 0;
+    MgErr ignore = {0};
+    char *text = mg_read_file(path, (size_t)1 << 30, &len, &ignore);
+    if (!text) return MG_OK; /* no metrics yet */
+    char tmp[CONFIG_PATH_MAX + 64];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        free(text);
+        return mg_fail(e, MG_EFAIL, "%s: cannot write: %s", tmp, strerror(errno));
+    }
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        long long it = -1;
+        if (nl) *nl = '\0';
+        if (sscanf(line, "{\"iter\":%lld", &it) == 1 && it <= upto)
+            fprintf(f, "%.*s\n", (int)n, line);
+        if (!nl) break;
+        line = nl + 1;
+    }
+    free(text);
+    int bad = fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0)
+        return mg_fail(e, MG_EFAIL, "%s: cannot rewrite: %s", path, strerror(errno));
+    return MG_OK;
+}
+
+/* Fresh start or resume: fills st (allocated) identically on every rank. */
+static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L,
+                             TrainState *st, MgErr *e)
+{
+    st->n = learner_n_meta(L);
+    st->meta = mg_calloc(st->n, sizeof(double));
+    st->m = mg_calloc(st->n, sizeof(double));
+    st->v = mg_calloc(st->n, sizeof(double));
+    int64_t hdr[2] = {0, 0};   /* iter, adam_t */
+    double wall = 0.0;
+    if (par_is_root()) {
+        char path[CONFIG_PATH_MAX + 32];
+        mg_path_join(path, sizeof path, opt->out_dir, CKPT_FILE);
+        int exists = access(path, F_OK) == 0;
+        if (exists && !opt->resume && opt->write_files) {
+            mg_fail(e, MG_EUSAGE,
+                    "%s already holds a checkpoint: continue it with --resume, "
+                    "or choose another --out", opt->out_dir);
+        } else if (exists && opt->resume) {
+            Checkpoint ck;
+            if (ckpt_read(path, &ck, e) == MG_OK &&
+                ckpt_check_config(&ck, config_hash(cfg), path, e) == MG_OK) {
+                if (ck.n_meta != st->n) {
+                    mg_fail(e, MG_EUSAGE, "%s: %llu parameters, this config has %zu", path,
+                            (unsigned long long)ck.n_meta, st->n);
+                } else {
+                    memcpy(st->meta, ck.meta, st->n * sizeof(double));
+                    memcpy(st->m, ck.adam_m, st->n * sizeof(double));
+                    memcpy(st->v, ck.adam_v, st->n * sizeof(double));
+                    hdr[0] = ck.iter;
+                    hdr[1] = (int64_t)ck.adam_t;
+                    wall = ck.wall_s;
+                }
+            }
+            ckpt_free(&ck);
+        } else {
+            learner_init_meta(L, st->meta, (uint64_t)cfg->seed);
+        }
+    }
+    if (par_agree_error(e)) return e->code;
+    par_bcast(hdr, sizeof hdr, 0);
+    par_bcast(&wall, sizeof wall, 0);
+    par_bcast(st->meta, st->n * sizeof(double), 0);
+    par_bcast(st->m, st->n * sizeof(double), 0);
+    par_bcast(st->v, st->n * sizeof(double), 0);
+    st->iter = hdr[0];
+    st->adam_t = (uint64_t)hdr[1];
+    st->wall_prev = wall;
+    return MG_OK;
+}
+
+/* Root: create the run directory, write config.yaml, start metrics.jsonl. */
+static int train_prepare_dir(const Config *cfg, const TrainOpts *opt, const TrainState *st,
+                             const char *cfg_text, MgErr *e)
+{
+    if (par_is_root() && opt->write_files) {
+        char path[CONFIG_PATH_MAX + 32];
+        if (mg_mkdir_p(opt->out_dir) != 0) {
+            mg_fail(e, MG_EFAIL, "%s: cannot create directory: %s", opt->out_dir, strerror(errno));
+        } else {
+            mg_path_join(path, sizeof path, opt->out_dir, "config.yaml");
+            FILE *f = fopen(path, "w");
+            if (!f || fputs(cfg_text, f) < 0 || fclose(f) != 0)
+                mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+            mg_path_join(path, sizeof path, opt->out_dir, "done");
+            unlink(path);
+            mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
+            if (st->iter > 0) train_trim_metrics(path, st->iter, e);
+            else {
+                FILE *m = fopen(path, "w");
+                if (!m) mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+                else fclose(m);
+            }
+        }
+    }
+    (void)cfg;
+    return par_agree_error(e);
+}
+
+/* Validation loss: mean query loss after adaptation over the fixed
+ * validation tasks (exact, rank-count independent). */
+static double train_validate(const Config *cfg, TaskSampler *ts, Learner *L, const double *meta,
+                             double *grad, TaskData *sup, TaskData *qry, MgErr *e)
+{
+    long lo, hi;
+    train_block(cfg->train.val_tasks, par_rank(), par_size(), &lo, &hi);
+    int64_t acc[XSUM_STRIDE + 1];
+    memset(acc, 0, sizeof acc);
+    for (long t = lo; t < hi && !e->code; t++) {
+        if (tasks_make(ts, STREAM_VAL, 0, (uint64_t)t, cfg->task.k_support, cfg->task.k_query, 0,
+                       sup, qry, e) != MG_OK)
+            break;
+        double loss = learner_task_grad(L, meta, sup, qry, grad);
+        xsum_add(acc, &loss, 1);
+    }
+    acc[XSUM_STRIDE] = e->code != 0;
+    par_allreduce_sum_i64(acc, XSUM_STRIDE + 1);
+    if (acc[XSUM_STRIDE]) return NAN;
+    double s;
+    xsum_to_double(acc, &s, 1);
+    return s / cfg->train.val_tasks;
+}
+
+static void train_fmt_eta(char *buf, size_t n, double s)
+{
+    if (!isfinite(s) || s < 0) s = 0;
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr *e)
+{
+    TaskSampler *ts = NULL;
+    Learner *L = NULL;
+    TrainState st = {0};
+    TaskData sup = {0}, qry = {0};
+    double *grad = NULL, *gsum = NULL;
+    int64_t *acc = NULL;
+    FILE *metrics = NULL;
+    char *cfg_text = config_to_string(cfg);
+    Timers tm = {0};
+    Inject inj;
+    train_parse_inject(&inj);
+    memset(stats, 0, sizeof *stats);
+
+    /* Everything that can fail on bad input is checked before the run
+     * directory is touched. */
+    if (tasks_create(&ts, cfg, e) == MG_OK)
+        learner_create(&L, cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), e);
+    if (par_agree_error(e)) goto done;
+    if (train_setup_state(cfg, opt, L, &st, e)) goto done;
+    if (train_prepare_dir(cfg, opt, &st, cfg_text, e)) goto done;
+
+    const size_t n = st.n;
+    const size_t nacc = (n + 1) * XSUM_STRIDE + 2; /* grads, loss, err flag, stop flag */
+    grad = mg_calloc(n, sizeof(double));
+    gsum = mg_calloc(n + 1, sizeof(double));
+    acc = mg_calloc(nacc, sizeof(int64_t));
+    if (par_is_root() && opt->write_files) {
+        char path[CONFIG_PATH_MAX + 32];
+        mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
+        metrics = fopen(path, "a");
+        if (!metrics) mg_fail(e, MG_EFAIL, "%s: cannot append: %s", path, strerror(errno));
+    }
+    if (par_agree_error(e)) goto done;
+    train_install_signals();
+
+    const int64_t total_iters = cfg->train.iterations;
+    const int B = cfg->train.meta_batch;
+    const int live = par_is_root() && !opt->quiet && isatty(STDOUT_FILENO);
+    long lo, hi;
+    train_block(B, par_rank(), par_size(), &lo, &hi);
+    if (par_is_root() && !opt->quiet) {
+        printf("metagrid train: %s, %d rank%s, %s, %zu meta-parameters, iterations %lld..%lld -> %s\n",
+               config_algo_name(cfg->algo.name), par_size(), par_size() > 1 ? "s" : "",
+               config_family_name(cfg->task.family), n, (long long)st.iter,
+               (long long)total_iters, opt->write_files ? opt->out_dir : "(no files)");
+        fflush(stdout);
+    }
+
+    const double t_start = mg_now();
+    double t_window = t_start, t_live = 0.0;
+    long tasks_window = 0;
+    int64_t first_iter = st.iter;
+    double last_loss = NAN;
+    int stop = 0;
+
+    while (st.iter < total_iters && !stop) {
+        const int64_t it = st.iter; /* 0-based index of this iteration */
+        memset(acc, 0, nacc * sizeof(int64_t));
+        long lp_iters = 0;
+        for (long t = lo; t < hi; t++) {
+            timer_start(&tm, TM_SAMPLE);
+            int rc = tasks_make(ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t, cfg->task.k_support,
+                                cfg->task.k_query, 0, &sup, &qry, e);
+            timer_stop(&tm, TM_SAMPLE);
+            if (rc == MG_OK && inj.iter == it && inj.rank == par_rank() && !strcmp(inj.kind, "fail"))
+                rc = mg_fail(e, MG_EFAIL, "injected failure at iteration %lld, task %ld (rank %d)",
+                             (long long)it + 1, t, par_rank());
+            if (rc != MG_OK) break;
+            lp_iters += sup.lp_iters + qry.lp_iters;
+            timer_start(&tm, TM_LEARN);
+            double loss = learner_task_grad(L, st.meta, &sup, &qry, grad);
+            timer_stop(&tm, TM_LEARN);
+            if (inj.iter == it && inj.rank == par_rank() && !strcmp(inj.kind, "nan")) grad[0] = NAN;
+            xsum_add(acc, grad, n);
+            xsum_add(acc + n * XSUM_STRIDE, &loss, 1);
+        }
+        acc[nacc - 2] = e->code != 0;
+        acc[nacc - 1] = g_stop_signal != 0;
+
+        timer_start(&tm, TM_ALLREDUCE);
+        par_allreduce_sum_i64(acc, nacc);
+        timer_stop(&tm, TM_ALLREDUCE);
+        if (acc[nacc - 2]) {
+            par_agree_error(e);
+            goto done;
+        }
+        stop = acc[nacc - 1] != 0;
+
+        timer_start(&tm, TM_UPDATE);
+        xsum_to_double(acc, gsum, n + 1);
+        double meta_loss = gsum[n] / B;
+        int finite = isfinite(meta_loss);
+        for (size_t i = 0; i < n; i++) {
+            gsum[i] /= B;
+            finite &= isfinite(gsum[i]) != 0;
+        }
+        if (!finite) {
+            timer_stop(&tm, TM_UPDATE);
+            mg_fail(e, MG_EFAIL,
+                    "diverged at iteration %lld: non-finite meta-%s; the last good checkpoint "
+                    "(if any) is kept in %s",
+                    (long long)it + 1, isfinite(meta_loss) ? "gradient" : "loss",
+                    opt->write_files ? opt->out_dir : "memory");
+            goto done;
+        }
+        double gnorm = adam_clip(gsum, n, cfg->train.clip);
+        adam_step(st.meta, gsum, st.m, st.v, n, cfg->train.meta_lr, &st.adam_t);
+        st.iter = it + 1;
+        last_loss = meta_loss;
+        tasks_window += B;
+        timer_stop(&tm, TM_UPDATE);
+
+        if (cfg->train.sync_check > 0 && st.iter % cfg->train.sync_check == 0) {
+            double crc = (double)crc32(0L, (const Bytef *)st.meta, (uInt)(n * sizeof(double)));
+            double lohi[2] = {crc, -crc};
+            par_allreduce_min_d(lohi, 2);
+            if (lohi[0] != -lohi[1]) {
+                mg_fail(e, MG_EFAIL, "ranks out of sync after iteration %lld", (long long)st.iter);
+                goto done;
+            }
+        }
+
+        double val_loss = NAN;
+        int do_val = cfg->train.val_every > 0 && st.iter % cfg->train.val_every == 0;
+        if (do_val) {
+            timer_start(&tm, TM_VAL);
+            val_loss = train_validate(cfg, ts, L, st.meta, grad, &sup, &qry, e);
+            timer_stop(&tm, TM_VAL);
+            if (par_agree_error(e)) goto done;
+        }
+
+        int do_log = (cfg->train.log_every > 0 && st.iter % cfg->train.log_every == 0) ||
+                     st.iter == total_iters || stop || do_val;
+        double now = mg_now();
+        double wall = st.wall_prev + (now - t_start);
+        if (do_log) {
+            TimerStats tsx;
+            timers_reduce(&tm, &tsx);
+            double tps = tasks_window / fmax(now - t_window, 1e-9);
+            if (metrics) {
+                fprintf(metrics,
+                        "{\"iter\":%lld,\"meta_loss\":%.9g,\"wall_s\":%.6f,\"tasks_per_s\":%.6g,"
+                        "\"grad_norm\":%.6g,\"lp_iters\":%ld,",
+                        (long long)st.iter, meta_loss, wall, tps, gnorm, lp_iters);
+                if (do_val) fprintf(metrics, "\"val_loss\":%.9g,", val_loss);
+                timers_write_json(&tsx, metrics);
+                fputs("}\n", metrics);
+                fflush(metrics);
+            }
+            if (par_is_root() && !opt->quiet) {
+                char eta[32];
+                train_fmt_eta(eta, sizeof eta,
+                              (now - t_start) / (double)(st.iter - first_iter) *
+                                  (double)(total_iters - st.iter));
+                char val[48] = "";
+                if (do_val) snprintf(val, sizeof val, "  val_loss %.6g", val_loss);
+                printf("%siter %lld/%lld  meta_loss %.6g%s  tasks/s %.1f  eta %s%s",
+                       live ? "\r" : "", (long long)st.iter, (long long)total_iters, meta_loss,
+                       val, tps, eta, live ? "\033[K" : "\n");
+                fflush(stdout);
+                t_live = now;
+            }
+            t_window = now;
+            tasks_window = 0;
+        } else if (live && now - t_live > 0.25) {
+            char eta[32];
+            train_fmt_eta(eta, sizeof eta,
+                          (now - t_start) / (double)(st.iter - first_iter) *
+                              (double)(total_iters - st.iter));
+            printf("\riter %lld/%lld  meta_loss %.6g  eta %s\033[K", (long long)st.iter,
+                   (long long)total_iters, meta_loss, eta);
+            fflush(stdout);
+            t_live = now;
+        }
+
+        int do_ckpt = stop || (cfg->train.checkpoint_every > 0 &&
+                               st.iter % cfg->train.checkpoint_every == 0 && st.iter < total_iters);
+        if (do_ckpt) {
+            timer_start(&tm, TM_CKPT);
+            int rc = train_write_ckpt(cfg, opt, &st, wall, cfg_text, e);
+            timer_stop(&tm, TM_CKPT);
+            if (rc) goto done;
+        }
+    }
+    if (live) putchar('\n');
+
+    stats->iters_done = (long)(st.iter - first_iter);
+    stats->wall_s = mg_now() - t_start;
+    stats->tasks_per_s = stats->iters_done * (double)B / fmax(stats->wall_s, 1e-9);
+    stats->final_loss = last_loss;
+    timers_reduce(&tm, &stats->timers);
+
+    if (stop) {
+        if (par_is_root() && !opt->quiet)
+            printf("metagrid train: stopped by signal after iteration %lld; checkpoint written, "
+                   "continue with --resume\n", (long long)st.iter);
+        mg_fail(e, MG_ESTOP, "stopped by signal after iteration %lld (checkpoint written)",
+                (long long)st.iter);
+        goto done;
+    }
+    /* The final checkpoint, then the completion marker. */
+    if (train_write_ckpt(cfg, opt, &st, st.wall_prev + stats->wall_s, cfg_text, e)) goto done;
+    if (par_is_root() && opt->write_files) {
+        char path[CONFIG_PATH_MAX + 32];
+        mg_path_join(path, sizeof path, opt->out_dir, "done");
+        FILE *f = fopen(path, "w");
+        if (f) fclose(f);
+    }
+    if (par_is_root() && !opt->quiet) {
+        printf("metagrid train: done, %lld iterations, final meta_loss %.6g, %.1f tasks/s\n",
+               (long long)st.iter, last_loss, stats->tasks_per_s);
+        printf("  %-10s %10s %10s %10s   (seconds over ranks)\n", "phase", "min", "mean", "max");
+        for (int i = 0; i < TM_COUNT; i++)
+            printf("  %-10s %10.3f %10.3f %10.3f\n", timer_name((TimerId)i),
+                   stats->timers.min[i], stats->timers.mean[i], stats->timers.max[i]);
+    }
+
+done:
+    if (metrics) fclose(metrics);
+    taskdata_free(&sup);
+    taskdata_free(&qry);
+    free(grad);
+    free(gsum);
+    free(acc);
+    free(st.meta);
+    free(st.m);
+    free(st.v);
+    free(cfg_text);
+    learner_destroy(L);
+    tasks_destroy(ts);
+    return e->code;
+}
