@@ -10,6 +10,8 @@
 #ifndef METAGRID_CMD_H
 #define METAGRID_CMD_H
 
+#include "metagrid/common.h"
+
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
