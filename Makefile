@@ -77,7 +77,15 @@ $(BUILD)/tests/%: tests/%.c tests/harness.h $(BUILD)/obj/parallel_serial.o $(BUI
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $< $(BUILD)/obj/parallel_serial.o $(BUILD)/libmetagrid.a -o $@ $(LIBS)
 
-unit: $(TEST_BIN)
+# MPI test programs (tests/mpi_*.c) link the real MPI layer; e2e scripts run
+# them under mpirun.
+MPI_TEST_SRC := $(wildcard tests/mpi_*.c)
+MPI_TEST_BIN := $(MPI_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+$(BUILD)/tests/mpi_%: tests/mpi_%.c tests/harness.h $(BUILD)/obj/parallel.o $(BUILD)/libmetagrid.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $< $(BUILD)/obj/parallel.o $(BUILD)/libmetagrid.a -o $@ $(LIBS) $(MPI_LIBS)
+
+unit: $(TEST_BIN) $(MPI_TEST_BIN)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
