@@ -21,8 +21,8 @@ interrupt() { # dir how np
     sleep "$delay"
     case $how in
         mpirun-usr1) kill -USR1 $pid ;;
-        rank-term)   pkill -TERM -f "metagrid train .*--out $dir\$" ;;
-        rank1-usr1)  kill -USR1 "$(pgrep -f "metagrid train .*--out $dir\$" | sed -n 2p)" ;;
+        rank-term)   pkill -TERM -f "^$METAGRID train .*--out $dir\$" ;;
+        rank1-usr1)  kill -USR1 "$(pgrep -f "^$METAGRID train .*--out $dir\$" | sed -n 2p)" ;;
     esac
     wait $pid
 }
