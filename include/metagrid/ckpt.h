@@ -1,7 +1,7 @@
 /*
  * ckpt.h — checkpoints: the complete state an exact resume needs.
  *
- * File layout (little-endian, as written by this machine):
+ * File layout (all integers and doubles little-endian):
  *   magic "MGCKPT\r\n" (8) | version u32 | config_hash u32 | iter i64 |
  *   algo i32 | pad u32 | n_meta u64 | adam_t u64 | wall_s f64 |
  *   config_len u64 | config text (config_len bytes, the resolved YAML) |
@@ -12,6 +12,12 @@
  * keeps the current checkpoint as DIR/checkpoint.prev.bin (a hard link),
  * renames the temporary over DIR/checkpoint.bin and fsyncs DIR. At every
  * instant DIR/checkpoint.bin is a complete old or new checkpoint.
+ *
+ * Fields are encoded explicitly little-endian (doubles as their IEEE-754
+ * bit patterns), so a file moves between machines unchanged and a resume is
+ * bit-exact. Any future version keeps the magic, the version at offset 8
+ * and the trailing CRC32 over all earlier bytes, so an old reader can tell
+ * "another version" from "corrupted".
  */
 #ifndef METAGRID_CKPT_H
 #define METAGRID_CKPT_H
@@ -24,6 +30,10 @@
 #define CKPT_VERSION 1
 #define CKPT_FILE "checkpoint.bin"
 #define CKPT_PREV_FILE "checkpoint.prev.bin"
+#define CKPT_TMP_FILE "checkpoint.bin.tmp"
+#define CKPT_HEADER_BYTES 64            /* magic .. config_len */
+#define CKPT_MAX_META 1000000000ull     /* larger n_meta: corrupted header */
+#define CKPT_MAX_CONFIG (16u << 20)     /* larger config_len: corrupted */
 
 typedef struct {
     uint32_t version;
@@ -39,7 +49,12 @@ typedef struct {
     double *adam_v;        /* (n_meta) Adam second moments */
 } Checkpoint;
 
-/* Atomically write ck into dir (see above). MG_EFAIL on I/O errors. */
+/* Atomically write ck into the existing directory dir (see above); root
+ * only. ck->config_text NULL means an empty config; adam_m / adam_v NULL
+ * are written as zeros. Every I/O error (ENOSPC, EACCES, ...) is MG_EFAIL
+ * with a message naming the file and the reason; DIR/checkpoint.bin is
+ * then untouched and the temporary removed. ck->version is ignored: the
+ * file is always written as CKPT_VERSION. */
 int ckpt_write(const char *dir, const Checkpoint *ck, MgErr *e);
 
 /* Read and verify a checkpoint file: magic, version, sizes, CRC32. A
@@ -48,5 +63,9 @@ int ckpt_write(const char *dir, const Checkpoint *ck, MgErr *e);
 int ckpt_read(const char *path, Checkpoint *ck, MgErr *e);
 
 void ckpt_free(Checkpoint *ck);
+
+/* MG_OK if ck was written by a run with config hash `hash`, else MG_EUSAGE
+ * "PATH: checkpoint belongs to another config (hash X, this config Y)". */
+int ckpt_check_config(const Checkpoint *ck, uint32_t hash, const char *path, MgErr *e);
 
 #endif
