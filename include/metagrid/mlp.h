@@ -1,0 +1,112 @@
+/*
+ * mlp.h — the multilayer perceptron: layout, batched forward / backward on
+ * cblas_dgemm, Hessian-vector products, and the two output heads.
+ *
+ * Network: sizes[0] = in -> sizes[1..L-1] hidden -> sizes[L] = out, with
+ * act (relu | tanh) on the hidden layers and a linear last layer.
+ *
+ * Parameters: one flat block theta (n_params) described by one layout table:
+ * for each layer l = 0..L-1, W_l (sizes[l+1], sizes[l]) row-major at w_off[l]
+ * then b_l (sizes[l+1]) at b_off[l]. Gradients, HVPs, optimizer state,
+ * checkpoints and the allreduce all use the same layout.
+ *
+ * Heads and losses (N = k * out, the same normalisation everywhere):
+ *   group == 0  linear head, L = (1/N) sum_{r,o} (out_ro - y_ro)^2
+ *   group == m  allocation head: out is (k, n*m) logits z, per demand row i
+ *               p_ij = softmax_j(z_ij) over its m supplies, and
+ *               L = (1/N) sum_{r,i,j} (p_rij - y_rij)^2   (y: target fractions)
+ *
+ * Calling pattern (llm.c style, all buffers caller-owned):
+ *   mlp_forward   fills a cache with the activations of k rows
+ *   mlp_backward  reads the cache, stores the backward signals in it and
+ *                 ACCUMULATES scale * grad L into grad
+ *   mlp_hvp       reads a cache on which forward and backward ran and
+ *                 ACCUMULATES scale * H v into hv (forward-over-reverse,
+ *                 Pearlmutter's R-operator: about two forward+backward costs)
+ */
+#ifndef METAGRID_MLP_H
+#define METAGRID_MLP_H
+
+#include <stddef.h>
+
+#include "metagrid/config.h"
+
+#define MLP_MAX_LAYERS (CONFIG_MAX_HIDDEN + 1)
+
+typedef struct {
+    int n_layers;                  /* L = weight layers = hidden + 1 */
+    int sizes[MLP_MAX_LAYERS + 1]; /* sizes[0] = in, sizes[L] = out */
+    int act;                       /* Activation (hidden layers) */
+    int group;                     /* 0 = linear head, m = softmax groups of m */
+    size_t w_off[MLP_MAX_LAYERS];  /* W_l (sizes[l+1], sizes[l]) */
+    size_t b_off[MLP_MAX_LAYERS];  /* b_l (sizes[l+1]) */
+    size_t n_params;
+    int max_width;                 /* max over sizes[] */
+} MlpLayout;
+
+/* Activations and backward signals of one batch of rows. Layer index l runs
+ * 0..L: h[0] is the input (not owned), h[l] (k, sizes[l]) the post-activation
+ * of layer l (h[L] = the raw outputs / logits). d[l] (k, sizes[l]) is dL/dz_l,
+ * gh[l] (k, sizes[l]) dL/dh_l for hidden l. rh, rd, rgh are R-pass buffers. */
+typedef struct {
+    int cap, k;
+    const double *h0;                /* (k, sizes[0]) input rows, borrowed */
+    double *h[MLP_MAX_LAYERS + 1];   /* h[0] unused (== h0) */
+    double *p;                       /* (k, out) softmax fractions (group > 0) */
+    double *d[MLP_MAX_LAYERS + 1];
+    double *gh[MLP_MAX_LAYERS + 1];
+    double *rh[MLP_MAX_LAYERS + 1];  /* R{h_l} */
+    double *rd, *rgh;                /* (k, max_width) R{d}, R{dL/dh} scratch */
+    double *block;                   /* the one allocation behind all of them */
+} MlpCache;
+
+/* Fill a layout. hidden[0..n_hidden) widths, act, group (0 or m with
+ * out % m == 0). Returns MG_OK or MG_EUSAGE with e filled. */
+int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int out,
+                    int act, int group, MgErr *e);
+
+/* Number of tensors (2 per layer: W then b) and the t-th one's offset/size. */
+int mlp_n_tensors(const MlpLayout *lay);
+void mlp_tensor(const MlpLayout *lay, int t, size_t *off, size_t *size);
+
+/* Caches: mlp_cache_reserve (re)allocates for at least k rows (only grows). */
+void mlp_cache_init(MlpCache *c);
+void mlp_cache_reserve(MlpCache *c, const MlpLayout *lay, int k);
+void mlp_cache_free(MlpCache *c);
+
+/* Deterministic init of theta: He-uniform (relu) / Xavier-uniform (tanh)
+ * weights from stream (seed, purpose, 0, salt, 0), zero biases. */
+void mlp_init_params(const MlpLayout *lay, double *theta /*(n_params)*/, uint64_t seed,
+                     int purpose, uint64_t salt);
+
+/* Forward k rows of x (k, in) through theta; returns nothing, fills c
+ * (h[], and p for the allocation head). c must hold >= k rows. */
+void mlp_forward(const MlpLayout *lay, const double *theta, const double *x /*(k,in)*/,
+                 int k, MlpCache *c);
+
+/* The head's prediction of the cached batch: the outputs (linear) or the
+ * fractions p (allocation), (k, out). */
+const double *mlp_output(const MlpLayout *lay, const MlpCache *c);
+
+/* Loss of the cached forward against y (k, out), normalised as above. */
+double mlp_loss(const MlpLayout *lay, const MlpCache *c, const double *y /*(k,out)*/);
+
+/* Backward: grad += scale * dL/dtheta; stores d[] and gh[] in c for mlp_hvp. */
+void mlp_backward(const MlpLayout *lay, const double *theta, MlpCache *c,
+                  const double *y /*(k,out)*/, double scale, double *grad /*(n_params)*/);
+
+/* Hessian-vector product at the cached point: hv += scale * H(theta) v, with
+ * H the Hessian of the loss of the cached batch. Needs mlp_forward and
+ * mlp_backward (any scale: it recomputes the head signal) on c first. */
+void mlp_hvp(const MlpLayout *lay, const double *theta, MlpCache *c,
+             const double *y /*(k,out)*/, const double *v /*(n_params)*/, double scale,
+             double *hv /*(n_params)*/);
+
+/* Naive references (src/mlp_ref.c): per-row triple loops, no BLAS, no cache.
+ * out receives the head's prediction (outputs or fractions); grad is
+ * overwritten with dL/dtheta; returns the loss. */
+double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double *x,
+                         const double *y, int k, double *out /*(k,out) or NULL*/,
+                         double *grad /*(n_params) or NULL*/);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * mlp.c — the MLP's fast path: batched forward, backward and Hessian-vector
+ * products on cblas_dgemm (see mlp.h for the layout, heads and losses).
+ *
+ * Row-major throughout. For layer l (nin = sizes[l] inputs, nout = sizes[l+1]
+ * outputs) and a batch of k rows:
+ *   forward   z (k,nout) = h (k,nin) W^T + b,  h' = act(z)  (hidden layers)
+ *   backward  dW (nout,nin) += d^T h,  db += colsum d,  gh (k,nin) = d W,
+ *             d_prev = gh * act'(z_prev)
+ * Activation derivatives are taken from the post-activations: relu'
+ * = [h > 0], tanh' = 1 - h^2, tanh'' dz = -2 h dh.
+ *
+ * HVP, forward-over-reverse (Pearlmutter's R-operator): for a direction
+ * v = (V_l, c_l) the R-pass propagates
+ *   R z = R h_prev W^T + h_prev V^T + c,   R h = act'(z) R z
+ *   R d_L = (d^2 loss / dz_L^2) R z_L      (closed form per head)
+ *   H v |_W = R d^T h_prev + d^T R h_prev, H v |_b = colsum R d
+ *   R gh = R d W + d V,  R d_prev = R gh act'(z) + gh act''(z) R z
+ * reusing the activations and backward signals the gradient pass cached:
+ * six dgemm per hidden layer, about two forward+backward costs.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metagrid/common.h"
+#include "metagrid/mlp.h"
+#include "metagrid/rng.h"
+
+int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int out,
+                    int act, int group, MgErr *e)
+{
+    memset(lay, 0, sizeof *lay);
+    if (in < 1 || out < 1) return mg_fail(e, MG_EUSAGE, "mlp: bad sizes in=%d out=%d", in, out);
+    if (n_hidden < 0 || n_hidden > CONFIG_MAX_HIDDEN)
+        return mg_fail(e, MG_EUSAGE, "mlp: %d hidden layers (at most %d)", n_hidden,
+                       CONFIG_MAX_HIDDEN);
+    if (act != ACT_RELU && act != ACT_TANH)
+        return mg_fail(e, MG_EUSAGE, "mlp: unknown activation %d", act);
+    if (group < 0 || (group > 0 && out % group != 0))
+        return mg_fail(e, MG_EUSAGE, "mlp: output size %d is not a multiple of group %d", out,
+                       group);
+    lay->n_layers = n_hidden + 1;
+    lay->sizes[0] = in;
+    for (int i = 0; i < n_hidden; i++) {
+        if (hidden[i] < 1) return mg_fail(e, MG_EUSAGE, "mlp: hidden width %d", hidden[i]);
+        lay->sizes[i + 1] = hidden[i];
+    }
+    lay->sizes[lay->n_layers] = out;
+    lay->act = act;
+    lay->group = group;
+    size_t off = 0;
+    for (int l = 0; l < lay->n_layers; l++) {
+        lay->w_off[l] = off;
+        off += (size_t)lay->sizes[l + 1] * lay->sizes[l];
+        lay->b_off[l] = off;
+        off += lay->sizes[l + 1];
+    }
+    lay->n_params = off;
+    for (int l = 0; l <= lay->n_layers; l++) lay->max_width = MG_MAX(lay->max_width, lay->sizes[l]);
+    return MG_OK;
+}
+
+int mlp_n_tensors(const MlpLayout *lay) { return 2 * lay->n_layers; }
+
+void mlp_tensor(const MlpLayout *lay, int t, size_t *off, size_t *size)
+{
+    int l = t / 2;
+    if (t % 2 == 0) {
+        *off = lay->w_off[l];
+        *size = (size_t)lay->sizes[l + 1] * lay->sizes[l];
+    } else {
+        *off = lay->b_off[l];
+        *size = lay->sizes[l + 1];
+    }
+}
+
+void mlp_cache_init(MlpCache *c) { memset(c, 0, sizeof *c); }
+
+void mlp_cache_free(MlpCache *c)
+{
+    free(c->block);
+    mlp_cache_init(c);
+}
+
+void mlp_cache_reserve(MlpCache *c, const MlpLayout *lay, int k)
+{
+    if (k <= c->cap && c->block) return;
+    int L = lay->n_layers, cap = MG_MAX(k, 1);
+    size_t per_row = 0;
+    for (int l = 1; l <= L; l++) per_row += 4 * (size_t)lay->sizes[l]; /* h, d, gh, rh */
+    per_row += (size_t)lay->sizes[L] + 2 * (size_t)lay->max_width;     /* p, rd, rgh */
+    free(c->block);
+    c->block = mg_calloc(per_row * cap, sizeof(double));
+    double *q = c->block;
+    for (int l = 1; l <= L; l++) {
+        size_t n = (size_t)cap * lay->sizes[l];
+        c->h[l] = q, q += n;
+        c->d[l] = q, q += n;
+        c->gh[l] = q, q += n;
+        c->rh[l] = q, q += n;
+    }
+    c->p = q, q += (size_t)cap * lay->sizes[L];
+    c->rd = q, q += (size_t)cap * lay->max_width;
+    c->rgh = q;
+    c->cap = cap;
+}
+
+void mlp_init_params(const MlpLayout *lay, double *theta, uint64_t seed, int purpose,
+                     uint64_t salt)
+{
+    RngStream s;
+    rng_stream_init(&s, seed, (RngPurpose)purpose, 0, salt, 0);
+    for (int l = 0; l < lay->n_layers; l++) {
+        int nin = lay->sizes[l], nout = lay->sizes[l + 1];
+        double lim = lay->act == ACT_RELU ? sqrt(6.0 / nin) : sqrt(6.0 / (nin + nout));
+        double *W = theta + lay->w_off[l];
+        for (size_t i = 0; i < (size_t)nin * nout; i++) W[i] = rng_uniform_range(&s, -lim, lim);
+        memset(theta + lay->b_off[l], 0, (size_t)nout * sizeof(double));
+    }
+}
+
+/* ---- dense kernels --------------------------------------------------- */
+
+/* out (k,nout) = in (k,nin) W^T (nout,nin) + b (nout) */
+static void dense_forward(double *out, const double *in, const double *W, const double *b,
+                          int k, int nin, int nout)
+{
+    for (int r = 0; r < k; r++) memcpy(out + (size_t)r * nout, b, (size_t)nout * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, nout, nin, 1.0, in, nin, W, nin, 1.0, out, nout);
+}
+
+/* dW (nout,nin) += alpha d^T (nout,k) in (k,nin);  db (nout) += alpha colsum d (k,nout) */
+static void dense_backward_params(double *dW, double *db, const double *d, const double *in,
+                                  int k, int nin, int nout, double alpha)
+{
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nout, nin, k, alpha, d, nout, in, nin, 1.0, dW, nin);
+    if (db) {
+        for (int r = 0; r < k; r++) {
+            const double *dr = d + (size_t)r * nout;
+            for (int o = 0; o < nout; o++) db[o] += alpha * dr[o];
+        }
+    }
+}
+
+/* gin (k,nin) = alpha d (k,nout) W (nout,nin) + beta gin */
+static void dense_backward_input(double *gin, const double *d, const double *W, int k, int nin,
+                                 int nout, double alpha, double beta)
+{
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, nin, nout, alpha, d, nout, W, nin, beta, gin,
+                nin);
+}
+
+static void act_forward(int act, double *h, size_t n)
+{
+    if (act == ACT_RELU)
+        for (size_t i = 0; i < n; i++) h[i] = h[i] > 0 ? h[i] : 0;
+    else
+        for (size_t i = 0; i < n; i++) h[i] = tanh(h[i]);
+}
+
+/* d = g * act'(z), with act' from the post-activation h */
+static void act_backward(int act, double *d, const double *g, const double *h, size_t n)
+{
+    if (act == ACT_RELU)
+        for (size_t i = 0; i < n; i++) d[i] = h[i] > 0 ? g[i] : 0;
+    else
+        for (size_t i = 0; i < n; i++) d[i] = g[i] * (1 - h[i] * h[i]);
+}
+
+/* ---- forward, loss, backward ----------------------------------------- */
+
+void mlp_forward(const MlpLayout *lay, const double *theta, const double *x, int k, MlpCache *c)
+{
+    MG_ASSERT(k <= c->cap);
+    int L = lay->n_layers;
+    c->k = k;
+    c->h0 = x;
+    const double *in = x;
+    for (int l = 0; l < L; l++) {
+        int nin = lay->sizes[l], nout = lay->sizes[l + 1];
+        dense_forward(c->h[l + 1], in, theta + lay->w_off[l], theta + lay->b_off[l], k, nin, nout);
+        if (l < L - 1) act_forward(lay->act, c->h[l + 1], (size_t)k * nout);
+        in = c->h[l + 1];
+    }
+    int m = lay->group;
+    if (m > 0) {
+        int out = lay->sizes[L];
+        const double *z = c->h[L];
+        for (size_t g = 0; g < (size_t)k * out / m; g++) {
+            const double *zg = z + g * m;
+            double *pg = c->p + g * m, mx = zg[0], s = 0;
+            for (int j = 1; j < m; j++) mx = zg[j] > mx ? zg[j] : mx;
+            for (int j = 0; j < m; j++) s += pg[j] = exp(zg[j] - mx);
+            for (int j = 0; j < m; j++) pg[j] /= s;
+        }
+    }
+}
+
+const double *mlp_output(const MlpLayout *lay, const MlpCache *c)
+{
+    return lay->group > 0 ? c->p : c->h[lay->n_layers];
+}
+
+double mlp_loss(const MlpLayout *lay, const MlpCache *c, const double *y)
+{
+    size_t n = (size_t)c->k * lay->sizes[lay->n_layers];
+    const double *o = mlp_output(lay, c);
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (o[i] - y[i]) * (o[i] - y[i]);
+    return n ? s / (double)n : 0.0;
+}
+
+/* The head's signal dL/dz_L (k,out) times scale, into d. */
+static void head_backward(const MlpLayout *lay, const MlpCache *c, const double *y,
+                          double scale, double *d)
+{
+    int out = lay->sizes[lay->n_layers], m = lay->group;
+    size_t n = (size_t)c->k * out;
+    double a = n ? 2.0 * scale / (double)n : 0.0;
+    if (m == 0) {
+        const double *o = c->h[lay->n_layers];
+        for (size_t i = 0; i < n; i++) d[i] = a * (o[i] - y[i]);
+        return;
+    }
+    for (size_t g = 0; g < n / m; g++) {
+        const double *p = c->p + g * m, *yg = y + g * m;
+        double *dg = d + g * m, S = 0;
+        for (int j = 0; j < m; j++) S += p[j] * a * (p[j] - yg[j]);
+        for (int j = 0; j < m; j++) dg[j] = p[j] * (a * (p[j] - yg[j]) - S);
+    }
+}
+
+void mlp_backward(const MlpLayout *lay, const double *theta, MlpCache *c, const double *y,
+                  double scale, double *grad)
+{
+    int L = lay->n_layers, k = c->k;
+    head_backward(lay, c, y, scale, c->d[L]);
+    for (int l = L - 1; l >= 0; l--) {
+        int nin = lay->sizes[l], nout = lay->sizes[l + 1];
+        const double *in = l > 0 ? c->h[l] : c->h0;
+        dense_backward_params(grad + lay->w_off[l], grad + lay->b_off[l], c->d[l + 1], in, k, nin,
+                              nout, 1.0);
+        if (l > 0) {
+            dense_backward_input(c->gh[l], c->d[l + 1], theta + lay->w_off[l], k, nin, nout, 1.0, 0.0);
+            act_backward(lay->act, c->d[l], c->gh[l], c->h[l], (size_t)k * nin);
+        }
+    }
+}
+
+/* ---- Hessian-vector product ------------------------------------------ */
+
+/* R{dL/dz_L} (k,out) from R{z_L} = rz, for the unscaled loss. */
+static void head_hvp(const MlpLayout *lay, const MlpCache *c, const double *y, const double *rz,
+                     double *rd)
+{
+    int out = lay->sizes[lay->n_layers], m = lay->group;
+    size_t n = (size_t)c->k * out;
+    double a = n ? 2.0 / (double)n : 0.0;
+    if (m == 0) {
+        for (size_t i = 0; i < n; i++) rd[i] = a * rz[i];
+        return;
+    }
+    for (size_t g = 0; g < n / m; g++) {
+        const double *p = c->p + g * m, *yg = y + g * m, *rzg = rz + g * m;
+        double *rdg = rd + g * m;
+        double pr = 0; /* sum p Rz */
+        for (int j = 0; j < m; j++) pr += p[j] * rzg[j];
+        double S = 0, RS = 0;
+        for (int j = 0; j < m; j++) {
+            double rp = p[j] * (rzg[j] - pr), gp = a * (p[j] - yg[j]);
+            S += p[j] * gp;
+            RS += rp * gp + p[j] * a * rp;
+            rdg[j] = rp; /* temporarily R p */
+        }
+        for (int j = 0; j < m; j++) {
+            double rp = rdg[j], gp = a * (p[j] - yg[j]);
+            rdg[j] = rp * (gp - S) + p[j] * (a * rp - RS);
+        }
+    }
+}
+
+void mlp_hvp(const MlpLayout *lay, const double *theta, MlpCache *c, const double *y,
+             const double *v, double scale, double *hv)
+{
+    int L = lay->n_layers, k = c->k;
+    /* R-forward: rh[l+1] = R{h_{l+1}} (R{z_L} for the last layer), scaled. */
+    for (int l = 0; l < L; l++) {
+        int nin = lay->sizes[l], nout = lay->sizes[l + 1];
+        const double *in = l > 0 ? c->h[l] : c->h0;
+        const double *V = v + lay->w_off[l], *cb = v + lay->b_off[l];
+        double *rz = c->rh[l + 1];
+        for (int r = 0; r < k; r++)
+            for (int o = 0; o < nout; o++) rz[(size_t)r * nout + o] = scale * cb[o];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, nout, nin, scale, in, nin, V, nin, 1.0, rz,
+                    nout);
+        if (l > 0)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, nout, nin, 1.0, c->rh[l], nin,
+                        theta + lay->w_off[l], nin, 1.0, rz, nout);
+        if (l < L - 1) act_backward(lay->act, rz, rz, c->h[l + 1], (size_t)k * nout);
+    }
+    /* R-backward. */
+    head_hvp(lay, c, y, c->rh[L], c->rd);
+    for (int l = L - 1; l >= 0; l--) {
+        int nin = lay->sizes[l], nout = lay->sizes[l + 1];
+        const double *in = l > 0 ? c->h[l] : c->h0;
+        dense_backward_params(hv + lay->w_off[l], hv + lay->b_off[l], c->rd, in, k, nin, nout, 1.0);
+        if (l == 0) break;
+        dense_backward_params(hv + lay->w_off[l], NULL, c->d[l + 1], c->rh[l], k, nin, nout, 1.0);
+        /* R gh = R d W + d V (scaled) */
+        dense_backward_input(c->rgh, c->rd, theta + lay->w_off[l], k, nin, nout, 1.0, 0.0);
+        dense_backward_input(c->rgh, c->d[l + 1], v + lay->w_off[l], k, nin, nout, scale, 1.0);
+        size_t n = (size_t)k * nin;
+        const double *h = c->h[l];
+        if (lay->act == ACT_RELU) {
+            for (size_t i = 0; i < n; i++) c->rd[i] = h[i] > 0 ? c->rgh[i] : 0;
+        } else {
+            const double *gh = c->gh[l], *rh = c->rh[l];
+            for (size_t i = 0; i < n; i++)
+                c->rd[i] = c->rgh[i] * (1 - h[i] * h[i]) - 2 * h[i] * rh[i] * gh[i];
+        }
+    }
+}

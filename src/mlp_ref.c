@@ -1,0 +1,91 @@
+/*
+ * mlp_ref.c — the slow, obviously-correct MLP: one row at a time, plain
+ * loops, no BLAS, no cache. The fast path (mlp.c) is tested against it
+ * (tests/test_mlp.c); nothing else should call it.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metagrid/common.h"
+#include "metagrid/mlp.h"
+
+double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double *x,
+                         const double *y, int k, double *out, double *grad)
+{
+    int L = lay->n_layers, outd = lay->sizes[L], m = lay->group;
+    size_t width = 0;
+    for (int l = 0; l <= L; l++) width += lay->sizes[l];
+    double *h = mg_calloc(width, sizeof(double));     /* activations of one row */
+    double *dh = mg_calloc(width, sizeof(double));    /* dL/dz per layer */
+    double *pr = mg_calloc(outd, sizeof(double));
+    size_t hoff[MLP_MAX_LAYERS + 1], o = 0;
+    for (int l = 0; l <= L; l++) hoff[l] = o, o += lay->sizes[l];
+    if (grad) memset(grad, 0, lay->n_params * sizeof(double));
+    double N = (double)k * outd, loss = 0;
+
+    for (int r = 0; r < k; r++) {
+        for (int i = 0; i < lay->sizes[0]; i++) h[i] = x[(size_t)r * lay->sizes[0] + i];
+        for (int l = 0; l < L; l++) {
+            int I = lay->sizes[l], O = lay->sizes[l + 1];
+            const double *W = theta + lay->w_off[l], *b = theta + lay->b_off[l];
+            for (int a = 0; a < O; a++) {
+                double z = b[a];
+                for (int i = 0; i < I; i++) z += W[(size_t)a * I + i] * h[hoff[l] + i];
+                if (l < L - 1) z = lay->act == ACT_RELU ? (z > 0 ? z : 0) : tanh(z);
+                h[hoff[l + 1] + a] = z;
+            }
+        }
+        const double *z = h + hoff[L], *yr = y + (size_t)r * outd;
+        if (m == 0) {
+            for (int a = 0; a < outd; a++) pr[a] = z[a];
+        } else {
+            for (int g = 0; g < outd / m; g++) {
+                double mx = z[g * m], s = 0;
+                for (int j = 0; j < m; j++) mx = fmax(mx, z[g * m + j]);
+                for (int j = 0; j < m; j++) s += exp(z[g * m + j] - mx);
+                for (int j = 0; j < m; j++) pr[g * m + j] = exp(z[g * m + j] - mx) / s;
+            }
+        }
+        for (int a = 0; a < outd; a++) {
+            loss += (pr[a] - yr[a]) * (pr[a] - yr[a]) / N;
+            if (out) out[(size_t)r * outd + a] = pr[a];
+        }
+        if (!grad) continue;
+        /* dL/dz_L: through the softmax Jacobian p_j (delta_jl - p_l) for groups */
+        double *dz = dh + hoff[L];
+        for (int a = 0; a < outd; a++) {
+            if (m == 0) {
+                dz[a] = 2 * (pr[a] - yr[a]) / N;
+            } else {
+                int g = a / m;
+                double s = 0;
+                for (int j = 0; j < m; j++) {
+                    int b2 = g * m + j;
+                    double jac = pr[b2] * ((b2 == a) - pr[a]); /* dp_b2 / dz_a */
+                    s += 2 * (pr[b2] - yr[b2]) / N * jac;
+                }
+                dz[a] = s;
+            }
+        }
+        for (int l = L - 1; l >= 0; l--) {
+            int I = lay->sizes[l], O = lay->sizes[l + 1];
+            const double *W = theta + lay->w_off[l];
+            double *gW = grad + lay->w_off[l], *gb = grad + lay->b_off[l];
+            for (int a = 0; a < O; a++) {
+                gb[a] += dh[hoff[l + 1] + a];
+                for (int i = 0; i < I; i++) gW[(size_t)a * I + i] += dh[hoff[l + 1] + a] * h[hoff[l] + i];
+            }
+            if (l == 0) break;
+            for (int i = 0; i < I; i++) {
+                double s = 0, hi = h[hoff[l] + i];
+                for (int a = 0; a < O; a++) s += W[(size_t)a * I + i] * dh[hoff[l + 1] + a];
+                dh[hoff[l] + i] = lay->act == ACT_RELU ? (hi > 0 ? s : 0) : s * (1 - hi * hi);
+            }
+        }
+    }
+    free(h);
+    free(dh);
+    free(pr);
+    return loss;
+}

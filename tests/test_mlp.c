@@ -1,0 +1,142 @@
+/*
+ * test_mlp.c — the fast MLP (mlp.c) against the naive reference (mlp_ref.c)
+ * and against central finite differences: loss, gradient and Hessian-vector
+ * products, for relu and tanh, linear and allocation heads, several shapes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "metagrid/mlp.h"
+#include "metagrid/rng.h"
+
+static double fast_loss(const MlpLayout *lay, const double *th, const double *x,
+                        const double *y, int k, MlpCache *c)
+{
+    mlp_forward(lay, th, x, k, c);
+    return mlp_loss(lay, c, y);
+}
+
+static void run_case(int in, const int *hidden, int nh, int out, int act, int group, int k,
+                     uint64_t seed)
+{
+    MgErr e = {0};
+    MlpLayout lay;
+    CHECK(mlp_layout_init(&lay, in, hidden, nh, out, act, group, &e) == MG_OK);
+    size_t n = lay.n_params;
+    double *th = malloc(n * sizeof(double)), *v = malloc(n * sizeof(double));
+    double *g = calloc(n, sizeof(double)), *gref = calloc(n, sizeof(double));
+    double *hv = calloc(n, sizeof(double)), *gp = calloc(n, sizeof(double));
+    double *gm = calloc(n, sizeof(double)), *tp = malloc(n * sizeof(double));
+    double *x = malloc((size_t)k * in * sizeof(double)), *y = malloc((size_t)k * out * sizeof(double));
+    double *oref = malloc((size_t)k * out * sizeof(double));
+    RngStream s;
+    rng_stream_init(&s, seed, RNG_TEST, 0, 0, 0);
+    mlp_init_params(&lay, th, seed, RNG_TEST, 1);
+    for (size_t i = 0; i < n; i++) th[i] += 0.1 * rng_normal(&s); /* nonzero biases too */
+    for (size_t i = 0; i < n; i++) v[i] = rng_normal(&s);
+    for (int i = 0; i < k * in; i++) x[i] = rng_uniform_range(&s, -2, 2);
+    for (int i = 0; i < k * out; i++) y[i] = group ? rng_uniform(&s) : rng_normal(&s);
+
+    MlpCache c;
+    mlp_cache_init(&c);
+    mlp_cache_reserve(&c, &lay, 2);
+    mlp_cache_reserve(&c, &lay, k); /* grows */
+    mlp_forward(&lay, th, x, k, &c);
+    double lf = mlp_loss(&lay, &c, y);
+    mlp_backward(&lay, th, &c, y, 1.0, g);
+    double lr = mlp_ref_loss_grad(&lay, th, x, y, k, oref, gref);
+    CHECK_NEAR(lf, lr, 1e-12);
+    const double *of = mlp_output(&lay, &c);
+    double eo = 0, eg = 0;
+    for (int i = 0; i < k * out; i++) eo = fmax(eo, fabs(of[i] - oref[i]));
+    for (size_t i = 0; i < n; i++) eg = fmax(eg, fabs(g[i] - gref[i]));
+    CHECK_MSG(eo < 1e-12, "forward vs ref %g", eo);
+    CHECK_MSG(eg < 1e-12, "backward vs ref %g", eg);
+
+    /* backward accumulates with scale */
+    mlp_backward(&lay, th, &c, y, -0.5, g);
+    eg = 0;
+    for (size_t i = 0; i < n; i++) eg = fmax(eg, fabs(g[i] - 0.5 * gref[i]));
+    CHECK_MSG(eg < 1e-12, "backward accumulate/scale %g", eg);
+
+    /* gradient vs central differences of the loss */
+    double h = 1e-6, emax = 0, gmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(tp, th, n * sizeof(double));
+        tp[i] = th[i] + h;
+        double fp = fast_loss(&lay, tp, x, y, k, &c);
+        tp[i] = th[i] - h;
+        double fm = fast_loss(&lay, tp, x, y, k, &c);
+        emax = fmax(emax, fabs((fp - fm) / (2 * h) - gref[i]));
+        gmax = fmax(gmax, fabs(gref[i]));
+    }
+    CHECK_MSG(emax <= 1e-7 * fmax(1, gmax), "grad vs FD %g (max |g| %g)", emax, gmax);
+
+    /* HVP vs central differences of the gradient along v */
+    mlp_forward(&lay, th, x, k, &c);
+    memset(g, 0, n * sizeof(double));
+    mlp_backward(&lay, th, &c, y, 1.0, g);
+    mlp_hvp(&lay, th, &c, y, v, 1.0, hv);
+    mlp_hvp(&lay, th, &c, y, v, 2.0, hv); /* accumulates: 3 H v */
+    h = 1e-5;
+    for (size_t i = 0; i < n; i++) tp[i] = th[i] + h * v[i];
+    memset(gp, 0, n * sizeof(double));
+    mlp_forward(&lay, tp, x, k, &c);
+    mlp_backward(&lay, tp, &c, y, 1.0, gp);
+    for (size_t i = 0; i < n; i++) tp[i] = th[i] - h * v[i];
+    memset(gm, 0, n * sizeof(double));
+    mlp_forward(&lay, tp, x, k, &c);
+    mlp_backward(&lay, tp, &c, y, 1.0, gm);
+    double hmax = 0;
+    emax = 0;
+    for (size_t i = 0; i < n; i++) {
+        double fd = (gp[i] - gm[i]) / (2 * h);
+        emax = fmax(emax, fabs(hv[i] / 3 - fd));
+        hmax = fmax(hmax, fabs(fd));
+    }
+    CHECK_MSG(emax <= 1e-6 * fmax(1e-3, hmax), "HVP vs FD %g (max |Hv| %g) act %d group %d",
+              emax, hmax, act, group);
+    CHECK(hmax > 0);
+
+    /* symmetry: w^T H v = v^T H w */
+    double *w = gp, *hw = gm;
+    for (size_t i = 0; i < n; i++) w[i] = rng_normal(&s);
+    memset(hw, 0, n * sizeof(double));
+    memset(hv, 0, n * sizeof(double));
+    mlp_forward(&lay, th, x, k, &c);
+    memset(g, 0, n * sizeof(double));
+    mlp_backward(&lay, th, &c, y, 1.0, g);
+    mlp_hvp(&lay, th, &c, y, v, 1.0, hv);
+    mlp_hvp(&lay, th, &c, y, w, 1.0, hw);
+    double a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) a += w[i] * hv[i], b += v[i] * hw[i];
+    CHECK_NEAR(a, b, 1e-10);
+
+    mlp_cache_free(&c);
+    free(th), free(v), free(g), free(gref), free(hv), free(gp), free(gm), free(tp);
+    free(x), free(y), free(oref);
+}
+
+int main(void)
+{
+    int h2[2] = {5, 4}, h1[1] = {7}, h3[3] = {6, 3, 5};
+    for (int act = 0; act < 2; act++) {
+        run_case(3, h2, 2, 4, act, 0, 7, 1);     /* linear head */
+        run_case(1, h2, 2, 1, act, 0, 10, 2);    /* sinusoid shape */
+        run_case(4, h1, 1, 6, act, 3, 5, 3);     /* allocation head, 2x3 */
+        run_case(5, h3, 3, 8, act, 2, 9, 4);     /* allocation head, 4x2, deeper */
+        run_case(2, NULL, 0, 3, act, 0, 4, 5);   /* no hidden layer */
+    }
+    /* layout */
+    MgErr e = {0};
+    MlpLayout lay;
+    CHECK(mlp_layout_init(&lay, 1, h2, 2, 1, ACT_RELU, 0, &e) == MG_OK);
+    CHECK(lay.n_params == 5 * 1 + 5 + 4 * 5 + 4 + 1 * 4 + 1);
+    CHECK(lay.w_off[1] == 10 && lay.b_off[1] == 30 && lay.w_off[2] == 34);
+    size_t off, sz;
+    mlp_tensor(&lay, 3, &off, &sz);
+    CHECK(off == 30 && sz == 4 && mlp_n_tensors(&lay) == 6);
+    CHECK(mlp_layout_init(&lay, 1, h2, 2, 5, ACT_RELU, 2, &e) == MG_EUSAGE);
+    return TEST_REPORT();
+}
