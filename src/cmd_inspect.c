@@ -67,7 +67,7 @@ int cmd_inspect(int argc, char **argv)
     };
     MgErr e = {0};
     int params = 0, c;
-    optind = 1;
+    optind = 0; /* glibc: full re-initialisation (cmd_inspect may be called twice) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ph", longopts, NULL)) != -1) {
         switch (c) {

@@ -3,12 +3,14 @@
  * kept, every truncation and every flipped bit refused, other versions,
  * foreign files and absurd headers refused, I/O errors leave the old
  * checkpoint in place, and kill -9 during writes never leaves an unloadable
- * checkpoint.bin (issue 5, points 3 and 5).
+ * checkpoint.bin (issue 5, points 3 and 5). `metagrid inspect` is run in
+ * process (cmd_inspect with stdout and stderr redirected to files).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -20,6 +22,7 @@
 
 #include "harness.h"
 #include "metagrid/ckpt.h"
+#include "metagrid/cmd.h"
 #include "metagrid/rng.h"
 
 static char dir[256];
@@ -340,6 +343,145 @@ static void test_write_errors(void)
     ckpt_free(&nw);
 }
 
+/* Run cmd_inspect(args...) with stdout / stderr captured into out / err
+ * (fresh NUL-terminated buffers); returns its status. */
+static int run_inspect(char **out, char **err, int argc, ...)
+{
+    char *argv[8], store[8][600];
+    va_list ap;
+    va_start(ap, argc);
+    for (int i = 0; i < argc; i++) {
+        snprintf(store[i], sizeof store[i], "%s", va_arg(ap, const char *));
+        argv[i] = store[i];
+    }
+    va_end(ap);
+    argv[argc] = NULL;
+    char po[512], pe[512];
+    path_of(po, sizeof po, "inspect.out");
+    path_of(pe, sizeof pe, "inspect.err");
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(1), se = dup(2);
+    int fo = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    MG_ASSERT(so >= 0 && se >= 0 && fo >= 0 && fe >= 0);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    close(fo);
+    close(fe);
+    int rc = cmd_inspect(argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, 1);
+    dup2(se, 2);
+    close(so);
+    close(se);
+    size_t n;
+    *out = (char *)slurp(po, &n);
+    *err = (char *)slurp(pe, &n);
+    return rc;
+}
+
+/* The number after "KEY": in a JSON text (NAN if absent or null). */
+static double json_field(const char *json, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(json, pat);
+    if (!p || !strncmp(p + strlen(pat), "null", 4)) return NAN;
+    return strtod(p + strlen(pat), NULL);
+}
+
+static void test_inspect(void)
+{
+    char sub[512], cur[600];
+    path_of(sub, sizeof sub, "inspect");
+    CHECK(mkdir(sub, 0755) == 0);
+    snprintf(cur, sizeof cur, "%s/%s", sub, CKPT_FILE);
+    Checkpoint a;
+    make_ck(&a, 300, 17, 4);
+    a.meta[0] = 0.1; /* make_ck's specials: keep them finite for the norm */
+    MgErr e = {0};
+    CHECK(ckpt_write(sub, &a, &e) == MG_OK);
+    char *out, *err;
+
+    CHECK(run_inspect(&out, &err, 2, "inspect", cur) == MG_OK);
+    CHECK_MSG(out[0] == '{' && strstr(out, "}\n") && !strchr(strstr(out, "}\n") + 2, '{'), "%s", out);
+    CHECK(json_field(out, "iter") == 17);
+    CHECK_MSG(strstr(out, "\"algo\": \"metasgd\"") != NULL, "%s", out);
+    CHECK(json_field(out, "n_params") == 300);
+    CHECK(json_field(out, "version") == 1);
+    CHECK(json_field(out, "adam_t") == 52);
+    CHECK(json_field(out, "wall_s") == a.wall_s);
+    char hash[32];
+    snprintf(hash, sizeof hash, "\"config_hash\": \"%08x\"", (unsigned)a.config_hash);
+    CHECK_MSG(strstr(out, hash) != NULL, "%s", out);
+    long double ss = 0;
+    for (int i = 0; i < 300; i++) ss += (long double)a.meta[i] * a.meta[i];
+    CHECK_NEAR(json_field(out, "param_l2"), (double)sqrtl(ss), 1e-14);
+    CHECK(strstr(out, "\"params\"") == NULL);
+    free(out);
+    free(err);
+
+    /* --params (after the file: getopt permutes): every value bit-exact. */
+    CHECK(run_inspect(&out, &err, 3, "inspect", cur, "--params") == MG_OK);
+    const char *p = strstr(out, "\"params\": [");
+    int exact = 0;
+    if (p) {
+        p += strlen("\"params\": [");
+        for (int i = 0; i < 300; i++) {
+            char *end;
+            double x = strtod(p, &end);
+            if (end == p) break;
+            if (memcmp(&x, &a.meta[i], sizeof x) == 0) exact++;
+            p = end;
+            while (*p == ',' || *p == ' ') p++;
+        }
+        CHECK_MSG(p[0] == ']' && p[1] == '}', "%.20s", p);
+    }
+    CHECK_MSG(exact == 300, "%d of 300 parameters exact", exact);
+    free(out);
+    free(err);
+
+    /* Non-finite parameters print as null (valid JSON). */
+    a.meta[5] = NAN;
+    a.meta[6] = -INFINITY;
+    CHECK(ckpt_write(sub, &a, &e) == MG_OK);
+    CHECK(run_inspect(&out, &err, 3, "inspect", "-p", cur) == MG_OK);
+    CHECK_MSG(strstr(out, "\"param_l2\": null") && strstr(out, ", null, null, "), "%.200s", out);
+    CHECK(strstr(out, "nan") == NULL && strstr(out, "inf") == NULL);
+    free(out);
+    free(err);
+
+    /* Errors: exit 2, one "metagrid:" line naming the file. */
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/bad.bin", sub);
+    size_t n;
+    unsigned char *raw = slurp(cur, &n);
+    spit(bad, raw, n / 2);
+    CHECK(run_inspect(&out, &err, 2, "inspect", bad) == MG_EUSAGE);
+    CHECK_MSG(out[0] == 0 && !strncmp(err, "metagrid: ", 10) && strstr(err, bad) &&
+              strstr(err, "truncated checkpoint") && strchr(err, '\n') == err + strlen(err) - 1,
+              "%s", err);
+    free(out);
+    free(err);
+    raw[n / 2] ^= 4;
+    spit(bad, raw, n);
+    CHECK(run_inspect(&out, &err, 2, "inspect", bad) == MG_EUSAGE && strstr(err, "checksum mismatch"));
+    free(out);
+    free(err);
+    free(raw);
+    CHECK(run_inspect(&out, &err, 1, "inspect") == MG_EUSAGE && strstr(err, "missing CHECKPOINT"));
+    free(out);
+    free(err);
+    CHECK(run_inspect(&out, &err, 3, "inspect", "--nope", cur) == MG_EUSAGE && strstr(err, "--nope"));
+    free(out);
+    free(err);
+    CHECK(run_inspect(&out, &err, 2, "inspect", "--help") == MG_OK && strstr(out, "usage: metagrid inspect"));
+    free(out);
+    free(err);
+    ckpt_free(&a);
+}
+
 /* The checkpoint of iteration k in the kill test: contents derived from k. */
 enum { KILL_N = 60000 };
 
@@ -447,6 +589,7 @@ int main(void)
     test_round_trip();
     test_damage();
     test_write_errors();
+    test_inspect();
     test_kill9();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
