@@ -12,8 +12,12 @@
  *             T = inner_steps SGD steps (Hessian-vector products)
  *   fomaml    first-order approximation
  *   metasgd   θ_{t+1} = θ_t − α ⊙ ∇L_s(θ_t), α meta-learned (exact)
- *   gated     θ_{t+1} = θ_t − γ_t ⊙ step_t, γ_t = g_φ(context_t) (see .c)
+ *   gated     θ_{t+1} = θ_t − γ_t ⊙ step_t, γ_t = g_φ(context_t) (see gate.h)
  *   pretrain  no inner loop: loss on support ∪ query at θ0
+ *
+ * The gated Adam base: per-task state reset at adaptation start, bias
+ * corrected, epsilon inside the square root (u = m̂ / sqrt(v̂ + eps²)) so
+ * that the step is smooth and its meta-gradient exact.
  */
 #ifndef METAGRID_LEARNER_H
 #define METAGRID_LEARNER_H
@@ -24,6 +28,12 @@
 #include "metagrid/common.h"
 #include "metagrid/config.h"
 #include "metagrid/task.h"
+
+#include "metagrid/mlp.h"
+
+#define LEARNER_ADAM_BETA1 0.9
+#define LEARNER_ADAM_BETA2 0.999
+#define LEARNER_ADAM_EPS 1e-6
 
 typedef struct Learner Learner; /* owns the layout and all workspaces */
 
@@ -65,5 +75,15 @@ void learner_predict(Learner *L, const double *theta, const double *x, int k, do
 
 /* The training loss of theta on td (the loss the inner loop minimises). */
 double learner_loss(Learner *L, const double *theta, const TaskData *td);
+
+/* The meta-loss learner_task_grad differentiates, without the gradient
+ * (same code path; for finite differences). */
+double learner_meta_loss(Learner *L, const double *meta, const TaskData *support,
+                         const TaskData *query);
+
+/* The network layout (tensor offsets, sizes) and the gate's parameter count
+ * (0 unless gated); the gate's φ sits at meta[n_theta ..). */
+const MlpLayout *learner_layout(const Learner *L);
+int learner_gate_params(const Learner *L);
 
 #endif
