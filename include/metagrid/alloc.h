@@ -7,20 +7,24 @@
 #ifndef METAGRID_ALLOC_H
 #define METAGRID_ALLOC_H
 
+/* An allocation is feasible when every relative violation is <= this. */
+#define ALLOC_FEAS_TOL 1e-9
+
 typedef struct {
     double cost;            /* sum c_ij x_ij */
     double gap;             /* (cost - opt) / max(|opt|, tiny): relative optimality gap */
     double viol_demand_abs; /* max_i |sum_j x_ij - d_i| */
-    double viol_demand_rel; /* same relative to d_i (max(d_i, 1e-12)) */
+    double viol_demand_rel; /* same relative to max(d_i, 1e-6 max_i d_i, 1e-12) */
     double viol_cap_abs;    /* max_j max(0, sum_i x_ij - s_j) */
-    double viol_cap_rel;
+    double viol_cap_rel;    /* relative to max(s_j, 1e-6 max_j s_j, 1e-12) */
     double viol_neg_abs;    /* max_ij max(0, -x_ij) */
     double viol_neg_rel;    /* relative to max_i d_i */
     double viol_max_rel;    /* largest of the relative violations */
-    int feasible;           /* every relative violation <= 1e-9 */
+    int feasible;           /* every relative violation <= ALLOC_FEAS_TOL */
 } AllocMetrics;
 
-/* Metrics of x against the optimum opt (pass NAN when unknown: gap = NAN). */
+/* Metrics of x against the optimum opt (pass NAN when unknown: gap = NAN).
+ * A non-finite entry in x makes every violation +Inf (infeasible). */
 void alloc_metrics(int n, int m, const double *d, const double *s, const double *c,
                    const double *x, double opt, AllocMetrics *out);
 

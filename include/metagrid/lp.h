@@ -37,8 +37,19 @@ void lp_destroy(LpSolver *lp);
 
 /* Solve one instance d (n), s (m), c (n*m). `what` names the instance in
  * error messages (e.g. "task 12 instance 3"). Infeasible: MG_EFAIL with a
- * clear message; GLPK failure: MG_EFAIL. */
+ * clear message; GLPK failure: MG_EFAIL. Non-finite or negative data:
+ * MG_EFAIL naming the entry. LP_WARM falls back to a cold start when there is
+ * no previous optimal basis (first solve, or after a failure). r->x entries
+ * are clipped at 0 (simplex values can be -1e-16). */
 int lp_solve(LpSolver *lp, const double *d, const double *s, const double *c,
              LpMethod method, LpResult *r, const char *what, MgErr *e);
+
+/* The (n, m) the solver was built for. */
+int lp_size_n(const LpSolver *lp);
+int lp_size_m(const LpSolver *lp);
+
+/* For tests: raise a GLPK internal error inside the protected region; returns
+ * the MG_EFAIL it becomes. The solver remains usable afterwards. */
+int lp_debug_glpk_error(LpSolver *lp, const char *what, MgErr *e);
 
 #endif

@@ -69,4 +69,15 @@ int tasks_make(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task_
 
 void taskdata_free(TaskData *td);
 
+/* Query row q of a task is instance TASK_QUERY_BASE + q (support row r is
+ * instance r), so a task's query set does not depend on k_support. */
+#define TASK_QUERY_BASE 65536ULL
+
+/* The features of one LP instance (see task.c): x (n + m + n*m). */
+void task_features(int n, int m, const double *d /*(n)*/, const double *s /*(m)*/,
+                   const double *c /*(n*m)*/, double *x);
+/* The targets of one solved instance: y (n*m), each row a split summing to 1. */
+void task_targets(int n, int m, const double *s /*(m)*/, const double *c /*(n*m)*/,
+                  const double *xopt /*(n*m)*/, double *y);
+
 #endif

@@ -1,0 +1,325 @@
+/*
+ * task.c — task families, features and exact targets (see task.h).
+ *
+ * Randomness. A task's parameters come from the stream (seed, P_TASK, iter,
+ * task_idx, 0) and its instance k from (seed, P_INST, iter, task_idx, k),
+ * with P = RNG_TRAIN_* / RNG_VAL_* / RNG_EVAL_* by TaskStream. Support row r
+ * is instance k = r; query row q is instance k = TASK_QUERY_BASE + q, so the
+ * query set of a task does not depend on k_support. Nothing depends on call
+ * order or on the rank that draws the task.
+ *
+ * Families.
+ *   sinusoid  A ~ U[0.1, 5], phi ~ U[0, pi] per task; x ~ U[-5, 5] per
+ *             point (query_grid: k_query points evenly spaced on [-5, 5]);
+ *             y = A sin(x - phi). in_dim = out_dim = 1.
+ *   uniform   the task fixes c_ij ~ U[1, 10]; instance draws d_i ~ U[10, 100]
+ *             and s_j ~ U[10, 100], then scales s so sum(s) = rho * sum(d)
+ *             (always feasible for rho >= 1).
+ *   region    see task_region.c: towns, thermal and solar generators, costs
+ *             generation + transmission * distance, instances = hours.
+ *
+ * Features of an LP instance (in_dim = n + m + n*m), all O(1), with
+ * dbar = mean_i d_i and cbar = mean_ij c_ij (each replaced by 1 if <= 0):
+ *   d_i / dbar                 (n)    demand relative to the mean demand
+ *   s_j * m / sum_i d_i        (m)    supply relative to its fair share
+ *   c_ij / cbar - 1            (n*m)  relative cost, centred
+ * The optimal split x*_ij / d_i is invariant to scaling (d, s) together and
+ * to scaling c, so these normalisations lose nothing the target depends on.
+ *
+ * Targets (out_dim = n*m, row-major i then j): y_ij = x*_ij / sum_j x*_ij
+ * (= x*_ij / d_i, each row summing to exactly 1). A row with d_i = 0 puts 1
+ * on its cheapest arc among suppliers with s_j > 0 (lowest j on ties; the
+ * cheapest overall if no supplier has capacity). tasks_head_group() = m.
+ *
+ * Targets are solved in order support 0..k_support-1 then query; with
+ * task.warm_start each solve after the first starts from the previous
+ * optimal basis (LP_WARM), the first from the standard basis.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metagrid/lp.h"
+#include "metagrid/region.h"
+#include "metagrid/rng.h"
+#include "metagrid/task.h"
+
+struct TaskSampler {
+    Config cfg;
+    int family, n, m, in_dim, out_dim;
+    LpSolver *lp;
+    double *c_task; /* (n*m) uniform: the task's costs */
+    double *s_tmp;  /* (m) */
+};
+
+static const double task_pi = 3.14159265358979323846;
+
+int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
+{
+    *out = NULL;
+    TaskSampler *ts = mg_calloc(1, sizeof *ts);
+    ts->cfg = *cfg;
+    ts->family = cfg->task.family;
+    if (ts->family == FAMILY_SINUSOID) {
+        ts->in_dim = ts->out_dim = 1;
+        *out = ts;
+        return MG_OK;
+    }
+    if (ts->family != FAMILY_UNIFORM && ts->family != FAMILY_REGION) {
+        free(ts);
+        return mg_fail(e, MG_EUSAGE, "task.family: unknown family %d", cfg->task.family);
+    }
+    int n = cfg->task.n_demand, m = cfg->task.n_supply;
+    if (n < 1 || m < 1 || n > 1000 || m > 1000) {
+        free(ts);
+        return mg_fail(e, MG_EUSAGE, "task.n_demand, task.n_supply: %dx%d out of range "
+                       "(1..1000 each)", n, m);
+    }
+    if (!(cfg->task.rho >= 1.0) || !isfinite(cfg->task.rho)) {
+        free(ts);
+        return mg_fail(e, MG_EUSAGE, "task.rho: %g must be >= 1 (capacity margin)",
+                       cfg->task.rho);
+    }
+    ts->n = n;
+    ts->m = m;
+    ts->in_dim = n + m + n * m;
+    ts->out_dim = n * m;
+    ts->c_task = mg_calloc((size_t)n * m, sizeof(double));
+    ts->s_tmp = mg_calloc((size_t)m, sizeof(double));
+    int rc = lp_create(&ts->lp, n, m, e);
+    if (rc) {
+        tasks_destroy(ts);
+        return rc;
+    }
+    *out = ts;
+    return MG_OK;
+}
+
+void tasks_destroy(TaskSampler *ts)
+{
+    if (!ts) return;
+    lp_destroy(ts->lp);
+    free(ts->c_task);
+    free(ts->s_tmp);
+    free(ts);
+}
+
+int tasks_in_dim(const TaskSampler *ts) { return ts->in_dim; }
+int tasks_out_dim(const TaskSampler *ts) { return ts->out_dim; }
+int tasks_head_group(const TaskSampler *ts)
+{
+    return ts->family == FAMILY_SINUSOID ? 0 : ts->m;
+}
+
+void task_features(int n, int m, const double *d, const double *s, const double *c,
+                   double *x)
+{
+    double sd = 0.0, sc = 0.0;
+    for (int i = 0; i < n; i++) sd += d[i];
+    for (int k = 0; k < n * m; k++) sc += c[k];
+    double dbar = sd / n, cbar = sc / ((double)n * m);
+    if (!(dbar > 0.0)) dbar = 1.0;
+    if (!(cbar > 0.0)) cbar = 1.0;
+    double sfair = dbar * n / m;
+    for (int i = 0; i < n; i++) x[i] = d[i] / dbar;
+    for (int j = 0; j < m; j++) x[n + j] = s[j] / sfair;
+    for (int k = 0; k < n * m; k++) x[n + m + k] = c[k] / cbar - 1.0;
+}
+
+void task_targets(int n, int m, const double *s, const double *c, const double *xopt,
+                  double *y)
+{
+    for (int i = 0; i < n; i++) {
+        const double *xr = xopt + (size_t)i * m;
+        double *yr = y + (size_t)i * m;
+        double sum = 0.0;
+        for (int j = 0; j < m; j++) sum += xr[j];
+        if (sum > 0.0) {
+            for (int j = 0; j < m; j++) yr[j] = xr[j] / sum;
+            continue;
+        }
+        int best = -1, best_any = 0;
+        for (int j = 0; j < m; j++) {
+            double cj = c[(size_t)i * m + j];
+            if (cj < c[(size_t)i * m + best_any]) best_any = j;
+            if (s[j] > 0.0 && (best < 0 || cj < c[(size_t)i * m + best])) best = j;
+        }
+        if (best < 0) best = best_any;
+        for (int j = 0; j < m; j++) yr[j] = j == best ? 1.0 : 0.0;
+    }
+}
+
+/* (Re)allocate td for k rows of the given shape; keeps buffers that fit. */
+static void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int n, int m)
+{
+    int lp = n > 0;
+    if (td->x && td->k == k && td->in_dim == in_dim && td->out_dim == out_dim &&
+        td->n == n && td->m == m && (!lp || td->d)) {
+        td->lp_iters = 0;
+        td->solve_s = 0.0;
+        return;
+    }
+    taskdata_free(td);
+    td->k = k;
+    td->in_dim = in_dim;
+    td->out_dim = out_dim;
+    td->n = n;
+    td->m = m;
+    size_t kk = k > 0 ? (size_t)k : 1;
+    td->x = mg_calloc(kk * in_dim, sizeof(double));
+    td->y = mg_calloc(kk * out_dim, sizeof(double));
+    if (lp) {
+        td->d = mg_calloc(kk * n, sizeof(double));
+        td->s = mg_calloc(kk * m, sizeof(double));
+        td->c = mg_calloc(kk * n * m, sizeof(double));
+        td->xopt = mg_calloc(kk * n * m, sizeof(double));
+        td->obj = mg_calloc(kk, sizeof(double));
+    }
+}
+
+void taskdata_free(TaskData *td)
+{
+    if (!td) return;
+    free(td->x);
+    free(td->y);
+    free(td->d);
+    free(td->s);
+    free(td->c);
+    free(td->xopt);
+    free(td->obj);
+    memset(td, 0, sizeof *td);
+}
+
+static void stream_purposes(TaskStream stream, RngPurpose *pt, RngPurpose *pi)
+{
+    switch (stream) {
+    case STREAM_VAL: *pt = RNG_VAL_TASK; *pi = RNG_VAL_INST; return;
+    case STREAM_EVAL: *pt = RNG_EVAL_TASK; *pi = RNG_EVAL_INST; return;
+    default: *pt = RNG_TRAIN_TASK; *pi = RNG_TRAIN_INST; return;
+    }
+}
+
+static const char *stream_name(TaskStream stream)
+{
+    return stream == STREAM_VAL ? "val" : stream == STREAM_EVAL ? "eval" : "train";
+}
+
+static void make_sinusoid(const TaskSampler *ts, RngPurpose pt, RngPurpose pi, uint64_t iter,
+                          uint64_t task, int ks, int kq, int grid, TaskData *sup, TaskData *qry)
+{
+    uint64_t seed = (uint64_t)ts->cfg.seed;
+    RngStream r;
+    rng_stream_init(&r, seed, pt, iter, task, 0);
+    double amp = rng_uniform_range(&r, 0.1, 5.0);
+    double phase = rng_uniform_range(&r, 0.0, task_pi);
+    for (int part = 0; part < 2; part++) {
+        TaskData *td = part ? qry : sup;
+        int k = part ? kq : ks;
+        if (!td) continue;
+        taskdata_reserve(td, k, 1, 1, 0, 0);
+        for (int q = 0; q < k; q++) {
+            double x;
+            if (part && grid) {
+                x = k > 1 ? -5.0 + 10.0 * q / (k - 1) : 0.0;
+            } else {
+                uint64_t inst = part ? TASK_QUERY_BASE + (uint64_t)q : (uint64_t)q;
+                rng_stream_init(&r, seed, pi, iter, task, inst);
+                x = rng_uniform_range(&r, -5.0, 5.0);
+            }
+            td->x[q] = x;
+            td->y[q] = amp * sin(x - phase);
+        }
+    }
+}
+
+/* The uniform family's instance k: d, s (c is the task's). */
+static void uniform_instance(const TaskSampler *ts, RngPurpose pi, uint64_t iter, uint64_t task,
+                             uint64_t k, double *d, double *s)
+{
+    RngStream r;
+    rng_stream_init(&r, (uint64_t)ts->cfg.seed, pi, iter, task, k);
+    double sd = 0.0, ss = 0.0;
+    for (int i = 0; i < ts->n; i++) sd += d[i] = rng_uniform_range(&r, 10.0, 100.0);
+    for (int j = 0; j < ts->m; j++) ss += s[j] = rng_uniform_range(&r, 10.0, 100.0);
+    double f = ts->cfg.task.rho * sd / ss;
+    for (int j = 0; j < ts->m; j++) s[j] *= f;
+}
+
+static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task, int ks,
+                   int kq, TaskData *sup, TaskData *qry, MgErr *e)
+{
+    RngPurpose pt, pi;
+    stream_purposes(stream, &pt, &pi);
+    int n = ts->n, m = ts->m, nm = n * m;
+    uint64_t seed = (uint64_t)ts->cfg.seed;
+    const Config *cfg = &ts->cfg;
+    RngStream r;
+    rng_stream_init(&r, seed, pt, iter, task, 0);
+    RegionTask rt;
+    memset(&rt, 0, sizeof rt);
+    const double *c;
+    if (ts->family == FAMILY_REGION) {
+        region_task_draw(&rt, n, m, cfg->task.rho, cfg->task.renewable_frac,
+                         cfg->task.transmission_cost, cfg->task.noise, &r);
+        c = rt.c;
+    } else {
+        for (int k = 0; k < nm; k++) ts->c_task[k] = rng_uniform_range(&r, 1.0, 10.0);
+        c = ts->c_task;
+    }
+    int rc = MG_OK, first = 1;
+    for (int part = 0; part < 2 && rc == MG_OK; part++) {
+        TaskData *td = part ? qry : sup;
+        int k = part ? kq : ks;
+        if (!td) continue;
+        taskdata_reserve(td, k, ts->in_dim, ts->out_dim, n, m);
+        for (int q = 0; q < k; q++) {
+            uint64_t inst = part ? TASK_QUERY_BASE + (uint64_t)q : (uint64_t)q;
+            double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
+            double *cq = td->c + (size_t)q * nm;
+            if (ts->family == FAMILY_REGION)
+                region_instance(&rt, seed, pi, iter, task, inst, d, s);
+            else
+                uniform_instance(ts, pi, iter, task, inst, d, s);
+            memcpy(cq, c, (size_t)nm * sizeof(double));
+            task_features(n, m, d, s, cq, td->x + (size_t)q * ts->in_dim);
+            char what[160];
+            snprintf(what, sizeof what, "%s task (seed %lld, iter %llu, task %llu) instance %llu",
+                     stream_name(stream), (long long)cfg->seed, (unsigned long long)iter,
+                     (unsigned long long)task, (unsigned long long)inst);
+            LpResult res = {.x = td->xopt + (size_t)q * nm};
+            LpMethod meth = (cfg->task.warm_start && !first) ? LP_WARM : LP_DUAL_COLD;
+            double t0 = mg_now();
+            rc = lp_solve(ts->lp, d, s, cq, meth, &res, what, e);
+            td->solve_s += mg_now() - t0;
+            if (rc) break;
+            first = 0;
+            td->obj[q] = res.obj;
+            td->lp_iters += res.iters;
+            task_targets(n, m, s, cq, res.x, td->y + (size_t)q * ts->out_dim);
+        }
+    }
+    region_task_free(&rt);
+    return rc;
+}
+
+/*
+ * Draw task (stream, iter, task_idx) and fill support / query (either may
+ * be NULL). TaskData must be zero-initialised before first use; buffers are
+ * kept between calls when the shape does not change.
+ */
+int tasks_make(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task_idx,
+               int k_support, int k_query, int query_grid,
+               TaskData *support, TaskData *query, MgErr *e)
+{
+    if (k_support < 0 || k_query < 0)
+        return mg_fail(e, MG_EUSAGE, "tasks_make: negative row count (%d, %d)", k_support,
+                       k_query);
+    if (ts->family == FAMILY_SINUSOID) {
+        RngPurpose pt, pi;
+        stream_purposes(stream, &pt, &pi);
+        make_sinusoid(ts, pt, pi, iter, task_idx, k_support, k_query, query_grid, support,
+                      query);
+        return MG_OK;
+    }
+    return make_lp(ts, stream, iter, task_idx, k_support, k_query, support, query, e);
+}
