@@ -6,9 +6,15 @@
  * (and so enters config_hash). Loading, --set overrides, the resolved
  * config.yaml writer, the hash and the sweep validator are loops over it.
  *
- * Errors are MG_EUSAGE with messages of the form
+ * Errors are MG_EUSAGE with one message (no "metagrid:" prefix) of the form
  *   "FILE:LINE: KEY: problem"            (from a file)
- *   "--set KEY=VALUE: problem"           (from the command line)
+ *   "WHERE: KEY: problem"                (config_set; WHERE is "--set" for
+ *                                         the command line, "FILE:LINE" for sweeps)
+ * Keys are nested YAML mappings (task: {family: region}); a dotted key
+ * (task.family: region) is accepted too. Values: integers (1_000, 1e3 when
+ * integral), floats (finite only), booleans (true/false/yes/no/on/off), enum
+ * names, flow or block lists of integers. Anchors, aliases, custom tags,
+ * several documents and files over 1 MiB are refused.
  */
 #ifndef METAGRID_CONFIG_H
 #define METAGRID_CONFIG_H
@@ -118,8 +124,19 @@ const char *config_algo_name(int algo);
 const char *config_activation_name(int act);
 const char *config_gate_base_name(int base);
 
-/* Number of schema keys and the i-th dotted name (for help and suggestions). */
+/* Number of schema keys and the i-th dotted name (for help and suggestions);
+ * whether key i enters config_hash; its one-line description. */
 int config_key_count(void);
 const char *config_key_name(int i);
+int config_key_hashed(int i);
+const char *config_key_description(int i);
+
+/* The value of one key as YAML text ("0.01", "[40, 40]", "maml") into buf;
+ * MG_OK, or MG_EUSAGE for an unknown key (buf untouched). */
+int config_get(const Config *c, const char *key, char *buf, size_t n);
+
+/* A markdown table of every key: key, type, default, range / values,
+ * description (the README's config reference). */
+void config_write_reference(FILE *f);
 
 #endif

@@ -1,0 +1,665 @@
+/*
+ * config.c — the run configuration: one schema table of every key, value
+ * conversion with range checks, defaults, cross-key checks, the resolved
+ * config.yaml writer, the hash and the config reference.
+ *
+ * Everything that touches "all keys" is a loop over cfg_keys[]: defaults
+ * (each default is YAML text parsed by the same rules as a file), loading,
+ * --set, writing, hashing, the README reference. Adding a key means adding
+ * a field to Config and one row here. The YAML event walker is in
+ * config_yaml.c.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "metagrid/config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "config_internal.h"
+
+static const char *const family_names[] = {"uniform", "region", "sinusoid", NULL};
+static const char *const act_names[] = {"relu", "tanh", NULL};
+static const char *const algo_names[] = {"maml", "fomaml", "metasgd", "gated", "pretrain", NULL};
+static const char *const gate_names[] = {"sgd", "adam", NULL};
+
+#define OFF(f) offsetof(Config, f)
+#define KINT(n, f, lo, hi, d, h, s) {n, KT_INT, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s}
+#define KI64(n, f, lo, hi, d, h, s) {n, KT_INT64, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s}
+#define KFLT(n, f, lo, open, hi, d, h, s) {n, KT_FLOAT, OFF(f), 0, 0, 0, lo, hi, open, NULL, d, h, s}
+#define KBOOL(n, f, d, h, s) {n, KT_BOOL, OFF(f), 0, 0, 1, 0, 0, 0, NULL, d, h, s}
+#define KENUM(n, f, names, d, h, s) {n, KT_ENUM, OFF(f), 0, 0, 0, 0, 0, 0, names, d, h, s}
+#define KLIST(n, f, cnt, lo, hi, d, h, s) {n, KT_INTLIST, OFF(f), OFF(cnt), lo, hi, 0, 0, 0, NULL, d, h, s}
+
+/* The schema. Keys of one group must be contiguous (the writer relies on
+ * it; the round-trip test checks it). hashed = 1: the key defines the
+ * training problem; run control (iterations, cadences, validation, eval.*)
+ * does not, so a run can be resumed with more iterations. */
+const CfgKey cfg_keys[] = {
+    KI64("seed", seed, 0, INT64_MAX, "1", 1,
+         "master seed of every random draw (tasks, instances, initialisation)"),
+    KENUM("task.family", task.family, family_names, "uniform", 1,
+          "task distribution: random transportation LPs, region-structured grids, or sinusoid regression"),
+    KINT("task.n_demand", task.n_demand, 1, 10000, "3", 1,
+         "demand points per LP instance (LP families; ignored for sinusoid)"),
+    KINT("task.n_supply", task.n_supply, 1, 10000, "2", 1,
+         "supply points per LP instance (LP families; ignored for sinusoid)"),
+    KINT("task.k_support", task.k_support, 1, 100000, "10", 1,
+         "support instances (sinusoid: points) per task, for the inner loop"),
+    KINT("task.k_query", task.k_query, 1, 100000, "10", 1,
+         "query instances (sinusoid: points) per task, for the outer (meta) loss"),
+    KFLT("task.rho", task.rho, 1.0, 0, 100.0, "1.2", 1,
+         "capacity margin: total supply = rho x total demand"),
+    KFLT("task.renewable_frac", task.renewable_frac, 0.0, 0, 1.0, "0.3", 1,
+         "region: share of generators that are renewable"),
+    KFLT("task.transmission_cost", task.transmission_cost, 0.0, 0, 1e6, "0.5", 1,
+         "region: transport cost per unit distance"),
+    KFLT("task.noise", task.noise, 0.0, 0, 1.0, "0.05", 1,
+         "region: relative demand noise between the instances of a task"),
+    KBOOL("task.warm_start", task.warm_start, "true", 1,
+          "reuse the GLPK basis between the instances of a task"),
+    KLIST("model.hidden", model.hidden, model.n_hidden, 1, 4096, "[40, 40]", 1,
+          "hidden layer widths of the MLP, at most 8 ([] = linear model)"),
+    KENUM("model.activation", model.activation, act_names, "relu", 1,
+          "hidden-layer activation"),
+    KENUM("algo.name", algo.name, algo_names, "maml", 1,
+          "meta-learning algorithm"),
+    KFLT("algo.inner_lr", algo.inner_lr, 0.0, 1, 1e3, "0.01", 1,
+         "inner-loop (adaptation) step size; metasgd: initial per-parameter step size"),
+    KINT("algo.inner_steps", algo.inner_steps, 0, 1000, "1", 1,
+         "inner-loop gradient steps in meta-training (>= 1 unless algo.name is pretrain)"),
+    KENUM("algo.gate.base", algo.gate.base, gate_names, "sgd", 1,
+          "gated: the base update that the gate modulates"),
+    KINT("algo.gate.hidden", algo.gate.hidden, 1, 4096, "16", 1,
+         "gated: width of the gating network's hidden layer"),
+    KI64("train.iterations", train.iterations, 0, 1000000000000LL, "100", 0,
+         "meta-iterations (may be raised when resuming)"),
+    KINT("train.meta_batch", train.meta_batch, 1, 100000, "8", 1,
+         "tasks per meta-iteration, all ranks together"),
+    KFLT("train.meta_lr", train.meta_lr, 0.0, 1, 10.0, "1e-3", 1,
+         "Adam step size of the meta-update"),
+    KFLT("train.clip", train.clip, 0.0, 0, 1e12, "0", 1,
+         "clip the meta-gradient to this L2 norm (0 = off)"),
+    KI64("train.checkpoint_every", train.checkpoint_every, 0, INT64_MAX, "0", 0,
+         "write checkpoint.bin every N iterations (0 = only at the end and on signals)"),
+    KI64("train.log_every", train.log_every, 1, INT64_MAX, "10", 0,
+         "append a metrics.jsonl line every N iterations (and at the last)"),
+    KI64("train.val_every", train.val_every, 0, INT64_MAX, "0", 0,
+         "validate on train.val_tasks held-out tasks every N iterations (0 = off)"),
+    KINT("train.val_tasks", train.val_tasks, 1, 100000, "16", 0,
+         "tasks per periodic validation"),
+    KINT("train.sync_check", train.sync_check, 0, INT_MAX, "0", 0,
+         "every N iterations verify that all ranks hold identical parameters (0 = off)"),
+    KINT("eval.tasks", eval.tasks, 1, 1000000, "50", 0,
+         "held-out tasks at evaluation"),
+    KINT("eval.k_support", eval.k_support, 1, 100000, "10", 0,
+         "support instances (points) per held-out task for adaptation"),
+    KINT("eval.steps", eval.steps, 0, 100000, "10", 0,
+         "adaptation steps at evaluation (0 = no adaptation)"),
+    KINT("eval.query", eval.query, 1, 1000000, "20", 0,
+         "query instances (points) per held-out task"),
+    KINT("eval.scratch_steps", eval.scratch_steps, 0, 10000000, "0", 0,
+         "extra baseline: train from scratch this many steps per task (0 = off)"),
+};
+const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
+
+/* ---- names and lookup ---- */
+
+static const char *enum_name(const char *const *names, int v)
+{
+    for (int i = 0; names[i]; i++)
+        if (i == v) return names[i];
+    return "?";
+}
+const char *config_family_name(int family) { return enum_name(family_names, family); }
+const char *config_algo_name(int algo) { return enum_name(algo_names, algo); }
+const char *config_activation_name(int act) { return enum_name(act_names, act); }
+const char *config_gate_base_name(int base) { return enum_name(gate_names, base); }
+
+int config_key_count(void) { return cfg_nkeys; }
+const char *config_key_name(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].name : NULL; }
+int config_key_hashed(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].hashed : 0; }
+const char *config_key_description(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].desc : NULL; }
+
+int cfg_find(const char *name)
+{
+    for (int k = 0; k < cfg_nkeys; k++)
+        if (strcmp(cfg_keys[k].name, name) == 0) return k;
+    return -1;
+}
+
+int cfg_is_group(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0) return 0;
+    for (int k = 0; k < cfg_nkeys; k++)
+        if (strncmp(cfg_keys[k].name, name, n) == 0 && cfg_keys[k].name[n] == '.') return 1;
+    return 0;
+}
+
+/* Levenshtein distance, strings cut at 64 bytes. */
+static int edit_distance(const char *a, const char *b)
+{
+    int la = (int)MG_MIN(strlen(a), 64), lb = (int)MG_MIN(strlen(b), 64);
+    int row[65], prev[65];
+    for (int j = 0; j <= lb; j++) prev[j] = j;
+    for (int i = 1; i <= la; i++) {
+        row[0] = i;
+        for (int j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = row[j - 1] + 1;
+            row[j] = MG_MIN(sub, MG_MIN(del, ins));
+        }
+        memcpy(prev, row, sizeof(int) * (size_t)(lb + 1));
+    }
+    return prev[lb];
+}
+
+static const char *leaf(const char *s)
+{
+    const char *d = strrchr(s, '.');
+    return d ? d + 1 : s;
+}
+
+/* Score a candidate: the distance of the whole dotted names, or the
+ * distance of the last components plus one (so "iterations" finds
+ * "train.iterations" and "eval.k_suport" prefers "eval.k_support"). */
+static void consider(const char *name, const char *cand, int *best, int *best_full,
+                     const char **out)
+{
+    int full = edit_distance(name, cand);
+    int score = MG_MIN(full, edit_distance(leaf(name), leaf(cand)) + 1);
+    if (score < *best || (score == *best && full < *best_full)) {
+        *best = score;
+        *best_full = full;
+        *out = cand;
+    }
+}
+
+const char *cfg_suggest(const char *name)
+{
+    static char group_best[48]; /* the winning group name, if a group wins */
+    int best = INT_MAX, best_full = INT_MAX;
+    const char *out = cfg_keys[0].name;
+    for (int k = 0; k < cfg_nkeys; k++) {
+        consider(name, cfg_keys[k].name, &best, &best_full, &out);
+        /* its groups: every prefix that ends before a '.' */
+        const char *s = cfg_keys[k].name;
+        for (const char *d = strchr(s, '.'); d; d = strchr(d + 1, '.')) {
+            char g[48];
+            snprintf(g, sizeof g, "%.*s", (int)(d - s), s);
+            const char *o = out;
+            consider(name, g, &best, &best_full, &o);
+            if (o == g) {
+                memcpy(group_best, g, sizeof g);
+                out = group_best;
+            }
+        }
+    }
+    return out;
+}
+
+void cfg_group_children(const char *group, char *buf, size_t n)
+{
+    size_t gl = strlen(group), used = 0;
+    char last[48] = "";
+    buf[0] = '\0';
+    for (int k = 0; k < cfg_nkeys; k++) {
+        const char *s = cfg_keys[k].name;
+        if (gl) {
+            if (strncmp(s, group, gl) != 0 || s[gl] != '.') continue;
+            s += gl + 1;
+        }
+        const char *d = strchr(s, '.');
+        char child[48];
+        snprintf(child, sizeof child, "%.*s", d ? (int)(d - s) : (int)strlen(s), s);
+        if (strcmp(child, last) == 0) continue;
+        memcpy(last, child, sizeof last);
+        int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", child);
+        if (w < 0 || (size_t)w >= n - used) break;
+        used += (size_t)w;
+    }
+}
+
+void cfg_type_text(int k, char *buf, size_t n)
+{
+    const CfgKey *K = &cfg_keys[k];
+    switch (K->type) {
+    case KT_INT:
+    case KT_INT64: snprintf(buf, n, "an integer"); break;
+    case KT_FLOAT: snprintf(buf, n, "a number"); break;
+    case KT_BOOL: snprintf(buf, n, "true or false"); break;
+    case KT_INTLIST: snprintf(buf, n, "a list of integers such as [40, 40]"); break;
+    case KT_ENUM: {
+        size_t used = (size_t)snprintf(buf, n, "one of ");
+        for (int i = 0; K->names[i] && used < n; i++)
+            used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", K->names[i]);
+        break;
+    }
+    }
+}
+
+static void range_text(int k, char *buf, size_t n)
+{
+    const CfgKey *K = &cfg_keys[k];
+    switch (K->type) {
+    case KT_INT:
+    case KT_INT64:
+    case KT_INTLIST:
+        if (K->ihi == INT64_MAX || K->ihi == INT_MAX)
+            snprintf(buf, n, ">= %" PRId64, K->ilo);
+        else
+            snprintf(buf, n, "%" PRId64 " .. %" PRId64, K->ilo, K->ihi);
+        if (K->type == KT_INTLIST) {
+            size_t u = strlen(buf);
+            snprintf(buf + u, n - u, " each, at most %d", CONFIG_MAX_HIDDEN);
+        }
+        break;
+    case KT_FLOAT:
+        snprintf(buf, n, "%s %g and <= %g", K->lo_open ? ">" : ">=", K->flo, K->fhi);
+        break;
+    case KT_BOOL: snprintf(buf, n, "true, false"); break;
+    case KT_ENUM: {
+        size_t used = 0;
+        buf[0] = '\0';
+        for (int i = 0; K->names[i] && used < n; i++)
+            used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", K->names[i]);
+        break;
+    }
+    }
+}
+
+/* ---- value conversion ---- */
+
+/* Show a scalar in a message: quoted, cut at 40 bytes. */
+static void show(char *out, size_t n, const char *s, size_t len)
+{
+    if (len > 40) snprintf(out, n, "'%.37s...'", s);
+    else snprintf(out, n, "'%.*s'", (int)len, s);
+}
+
+static int is_null(const char *s, int plain)
+{
+    return plain && (!s[0] || !strcmp(s, "~") || !strcasecmp(s, "null"));
+}
+
+static int is_nan_inf(const char *s)
+{
+    if (*s == '+' || *s == '-') s++;
+    if (*s == '.') s++;
+    return !strcasecmp(s, "nan") || !strcasecmp(s, "inf") || !strcasecmp(s, "infinity");
+}
+
+/* Copy s into out without the YAML digit separators ('_' between digits).
+ * Returns 0, or -1 if s does not fit or holds a NUL byte. */
+static int clean_number(const char *s, size_t len, char *out, size_t n)
+{
+    if (len >= n || memchr(s, '\0', len)) return -1;
+    size_t j = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '_' && i > 0 && i + 1 < len && s[i - 1] >= '0' && s[i - 1] <= '9' &&
+            s[i + 1] >= '0' && s[i + 1] <= '9')
+            continue;
+        out[j++] = s[i];
+    }
+    out[j] = '\0';
+    return 0;
+}
+
+/* Parse a finite double; 0 ok, -1 not a number, -2 NaN or infinity. */
+static int parse_double(const char *s, double *v)
+{
+    if (is_nan_inf(s)) return -2;
+    if (!s[0] || s[0] == ' ' || s[0] == '\t') return -1;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end) return -1;
+    if (!isfinite(x)) return -2;
+    *v = x;
+    return 0;
+}
+
+/* Parse an integer: decimal digits, or a number with an integral value
+ * ("1e3", "2.0"). 0 ok, -1 not an integer, -2 NaN/inf, -3 too large. */
+static int parse_int(const char *s, int64_t *v)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (end != s && !*end && s[0] != ' ' && s[0] != '\t') {
+        if (errno == ERANGE) return -3;
+        *v = x;
+        return 0;
+    }
+    double d;
+    int r = parse_double(s, &d);
+    if (r) return r;
+    if (d != floor(d)) return -1;
+    if (fabs(d) > 9007199254740992.0) return -3;
+    *v = (int64_t)d;
+    return 0;
+}
+
+static int int_value(int k, const char *s, size_t len, int plain, int64_t *v,
+                     char *prob, size_t nprob)
+{
+    const CfgKey *K = &cfg_keys[k];
+    char buf[128], sh[64];
+    show(sh, sizeof sh, s, len);
+    if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected an integer)"), -1;
+    int r = clean_number(s, len, buf, sizeof buf) ? -1 : parse_int(buf, v);
+    if (r == -2) return snprintf(prob, nprob, "NaN or infinity is not allowed, got %s", sh), -1;
+    if (r == -1) return snprintf(prob, nprob, "expected an integer, got %s", sh), -1;
+    if (r == -3 || *v < K->ilo || *v > K->ihi) {
+        char rt[96];
+        range_text(k, rt, sizeof rt);
+        if (K->type == KT_INTLIST) { char *c = strstr(rt, " each"); if (c) *c = '\0'; }
+        return snprintf(prob, nprob, "value %s out of range (must be %s)", sh, rt), -1;
+    }
+    return 0;
+}
+
+int cfg_store_scalar(Config *c, int k, const char *s, size_t len, int plain,
+                     char *prob, size_t nprob)
+{
+    const CfgKey *K = &cfg_keys[k];
+    char *field = (char *)c + K->off;
+    char sh[64], tt[96];
+    show(sh, sizeof sh, s, len);
+    cfg_type_text(k, tt, sizeof tt);
+    if (memchr(s, '\0', len))
+        return snprintf(prob, nprob, "value contains a NUL character"), -1;
+    switch (K->type) {
+    case KT_INT:
+    case KT_INT64: {
+        int64_t v;
+        if (int_value(k, s, len, plain, &v, prob, nprob)) return -1;
+        if (K->type == KT_INT) *(int *)field = (int)v;
+        else *(int64_t *)field = v;
+        return 0;
+    }
+    case KT_FLOAT: {
+        char buf[128];
+        double v = 0;
+        if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected a number)"), -1;
+        int r = clean_number(s, len, buf, sizeof buf) ? -1 : parse_double(buf, &v);
+        if (r == -2) return snprintf(prob, nprob, "NaN or infinity is not allowed, got %s", sh), -1;
+        if (r == -1) return snprintf(prob, nprob, "expected a number, got %s", sh), -1;
+        if (v < K->flo || (K->lo_open && v == K->flo) || v > K->fhi) {
+            char rt[96];
+            range_text(k, rt, sizeof rt);
+            return snprintf(prob, nprob, "value %s out of range (must be %s)", sh, rt), -1;
+        }
+        *(double *)field = v;
+        return 0;
+    }
+    case KT_BOOL: {
+        static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
+        for (int i = 0; i < 3; i++) {
+            if (!strcasecmp(s, yes[i])) { *(int *)field = 1; return 0; }
+            if (!strcasecmp(s, no[i])) { *(int *)field = 0; return 0; }
+        }
+        if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected %s)", tt), -1;
+        return snprintf(prob, nprob, "expected %s, got %s", tt, sh), -1;
+    }
+    case KT_ENUM:
+        for (int i = 0; K->names[i]; i++)
+            if (!strcmp(s, K->names[i])) { *(int *)field = i; return 0; }
+        if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected %s)", tt), -1;
+        return snprintf(prob, nprob, "expected %s, got %s", tt, sh), -1;
+    case KT_INTLIST:
+        if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected %s)", tt), -1;
+        return snprintf(prob, nprob, "expected %s, got %s", tt, sh), -1;
+    }
+    return -1;
+}
+
+int cfg_list_elem(int k, const char *s, size_t len, int plain, int *elem, char *prob, size_t nprob)
+{
+    int64_t v;
+    if (int_value(k, s, len, plain, &v, prob, nprob)) return -1;
+    *elem = (int)v;
+    return 0;
+}
+
+void cfg_store_list(Config *c, int k, const int *v, int n)
+{
+    const CfgKey *K = &cfg_keys[k];
+    MG_ASSERT(K->type == KT_INTLIST && n >= 0 && n <= CONFIG_MAX_HIDDEN);
+    int *arr = (int *)((char *)c + K->off);
+    memset(arr, 0, sizeof(int) * CONFIG_MAX_HIDDEN);
+    if (n) memcpy(arr, v, sizeof(int) * (size_t)n);
+    *(int *)((char *)c + K->count_off) = n;
+}
+
+/* ---- defaults, set, load, checks ---- */
+
+void config_defaults(Config *c)
+{
+    memset(c, 0, sizeof *c); /* also the padding: configs compare with memcmp */
+    MgErr e = {0};
+    for (int k = 0; k < cfg_nkeys; k++) {
+        int rc = cfg_yaml_set(c, k, cfg_keys[k].def, "default", &e);
+        MG_ASSERT(rc == MG_OK);
+    }
+}
+
+int config_set(Config *c, const char *key, const char *value, const char *where, MgErr *e)
+{
+    int k = cfg_find(key);
+    if (k < 0) {
+        if (cfg_is_group(key)) {
+            char ch[256];
+            cfg_group_children(key, ch, sizeof ch);
+            return mg_fail(e, MG_EUSAGE, "%s: %.80s: is a group of keys (%s); set one of them, e.g. %s.%.*s",
+                           where, key, ch, key, (int)strcspn(ch, ","), ch);
+        }
+        return mg_fail(e, MG_EUSAGE, "%s: %.80s: unknown key (did you mean '%s'?)", where, key,
+                       cfg_suggest(key));
+    }
+    return cfg_yaml_set(c, k, value, where, e);
+}
+
+/* The cross-key rules. Returns -1 if c is consistent, else the index of the
+ * offending key, with *other the related key (or -1) and the problem. */
+static int check_rules(const Config *c, int *other, char *prob, size_t n)
+{
+    *other = -1;
+    if (c->task.family != FAMILY_SINUSOID &&
+        (int64_t)c->task.n_demand * c->task.n_supply > 10000) {
+        *other = cfg_find("task.n_demand");
+        snprintf(prob, n, "n_demand x n_supply = %d x %d is above the limit of 10000 routes",
+                 c->task.n_demand, c->task.n_supply);
+        return cfg_find("task.n_supply");
+    }
+    if (c->algo.name != ALGO_PRETRAIN && c->algo.inner_steps < 1) {
+        *other = cfg_find("algo.name");
+        snprintf(prob, n, "must be >= 1 for algo.name %s (0 is only meaningful for pretrain)",
+                 config_algo_name(c->algo.name));
+        return cfg_find("algo.inner_steps");
+    }
+    return -1;
+}
+
+int config_check(const Config *c, const char *where, MgErr *e)
+{
+    char prob[256];
+    int other, k = check_rules(c, &other, prob, sizeof prob);
+    if (k < 0) return MG_OK;
+    return mg_fail(e, MG_EUSAGE, "%s: %s: %s", where, cfg_keys[k].name, prob);
+}
+
+/* Cross-key checks with the location of the key: origin[k] is the line it
+ * was set on in the file (> 0), -1 for --set, 0 for a default. */
+static int check_located(const Config *c, const char *name, const int *origin, MgErr *e)
+{
+    char prob[256];
+    int other, k = check_rules(c, &other, prob, sizeof prob);
+    if (k < 0) return MG_OK;
+    int o = origin[k] ? origin[k] : other >= 0 ? origin[other] : 0;
+    if (o > 0) return mg_fail(e, MG_EUSAGE, "%s:%d: %s: %s", name, o, cfg_keys[k].name, prob);
+    if (o < 0) return mg_fail(e, MG_EUSAGE, "--set: %s: %s", cfg_keys[k].name, prob);
+    return mg_fail(e, MG_EUSAGE, "%s: %s: %s", name, cfg_keys[k].name, prob);
+}
+
+int config_load_buffer(Config *c, const char *text, size_t len, const char *name, MgErr *e)
+{
+    int origin[CFG_MAX_KEYS] = {0};
+    config_defaults(c);
+    snprintf(c->source, sizeof c->source, "%s", name);
+    if (len > CFG_MAX_FILE)
+        return mg_fail(e, MG_EUSAGE, "%s: config larger than 1 MiB (%zu bytes)", name, len);
+    int rc = cfg_yaml_load(c, text, len, name, origin, e);
+    if (rc != MG_OK) return rc;
+    return check_located(c, name, origin, e);
+}
+
+int config_load(Config *c, const char *path, const char *const *sets, int nsets, MgErr *e)
+{
+    int origin[CFG_MAX_KEYS] = {0};
+    const char *name = path ? path : "config";
+    config_defaults(c);
+    if (path) {
+        size_t len = 0;
+        char *text = mg_read_file(path, CFG_MAX_FILE, &len, e);
+        if (!text) return e ? e->code : MG_EUSAGE;
+        snprintf(c->source, sizeof c->source, "%s", path);
+        int rc = cfg_yaml_load(c, text, len, path, origin, e);
+        free(text);
+        if (rc != MG_OK) return rc;
+    }
+    for (int i = 0; i < nsets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        if (!eq)
+            return mg_fail(e, MG_EUSAGE, "--set: %.80s: expected KEY=VALUE (e.g. train.iterations=50)",
+                           sets[i]);
+        char key[128];
+        size_t kl = (size_t)(eq - sets[i]);
+        while (kl && (sets[i][kl - 1] == ' ' || sets[i][kl - 1] == '\t')) kl--;
+        snprintf(key, sizeof key, "%.*s", (int)kl, sets[i]);
+        int rc = config_set(c, key, eq + 1, "--set", e);
+        if (rc != MG_OK) return rc;
+        origin[cfg_find(key)] = -1;
+    }
+    return check_located(c, name, origin, e);
+}
+
+/* ---- writing, hashing, reference ---- */
+
+static void format_value(const Config *c, int k, char *buf, size_t n)
+{
+    const CfgKey *K = &cfg_keys[k];
+    const char *field = (const char *)c + K->off;
+    switch (K->type) {
+    case KT_INT: snprintf(buf, n, "%d", *(const int *)field); break;
+    case KT_INT64: snprintf(buf, n, "%" PRId64, *(const int64_t *)field); break;
+    case KT_BOOL: snprintf(buf, n, "%s", *(const int *)field ? "true" : "false"); break;
+    case KT_ENUM: snprintf(buf, n, "%s", enum_name(K->names, *(const int *)field)); break;
+    case KT_FLOAT: {
+        /* the shortest %g form that reads back to the same double */
+        double v = *(const double *)field;
+        for (int p = 1; p <= 17; p++) {
+            snprintf(buf, n, "%.*g", p, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+        break;
+    }
+    case KT_INTLIST: {
+        const int *a = (const int *)field;
+        int cnt = *(const int *)((const char *)c + K->count_off);
+        size_t used = (size_t)snprintf(buf, n, "[");
+        for (int i = 0; i < cnt && i < CONFIG_MAX_HIDDEN && used < n; i++)
+            used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", a[i]);
+        if (used < n) snprintf(buf + used, n - used, "]");
+        break;
+    }
+    }
+}
+
+int config_get(const Config *c, const char *key, char *buf, size_t n)
+{
+    int k = cfg_find(key);
+    if (k < 0) return MG_EUSAGE;
+    format_value(c, k, buf, n);
+    return MG_OK;
+}
+
+/* Write the keys (all, or the hashed ones) as nested YAML, two-space
+ * indentation, groups opened when the key's prefix changes. */
+static void write_keys(const Config *c, FILE *f, int hashed_only)
+{
+    char open[4][48];
+    int nopen = 0;
+    for (int k = 0; k < cfg_nkeys; k++) {
+        if (hashed_only && !cfg_keys[k].hashed) continue;
+        char comp[4][48];
+        int m = 0;
+        for (const char *s = cfg_keys[k].name; m < 4;) {
+            size_t l = strcspn(s, ".");
+            snprintf(comp[m++], sizeof comp[0], "%.*s", (int)l, s);
+            if (!s[l]) break;
+            s += l + 1;
+        }
+        int i = 0;
+        while (i < nopen && i < m - 1 && !strcmp(open[i], comp[i])) i++;
+        for (; i < m - 1; i++) {
+            fprintf(f, "%*s%s:\n", 2 * i, "", comp[i]);
+            memcpy(open[i], comp[i], sizeof open[i]);
+        }
+        nopen = m - 1;
+        char val[256];
+        format_value(c, k, val, sizeof val);
+        fprintf(f, "%*s%s: %s\n", 2 * (m - 1), "", comp[m - 1], val);
+    }
+}
+
+void config_write(const Config *c, FILE *f)
+{
+    fprintf(f, "# metagrid resolved config: every key with its value (README: Config reference)\n");
+    write_keys(c, f, 0);
+}
+
+char *config_to_string(const Config *c)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    MG_ASSERT(f != NULL);
+    config_write(c, f);
+    MG_ASSERT(fclose(f) == 0);
+    return buf;
+}
+
+uint32_t config_hash(const Config *c)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    MG_ASSERT(f != NULL);
+    write_keys(c, f, 1);
+    MG_ASSERT(fclose(f) == 0);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32(crc, (const Bytef *)buf, (uInt)len);
+    free(buf);
+    return (uint32_t)crc;
+}
+
+void config_write_reference(FILE *f)
+{
+    static const char *const tname[] = {"int", "int", "float", "bool", "enum", "list of int"};
+    fprintf(f, "| key | type | default | range / values | description |\n");
+    fprintf(f, "|---|---|---|---|---|\n");
+    for (int k = 0; k < cfg_nkeys; k++) {
+        const CfgKey *K = &cfg_keys[k];
+        char rt[128];
+        range_text(k, rt, sizeof rt);
+        fprintf(f, "| `%s` | %s | `%s` | %s | %s%s |\n", K->name, tname[K->type], K->def, rt,
+                K->desc, K->hashed ? "" : " *(run control: not in the config hash)*");
+    }
+}
