@@ -1,15 +1,564 @@
 /*
- * cmd_sweep.c — `metagrid sweep` (not built yet).
+ * cmd_sweep.c — `metagrid sweep SWEEP.yaml [--dry-run | --local N | --slurm |
+ * --summary] [--out DIR]`: expand a sweep file into trials (sweep.c), then
+ * list them, run them here N at a time under mpirun, or write and submit a
+ * SLURM array script; and collect the summary.
+ *
+ * Sweep folder DIR (default runs/NAME): DIR/trial-007/ holds overrides.json
+ * (the trial's overrides as JSON), args (the train arguments, one per line:
+ * "--set", "KEY=VALUE", ...), and what train / eval write there (config.yaml,
+ * metrics.jsonl, checkpoint.bin, done, eval.json), plus train.log (--local)
+ * and status (the last exit status). DIR/sweep.sbatch is the array script.
+ *
+ * --local launches `$METAGRID_MPIRUN -np RANKS SELF train BASE --set ...
+ * --out TRIALDIR --resume` (METAGRID_MPIRUN defaults to "mpirun
+ * --oversubscribe --bind-to none"), each in its own process group so a
+ * terminal Ctrl-C reaches only the sweep, which then forwards SIGUSR1 to the
+ * running trials (they checkpoint and exit 75) and exits 75 itself; running
+ * it again resumes them.
  */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
+#include "metagrid/sweep.h"
+
+static const char help[] =
+    "usage: metagrid sweep SWEEP.yaml [--dry-run | --local N | --slurm | --summary] [--out DIR]\n"
+    "\n"
+    "Expands a sweep file (grid or random over dotted config keys) into trials,\n"
+    "after validating every override against the config schema.\n"
+    "\n"
+    "  --dry-run    print one JSON line per trial: {\"trial\": 0, \"overrides\": {...}}\n"
+    "  --local N    run the trials here, N at a time, each under\n"
+    "               `mpirun -np RANKS metagrid train BASE --set ... --resume`;\n"
+    "               skips finished trials, resumes interrupted ones, then summarizes\n"
+    "  --slurm      write DIR/sweep.sbatch (one array task per unfinished trial)\n"
+    "               and submit it with sbatch; prints the job id\n"
+    "  --summary    (re)collect DIR/summary.csv and DIR/summary.md (best first)\n"
+    "  --out DIR    sweep folder (default runs/NAME)\n"
+    "\n"
+    "Environment: METAGRID_MPIRUN (launcher for --local, default\n"
+    "\"mpirun --oversubscribe --bind-to none\"). Exit status: 0 all done, 1 a trial\n"
+    "failed, 2 bad sweep file, 75 interrupted (run again to resume).\n";
+
+/* ---- trial folders ------------------------------------------------------ */
+
+/* Write DIR/trial-XXX/{overrides.json,args}; refuse a folder that holds a
+ * different trial (the sweep file changed: use another --out). */
+static int prepare_trials(const Sweep *s, const char *dir, MgErr *e)
+{
+    char tdir[PATH_MAX], path[PATH_MAX + 32];
+    char (*vals)[SWEEP_VALUE_MAX] = mg_calloc((size_t)s->n_params, SWEEP_VALUE_MAX);
+    int rc = MG_OK;
+    if (mg_mkdir_p(dir) != 0) {
+        rc = mg_fail(e, MG_EFAIL, "%s: cannot create: %s", dir, strerror(errno));
+        goto out;
+    }
+    for (long t = 0; t < s->n_trials; t++) {
+        sweep_trial_values(s, t, vals);
+        sweep_trial_dir(tdir, sizeof tdir, dir, t);
+        if (mg_mkdir_p(tdir) != 0) {
+            rc = mg_fail(e, MG_EFAIL, "%s: cannot create: %s", tdir, strerror(errno));
+            goto out;
+        }
+        char *want = NULL;
+        size_t wlen = 0;
+        FILE *m = open_memstream(&want, &wlen);
+        sweep_json_overrides(m, s, vals);
+        fputc('\n', m);
+        fclose(m);
+        mg_path_join(path, sizeof path, tdir, "overrides.json");
+        MgErr ignore = {0};
+        char *have = mg_read_file(path, 1 << 20, NULL, &ignore);
+        if (have && strcmp(have, want) != 0) {
+            rc = mg_fail(e, MG_EUSAGE, "%s: holds another trial (%.*s); the sweep file changed: "
+                         "use another --out", path, (int)strcspn(have, "\n"), have);
+        }
+        free(have);
+        FILE *f = rc ? NULL : fopen(path, "w");
+        if (f) fputs(want, f);
+        free(want);
+        if (rc) goto out;
+        if (!f || fclose(f) != 0) {
+            rc = mg_fail(e, MG_EFAIL, "%s: cannot write", path);
+            goto out;
+        }
+        mg_path_join(path, sizeof path, tdir, "args");
+        f = fopen(path, "w");
+        if (!f) {
+            rc = mg_fail(e, MG_EFAIL, "%s: cannot write", path);
+            goto out;
+        }
+        for (int j = 0; j < s->n_params; j++) fprintf(f, "--set\n%s=%s\n", s->params[j].key, vals[j]);
+        if (fclose(f) != 0) {
+            rc = mg_fail(e, MG_EFAIL, "%s: write error", path);
+            goto out;
+        }
+    }
+out:
+    free(vals);
+    return rc;
+}
+
+static void write_status(const char *tdir, int status)
+{
+    char path[PATH_MAX + 32];
+    mg_path_join(path, sizeof path, tdir, "status");
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%d\n", status);
+        fclose(f);
+    }
+}
+
+/* ---- --local ------------------------------------------------------------ */
+
+static volatile sig_atomic_t g_stop;
+static void on_stop(int sig) { (void)sig; g_stop = g_stop ? 2 : 1; }
+
+typedef struct {
+    pid_t pid;
+    long t;
+    int phase;   /* 0 train, 1 eval */
+    double t0;
+} Slot;
+
+/* argv for one phase of trial t (strings point into bufs / s; caller frees the array) */
+static char **trial_argv(const Sweep *s, const char *self, const char *base, const char *tdir,
+                         char (*vals)[SWEEP_VALUE_MAX], char (*sets)[2 * SWEEP_VALUE_MAX],
+                         char *launcher, char *ranks, char *ckpt, int phase)
+{
+    int cap = 32 + 2 * s->n_params, n = 0;
+    char **av = mg_calloc((size_t)cap, sizeof *av);
+    for (char *tok = strtok(launcher, " \t"); tok && n < 16; tok = strtok(NULL, " \t")) av[n++] = tok;
+    av[n++] = "-np";
+    av[n++] = ranks;
+    av[n++] = (char *)self;
+    av[n++] = phase == 0 ? "train" : "eval";
+    av[n++] = (char *)base;
+    for (int j = 0; j < s->n_params; j++) {
+        snprintf(sets[j], sizeof sets[j], "%s=%s", s->params[j].key, vals[j]);
+        av[n++] = "--set";
+        av[n++] = sets[j];
+    }
+    if (phase == 1) {
+        av[n++] = "--checkpoint";
+        av[n++] = ckpt;
+    }
+    av[n++] = "--out";
+    av[n++] = (char *)tdir;
+    if (phase == 0) av[n++] = "--resume";
+    av[n] = NULL;
+    return av;
+}
+
+static pid_t launch(const Sweep *s, const char *self, const char *base, const char *dir, long t, int phase)
+{
+    char tdir[PATH_MAX], log[PATH_MAX + 32], ckpt[PATH_MAX + 32], ranks[16];
+    const char *env = getenv("METAGRID_MPIRUN");
+    char *launcher = mg_strdup(env && *env ? env : "mpirun --oversubscribe --bind-to none");
+    char (*vals)[SWEEP_VALUE_MAX] = mg_calloc((size_t)s->n_params, SWEEP_VALUE_MAX);
+    char (*sets)[2 * SWEEP_VALUE_MAX] = mg_calloc((size_t)s->n_params, 2 * SWEEP_VALUE_MAX);
+    sweep_trial_dir(tdir, sizeof tdir, dir, t);
+    sweep_trial_values(s, t, vals);
+    snprintf(ranks, sizeof ranks, "%d", s->ranks);
+    mg_path_join(ckpt, sizeof ckpt, tdir, "checkpoint.bin");
+    mg_path_join(log, sizeof log, tdir, phase == 0 ? "train.log" : "eval.log");
+    char **av = trial_argv(s, self, base, tdir, vals, sets, launcher, ranks, ckpt, phase);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int nul = open("/dev/null", O_RDONLY);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        if (nul >= 0) dup2(nul, 0);
+        execvp(av[0], av);
+        fprintf(stderr, "metagrid: sweep: cannot run %s: %s\n", av[0], strerror(errno));
+        _exit(127);
+    }
+    free(av);
+    free(sets);
+    free(vals);
+    free(launcher);
+    return pid;
+}
+
+static int run_local(const Sweep *s, const char *dir, int par, MgErr *e)
+{
+    char self[PATH_MAX], base[PATH_MAX], tdir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return mg_fail(e, MG_EFAIL, "cannot find my own binary (/proc/self/exe)");
+    self[n] = '\0';
+    if (!realpath(s->base, base)) return mg_fail(e, MG_EUSAGE, "%s: %s", s->base, strerror(errno));
+    int need_eval = sweep_metric_from_eval(s);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop; /* no SA_RESTART: waitpid returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    Slot *slots = mg_calloc((size_t)par, sizeof *slots);
+    int running = 0, failed = 0, forwarded = 0;
+    long next = 0, skipped = 0;
+    for (;;) {
+        /* fill free slots */
+        while (!g_stop && running < par && next < s->n_trials) {
+            long t = next++;
+            sweep_trial_dir(tdir, sizeof tdir, dir, t);
+            int st = sweep_trial_state(tdir, need_eval);
+            if (st == TRIAL_DONE) {
+                skipped++;
+                continue;
+            }
+            int phase = 0;
+            char path[PATH_MAX + 32];
+            mg_path_join(path, sizeof path, tdir, "done");
+            if (need_eval && access(path, F_OK) == 0) phase = 1;
+            int k = 0;
+            while (slots[k].pid) k++;
+            slots[k].pid = launch(s, self, base, dir, t, phase);
+            slots[k].t = t;
+            slots[k].phase = phase;
+            slots[k].t0 = mg_now();
+            if (slots[k].pid < 0) {
+                slots[k].pid = 0;
+                failed++;
+                write_status(tdir, MG_EFAIL);
+                continue;
+            }
+            running++;
+            printf("sweep: trial %ld: %s started (%s/trial-%03ld/%s.log)\n", t,
+                   phase ? "eval" : "train", dir, t, phase ? "eval" : "train");
+            fflush(stdout);
+        }
+        if (running == 0) break;
+        if (g_stop && forwarded < g_stop) {
+            /* first Ctrl-C / TERM: ask trials to checkpoint; second: kill */
+            for (int k = 0; k < par; k++)
+                if (slots[k].pid) kill(g_stop == 1 ? slots[k].pid : -slots[k].pid,
+                                       g_stop == 1 ? SIGUSR1 : SIGKILL);
+            forwarded = g_stop;
+            fprintf(stderr, "metagrid: sweep: %s running trials\n",
+                    g_stop == 1 ? "stopping (checkpoint)" : "killing");
+        }
+        int wst;
+        pid_t pid = waitpid(-1, &wst, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        int k = 0;
+        while (k < par && slots[k].pid != pid) k++;
+        if (k == par) continue;
+        Slot sl = slots[k];
+        slots[k].pid = 0;
+        running--;
+        int rc = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+        sweep_trial_dir(tdir, sizeof tdir, dir, sl.t);
+        if (rc == 0 && sl.phase == 0 && need_eval && !g_stop) {
+            /* trained: evaluate in the same slot */
+            slots[k].pid = launch(s, self, base, dir, sl.t, 1);
+            slots[k].t = sl.t;
+            slots[k].phase = 1;
+            slots[k].t0 = mg_now();
+            if (slots[k].pid > 0) {
+                running++;
+                printf("sweep: trial %ld: train done (%.1f s), eval started\n", sl.t, mg_now() - sl.t0);
+                fflush(stdout);
+                continue;
+            }
+            slots[k].pid = 0;
+            rc = MG_EFAIL;
+        }
+        write_status(tdir, rc);
+        if (rc != 0 && rc != MG_ESTOP) failed++;
+        printf("sweep: trial %ld: %s exit %d (%.1f s)%s\n", sl.t, sl.phase ? "eval" : "train", rc,
+               mg_now() - sl.t0, rc == 0 ? "" : rc == MG_ESTOP ? ", stopped: will resume" : ", FAILED");
+        fflush(stdout);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    free(slots);
+    if (skipped) printf("sweep: %ld finished trials skipped\n", skipped);
+    if (g_stop) return MG_ESTOP;
+    return failed ? MG_EFAIL : MG_OK;
+}
+
+/* ---- --slurm ------------------------------------------------------------ */
+
+/* "0-3,5,7-9" of the unfinished trials; returns how many. */
+static long array_spec(const Sweep *s, const char *dir, char *out, size_t cap)
+{
+    char tdir[PATH_MAX];
+    size_t len = 0;
+    long count = 0, start = -1;
+    out[0] = '\0';
+    for (long t = 0; t <= s->n_trials; t++) {
+        int todo = 0;
+        if (t < s->n_trials) {
+            sweep_trial_dir(tdir, sizeof tdir, dir, t);
+            todo = sweep_trial_state(tdir, sweep_metric_from_eval(s)) != TRIAL_DONE;
+        }
+        if (todo) {
+            count++;
+            if (start < 0) start = t;
+        } else if (start >= 0) {
+            if (len + 48 < cap) {
+                if (t - 1 == start) len += (size_t)snprintf(out + len, cap - len, "%s%ld", len ? "," : "", start);
+                else len += (size_t)snprintf(out + len, cap - len, "%s%ld-%ld", len ? "," : "", start, t - 1);
+            }
+            start = -1;
+        }
+    }
+    return count;
+}
+
+static int has_opt(const Sweep *s, const char *key)
+{
+    for (int i = 0; i < s->n_slurm; i++)
+        if (!strcmp(s->slurm[i].key, key)) return 1;
+    return 0;
+}
+
+static int write_sbatch(const Sweep *s, const char *dir, const char *array, const char *path, MgErr *e)
+{
+    char self[PATH_MAX], base[PATH_MAX], adir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return mg_fail(e, MG_EFAIL, "cannot find my own binary (/proc/self/exe)");
+    self[n] = '\0';
+    if (!realpath(s->base, base)) return mg_fail(e, MG_EUSAGE, "%s: %s", s->base, strerror(errno));
+    if (!realpath(dir, adir)) return mg_fail(e, MG_EFAIL, "%s: %s", dir, strerror(errno));
+    FILE *f = fopen(path, "w");
+    if (!f) return mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+    fprintf(f, "#!/bin/bash\n");
+    fprintf(f, "#SBATCH --job-name=%s\n", s->name);
+    fprintf(f, "#SBATCH --array=%s\n", array);
+    fprintf(f, "#SBATCH --ntasks=%d\n", s->ranks);
+    fprintf(f, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", adir);
+    fprintf(f, "#SBATCH --open-mode=append\n#SBATCH --requeue\n");
+    if (!has_opt(s, "signal")) fprintf(f, "#SBATCH --signal=USR1@120\n");
+    for (int i = 0; i < s->n_slurm; i++) fprintf(f, "#SBATCH --%s=%s\n", s->slurm[i].key, s->slurm[i].value);
+    fprintf(f,
+            "#\n"
+            "# Sweep '%s' as a SLURM array: array task i trains trial i in\n"
+            "# %s/trial-NNN with the overrides listed in its args file.\n"
+            "# Written by `metagrid sweep --slurm` (which submits it); resubmit with\n"
+            "#   sbatch %s/sweep.sbatch\n"
+            "# Finished trials are skipped; interrupted ones resume from their checkpoint.\n"
+            "#\n"
+            "# Time limit / preemption: SLURM sends SIGUSR1 to the job steps 120 s before\n"
+            "# the limit (--signal=USR1@120); every rank checkpoints and exits 75; the\n"
+            "# script then requeues this array task, which resumes (--resume) when it\n"
+            "# runs again. A USR1/TERM sent to this batch shell (scancel -b) is forwarded.\n"
+            "set -u\n"
+            "export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}\n"
+            "METAGRID='%s'\n"
+            "BASE='%s'\n"
+            "DIR='%s'\n"
+            "NEED_EVAL=%d\n"
+            "TD=$(printf '%%s/trial-%%03d' \"$DIR\" \"$SLURM_ARRAY_TASK_ID\")\n"
+            "mapfile -t ARGS < \"$TD/args\" || exit 1\n"
+            "echo \"== $(date -Is) trial $SLURM_ARRAY_TASK_ID job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
+            " restart ${SLURM_RESTART_COUNT:-0}\"\n"
+            "\n"
+            "step() {  # srun in the background so a signal to this shell can be forwarded\n"
+            "    srun --mpi=pmix --kill-on-bad-exit=1 \"$@\" &\n"
+            "    local pid=$! rc\n"
+            "    trap 'kill -USR1 $pid 2>/dev/null' USR1 TERM\n"
+            "    wait $pid; rc=$?\n"
+            "    while [ $rc -gt 128 ] && kill -0 $pid 2>/dev/null; do wait $pid; rc=$?; done\n"
+            "    trap - USR1 TERM\n"
+            "    return $rc\n"
+            "}\n"
+            "\n"
+            "rc=0\n"
+            "if [ ! -e \"$TD/done\" ]; then\n"
+            "    step \"$METAGRID\" train \"$BASE\" \"${ARGS[@]}\" --out \"$TD\" --resume; rc=$?\n"
+            "    echo $rc > \"$TD/status\"\n"
+            "    if [ $rc = 75 ]; then\n"
+            "        echo \"== stopped after a checkpoint: requeue\"\n"
+            "        scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"
+            "        exit 0\n"
+            "    fi\n"
+            "fi\n"
+            "if [ $rc = 0 ] && [ $NEED_EVAL = 1 ] && [ ! -e \"$TD/eval.json\" ]; then\n"
+            "    step \"$METAGRID\" eval \"$BASE\" \"${ARGS[@]}\" --checkpoint \"$TD/checkpoint.bin\" --out \"$TD\"\n"
+            "    rc=$?\n"
+            "    echo $rc > \"$TD/status\"\n"
+            "fi\n"
+            "exit $rc\n",
+            s->name, adir, adir, self, base, adir, sweep_metric_from_eval(s));
+    if (fclose(f) != 0) return mg_fail(e, MG_EFAIL, "%s: write error", path);
+    chmod(path, 0755);
+    return MG_OK;
+}
+
+/* Run sbatch --parsable SCRIPT; the job id into out. */
+static int submit(const char *script, char *out, size_t cap, MgErr *e)
+{
+    int fds[2];
+    if (pipe(fds) != 0) return mg_fail(e, MG_EFAIL, "pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execlp("sbatch", "sbatch", "--parsable", script, (char *)NULL);
+        fprintf(stderr, "metagrid: sweep: cannot run sbatch: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t len = 0;
+    ssize_t got;
+    while (len + 1 < cap && (got = read(fds[0], out + len, cap - 1 - len)) > 0) len += (size_t)got;
+    out[len] = '\0';
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    out[strcspn(out, ";\n")] = '\0';
+    if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || !out[0])
+        return mg_fail(e, MG_EFAIL, "sbatch %s failed", script);
+    return MG_OK;
+}
+
+static int run_slurm(const Sweep *s, const char *dir, MgErr *e)
+{
+    char array[4096], script[PATH_MAX + 32], job[128];
+    long todo = array_spec(s, dir, array, sizeof array);
+    if (todo == 0) {
+        printf("sweep: all %ld trials finished; nothing to submit\n", s->n_trials);
+        return MG_OK;
+    }
+    if (strlen(array) > sizeof array - 64) return mg_fail(e, MG_EUSAGE, "too many unfinished trial ranges for --array");
+    mg_path_join(script, sizeof script, dir, "sweep.sbatch");
+    if (write_sbatch(s, dir, array, script, e)) return e->code;
+    if (submit(script, job, sizeof job, e)) return e->code;
+    char path[PATH_MAX + 32];
+    mg_path_join(path, sizeof path, dir, "slurm_job_id");
+    FILE *f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "%s\n", job);
+        fclose(f);
+    }
+    printf("%s\n", job);
+    fprintf(stderr, "sweep: submitted array job %s (%ld trials: %s); script %s\n", job, todo, array, script);
+    return MG_OK;
+}
+
+/* ---- the command -------------------------------------------------------- */
 
 int cmd_sweep(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "metagrid: sweep: not built yet\n");
-    return MG_EFAIL;
+    enum { M_NONE, M_DRY, M_LOCAL, M_SLURM, M_SUMMARY } mode = M_NONE;
+    const char *out = NULL;
+    int par = 1;
+    static const struct option opts[] = {
+        {"dry-run", no_argument, 0, 'd'}, {"local", required_argument, 0, 'l'},
+        {"slurm", no_argument, 0, 's'},   {"summary", no_argument, 0, 'S'},
+        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c, nmodes = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': mode = M_DRY, nmodes++; break;
+        case 's': mode = M_SLURM, nmodes++; break;
+        case 'S': mode = M_SUMMARY, nmodes++; break;
+        case 'l': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 1024) {
+                fprintf(stderr, "metagrid: sweep: --local N: expected 1..1024, got '%s'\n", optarg);
+                return MG_EUSAGE;
+            }
+            par = (int)v;
+            mode = M_LOCAL, nmodes++;
+            break;
+        }
+        case 'o': out = optarg; break;
+        case 'h': fputs(help, stdout); return MG_OK;
+        default:
+            fprintf(stderr, "metagrid: sweep: unknown or incomplete option '%s'\n%s", argv[optind - 1], help);
+            return MG_EUSAGE;
+        }
+    }
+    if (optind != argc - 1 || nmodes != 1) {
+        fprintf(stderr, "metagrid: sweep: give one SWEEP.yaml and one of --dry-run, --local N, "
+                        "--slurm, --summary\n%s", help);
+        return MG_EUSAGE;
+    }
+    Sweep s;
+    MgErr e = {0};
+    int rc = sweep_load(&s, argv[optind], &e);
+    if (rc == MG_OK) rc = sweep_validate(&s, &e);
+    if (rc != MG_OK) goto done;
+    char dir[PATH_MAX];
+    if (out) snprintf(dir, sizeof dir, "%s", out);
+    else snprintf(dir, sizeof dir, "runs/%s", s.name);
+
+    switch (mode) {
+    case M_DRY: {
+        char (*vals)[SWEEP_VALUE_MAX] = mg_calloc((size_t)s.n_params, SWEEP_VALUE_MAX);
+        for (long t = 0; t < s.n_trials; t++) {
+            sweep_trial_values(&s, t, vals);
+            printf("{\"trial\": %ld, \"overrides\": ", t);
+            sweep_json_overrides(stdout, &s, vals);
+            printf("}\n");
+        }
+        free(vals);
+        break;
+    }
+    case M_LOCAL:
+        rc = prepare_trials(&s, dir, &e);
+        if (rc == MG_OK) rc = run_local(&s, dir, par, &e);
+        if (rc == MG_OK || rc == MG_EFAIL || rc == MG_ESTOP) {
+            MgErr e2 = {0};
+            if (sweep_summary(&s, dir, stdout, &e2) != MG_OK) mg_print_err(&e2);
+            if (rc == MG_EFAIL && !e.msg[0]) mg_fail(&e, MG_EFAIL, "sweep %s: some trials failed (see %s/summary.md)", s.name, dir);
+            if (rc == MG_ESTOP) mg_fail(&e, MG_ESTOP, "sweep %s: interrupted; run again to resume", s.name);
+        }
+        break;
+    case M_SLURM:
+        rc = prepare_trials(&s, dir, &e);
+        if (rc == MG_OK) rc = run_slurm(&s, dir, &e);
+        break;
+    case M_SUMMARY: {
+        struct stat st;
+        if (stat(dir, &st) != 0) {
+            rc = mg_fail(&e, MG_EUSAGE, "%s: no sweep folder (run the sweep first, or give --out)", dir);
+            break;
+        }
+        rc = sweep_summary(&s, dir, stdout, &e);
+        break;
+    }
+    default:
+        break;
+    }
+done:
+    if (rc != MG_OK) mg_print_err(&e);
+    sweep_free(&s);
+    return rc;
 }
