@@ -13,6 +13,7 @@
 #include "metagrid/config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -87,8 +88,8 @@ const CfgKey cfg_keys[] = {
          "clip the meta-gradient to this L2 norm (0 = off)"),
     KI64("train.checkpoint_every", train.checkpoint_every, 0, INT64_MAX, "0", 0,
          "write checkpoint.bin every N iterations (0 = only at the end and on signals)"),
-    KI64("train.log_every", train.log_every, 1, INT64_MAX, "10", 0,
-         "append a metrics.jsonl line every N iterations (and at the last)"),
+    KI64("train.log_every", train.log_every, 0, INT64_MAX, "10", 0,
+         "append a metrics.jsonl line every N iterations and at the last (0 = only the last)"),
     KI64("train.val_every", train.val_every, 0, INT64_MAX, "0", 0,
          "validate on train.val_tasks held-out tasks every N iterations (0 = off)"),
     KINT("train.val_tasks", train.val_tasks, 1, 100000, "16", 0,
@@ -274,6 +275,18 @@ static void range_text(int k, char *buf, size_t n)
     }
 }
 
+int cfg_fail(MgErr *e, const char *fmt, ...)
+{
+    char buf[MG_ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+    return mg_fail(e, MG_EUSAGE, "%s", buf);
+}
+
 /* ---- value conversion ---- */
 
 /* Show a scalar in a message: quoted, cut at 40 bytes. */
@@ -457,10 +470,10 @@ int config_set(Config *c, const char *key, const char *value, const char *where,
         if (cfg_is_group(key)) {
             char ch[256];
             cfg_group_children(key, ch, sizeof ch);
-            return mg_fail(e, MG_EUSAGE, "%s: %.80s: is a group of keys (%s); set one of them, e.g. %s.%.*s",
+            return cfg_fail(e, "%s: %.80s: is a group of keys (%s); set one of them, e.g. %s.%.*s",
                            where, key, ch, key, (int)strcspn(ch, ","), ch);
         }
-        return mg_fail(e, MG_EUSAGE, "%s: %.80s: unknown key (did you mean '%s'?)", where, key,
+        return cfg_fail(e, "%s: %.80s: unknown key (did you mean '%s'?)", where, key,
                        cfg_suggest(key));
     }
     return cfg_yaml_set(c, k, value, where, e);
@@ -492,7 +505,7 @@ int config_check(const Config *c, const char *where, MgErr *e)
     char prob[256];
     int other, k = check_rules(c, &other, prob, sizeof prob);
     if (k < 0) return MG_OK;
-    return mg_fail(e, MG_EUSAGE, "%s: %s: %s", where, cfg_keys[k].name, prob);
+    return cfg_fail(e, "%s: %s: %s", where, cfg_keys[k].name, prob);
 }
 
 /* Cross-key checks with the location of the key: origin[k] is the line it
@@ -503,9 +516,9 @@ static int check_located(const Config *c, const char *name, const int *origin, M
     int other, k = check_rules(c, &other, prob, sizeof prob);
     if (k < 0) return MG_OK;
     int o = origin[k] ? origin[k] : other >= 0 ? origin[other] : 0;
-    if (o > 0) return mg_fail(e, MG_EUSAGE, "%s:%d: %s: %s", name, o, cfg_keys[k].name, prob);
-    if (o < 0) return mg_fail(e, MG_EUSAGE, "--set: %s: %s", cfg_keys[k].name, prob);
-    return mg_fail(e, MG_EUSAGE, "%s: %s: %s", name, cfg_keys[k].name, prob);
+    if (o > 0) return cfg_fail(e, "%s:%d: %s: %s", name, o, cfg_keys[k].name, prob);
+    if (o < 0) return cfg_fail(e, "--set: %s: %s", cfg_keys[k].name, prob);
+    return cfg_fail(e, "%s: %s: %s", name, cfg_keys[k].name, prob);
 }
 
 int config_load_buffer(Config *c, const char *text, size_t len, const char *name, MgErr *e)
@@ -514,7 +527,7 @@ int config_load_buffer(Config *c, const char *text, size_t len, const char *name
     config_defaults(c);
     snprintf(c->source, sizeof c->source, "%s", name);
     if (len > CFG_MAX_FILE)
-        return mg_fail(e, MG_EUSAGE, "%s: config larger than 1 MiB (%zu bytes)", name, len);
+        return cfg_fail(e, "%s: config larger than 1 MiB (%zu bytes)", name, len);
     int rc = cfg_yaml_load(c, text, len, name, origin, e);
     if (rc != MG_OK) return rc;
     return check_located(c, name, origin, e);
@@ -537,7 +550,7 @@ int config_load(Config *c, const char *path, const char *const *sets, int nsets,
     for (int i = 0; i < nsets; i++) {
         const char *eq = strchr(sets[i], '=');
         if (!eq)
-            return mg_fail(e, MG_EUSAGE, "--set: %.80s: expected KEY=VALUE (e.g. train.iterations=50)",
+            return cfg_fail(e, "--set: %.80s: expected KEY=VALUE (e.g. train.iterations=50)",
                            sets[i]);
         char key[128];
         size_t kl = (size_t)(eq - sets[i]);

@@ -57,6 +57,10 @@ int cfg_list_elem(int k, const char *s, size_t len, int plain, int *elem,
                   char *prob, size_t nprob);
 void cfg_store_list(Config *c, int k, const int *v, int n);
 
+/* mg_fail(e, MG_EUSAGE, ...) with control characters in the message (from
+ * quoted scalars, odd keys) shown as '?': the message stays one line. */
+int cfg_fail(MgErr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The YAML walker (config_yaml.c). cfg_yaml_load reads a whole config
  * document into c (over whatever it holds); key_line (cfg_nkeys entries, may
  * be NULL) receives the line each key was set on. cfg_yaml_set reads one

@@ -47,8 +47,8 @@ static int w_fail(Walker *w, int line, const char *key, const char *fmt, ...)
     char loc[300];
     if (w->lines) snprintf(loc, sizeof loc, "%s:%d", w->name, line);
     else snprintf(loc, sizeof loc, "%s", w->name);
-    if (key && key[0]) return mg_fail(w->e, MG_EUSAGE, "%s: %.80s: %s", loc, key, prob);
-    return mg_fail(w->e, MG_EUSAGE, "%s: %s", loc, prob);
+    if (key && key[0]) return cfg_fail(w->e, "%s: %.80s: %s", loc, key, prob);
+    return cfg_fail(w->e, "%s: %s", loc, prob);
 }
 
 static const char *kind(const yaml_event_t *ev)

@@ -171,6 +171,8 @@ static void test_errors(void)
     EXPECT_ERR("model:\n  hidden: &x [1]\n", 2, "model.hidden", "not supported");
     EXPECT_ERR("seed: *a\n", 1, "seed", "aliases");
     EXPECT_ERR("seed: !!binary abc\n", 1, "seed", "tag");
+    EXPECT_ERR("seed: \"1\\n2\"\n", 1, "seed", "got '1?2'");
+    EXPECT_ERR("\"se\\ted\": 1\n", 1, "se?ed", "unknown key");
     EXPECT_ERR("seed: !custom 1\n", 1, "seed", "tag");
     /* invalid UTF-8 and control characters: libyaml's reader */
     EXPECT_ERR("seed: 1\ntask:\n  family: re\xc3gion\n", 3, NULL, "not a text file");
@@ -206,6 +208,44 @@ static void test_garbage(void)
         expect_refused("random ASCII", buf, n);
     }
     free(buf);
+
+    /* mutations of a valid config: every outcome is MG_OK or one clean
+     * message that starts with the name (and, under ASan, no bad access) */
+    Config base;
+    config_defaults(&base);
+    char *good = config_to_string(&base);
+    size_t glen = strlen(good);
+    static const char alpha[] = "[]{}:,-&*!#'\"?|>% \n\t0.9ae_~";
+    int clean = 1, n_ok = 0;
+    for (int t = 0; t < 2000; t++) {
+        RngStream r;
+        rng_stream_init(&r, 77, RNG_TEST, 2, (uint64_t)t, 0);
+        char m[4096];
+        size_t ml = glen;
+        memcpy(m, good, glen);
+        int edits = 1 + (int)rng_below(&r, 4);
+        for (int j = 0; j < edits; j++) {
+            size_t at = (size_t)rng_below(&r, ml ? ml : 1);
+            char ch = alpha[rng_below(&r, sizeof alpha - 1)];
+            switch (rng_below(&r, 4)) {
+            case 0: m[at] = ch; break;                                      /* replace */
+            case 1: if (ml < sizeof m - 1) { memmove(m + at + 1, m + at, ml - at); m[at] = ch; ml++; } break;
+            case 2: if (ml) { memmove(m + at, m + at + 1, ml - at - 1); ml--; } break; /* delete */
+            case 3: ml = at; break;                                         /* truncate */
+            }
+        }
+        Config c;
+        MgErr e = {0};
+        int rc = config_load_buffer(&c, m, ml, "mut", &e);
+        n_ok += rc == MG_OK;
+        if (!((rc == MG_OK && !e.msg[0]) ||
+              (rc == MG_EUSAGE && !strncmp(e.msg, "mut", 3) && !strchr(e.msg, '\n')))) {
+            clean = 0;
+            fprintf(stderr, "mutation %d: rc %d [%s]\n", t, rc, e.msg);
+        }
+    }
+    CHECK_MSG(clean && n_ok > 0 && n_ok < 2000, "n_ok %d", n_ok);
+    free(good);
 
     /* 100k-deep nesting, at the top and under a key */
     size_t deep = 100000;
