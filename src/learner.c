@@ -65,6 +65,7 @@ struct Learner {
 size_t learner_n_meta(const Learner *L) { return L->n_meta; }
 size_t learner_n_theta(const Learner *L) { return L->n_theta; }
 int learner_algo(const Learner *L) { return L->algo; }
+int learner_inner_steps(const Learner *L) { return L->T; }
 const MlpLayout *learner_layout(const Learner *L) { return &L->lay; }
 int learner_gate_params(const Learner *L) { return L->algo == ALGO_GATED ? (int)L->gate.n_params : 0; }
 

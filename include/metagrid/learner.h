@@ -44,6 +44,7 @@ void learner_destroy(Learner *L);
 size_t learner_n_meta(const Learner *L);  /* size of the meta-parameter block */
 size_t learner_n_theta(const Learner *L); /* network parameters: meta[0..n_theta) */
 int learner_algo(const Learner *L);
+int learner_inner_steps(const Learner *L); /* T (0 for pretrain) */
 
 /* Deterministic initialisation of the meta-parameters from seed (RNG_INIT). */
 void learner_init_meta(const Learner *L, double *meta /*(n_meta)*/, uint64_t seed);
