@@ -168,7 +168,7 @@ int cmd_eval(int argc, char **argv)
     optind = 0; /* reset: glibc re-initialises getopt */
     opterr = 0;
     int ch;
-    while (e.code == 0 && (ch = getopt_long(argc, argv, "c:s:o:h", opts, NULL)) != -1) {
+    while (e.code == 0 && (ch = getopt_long(argc, argv, ":c:s:o:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             if (nck == EVAL_MAX_CKPT) mg_fail(&e, MG_EUSAGE, "eval: at most %d checkpoints", EVAL_MAX_CKPT);
@@ -176,13 +176,19 @@ int cmd_eval(int argc, char **argv)
             break;
         case 's':
             if (nsets == CMD_MAX_SETS) mg_fail(&e, MG_EUSAGE, "eval: too many --set options");
+            else if (!strchr(optarg, '='))
+                mg_fail(&e, MG_EUSAGE, "eval: --set %s: expected KEY=VALUE", optarg);
             else sets[nsets++] = optarg;
             break;
         case 'o': out = optarg; break;
         case 'P': plot = 0; break;
         case 'h': help = 1; break;
+        case ':':
+            mg_fail(&e, MG_EUSAGE, "eval: option %s needs a value (see metagrid eval --help)",
+                    argv[optind - 1]);
+            break;
         default:
-            mg_fail(&e, MG_EUSAGE, "eval: unknown or incomplete option '%s' (see metagrid eval --help)",
+            mg_fail(&e, MG_EUSAGE, "eval: unknown option '%s' (see metagrid eval --help)",
                     argv[optind - 1]);
         }
     }

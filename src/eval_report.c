@@ -192,10 +192,16 @@ static void fmt_pm(char *out, size_t n, double v, double ci)
     else snprintf(out, n, "%.4g", v);
 }
 
+/* Percent with 3 decimals; tiny negatives (solver round-off) print as 0. */
+static double pct(double v)
+{
+    return fabs(100 * v) < 5e-4 ? 0.0 : 100 * v;
+}
+
 static void fmt_pct(char *out, size_t n, double v)
 {
     if (!isfinite(v)) snprintf(out, n, "-");
-    else snprintf(out, n, "%.3f %%", 100 * v);
+    else snprintf(out, n, "%.3f %%", pct(v));
 }
 
 static void fmt_g(char *out, size_t n, const char *fmt, double v)
@@ -225,8 +231,8 @@ static void write_table(const EvalResult *r, FILE *f, int md)
             fmt_pct(c[2], 64, m->gap_p95);
             fmt_pct(c[3], 64, m->gap_max);
             if (isfinite(m->gap_mean))
-                snprintf(c[4], 64, "%.3f ± %.3f %%", 100 * m->gap_mean,
-                         isfinite(m->gap_mean_ci95) ? 100 * m->gap_mean_ci95 : 0.0);
+                snprintf(c[4], 64, "%.3f ± %.3f %%", pct(m->gap_mean),
+                         isfinite(m->gap_mean_ci95) ? pct(m->gap_mean_ci95) : 0.0);
             else snprintf(c[4], 64, "-");
             fmt_g(c[5], 64, "%.1f %%", 100 * m->feasible_frac);
             fmt_g(c[6], 64, "%.2g", m->viol_max_raw);
