@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# e2e_gradcheck.sh — `metagrid gradcheck` on small networks: every algorithm
+# (maml, fomaml, metasgd, gated sgd/adam, pretrain) against finite
+# differences, for the sinusoid (linear head) and uniform (allocation head)
+# families, relu and tanh, 3 inner steps; --dump recomputed independently
+# in plain Python; usage errors.
+. "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+
+small_sin="--set model.hidden=[8,8] --set algo.inner_steps=3 --set task.k_support=5 --set task.k_query=6"
+small_uni="--set task.family=uniform --set task.n_demand=3 --set task.n_supply=2 \
+ --set model.hidden=[6,5] --set algo.inner_steps=3 --set task.k_support=4 --set task.k_query=4"
+
+gc() { local out=$1; shift; "$METAGRID" gradcheck "$@" >"$out"; } # gc OUT ARGS...
+
+# every line ok, and all six algorithms present
+gc_ok() { # out-file
+    [ "$(grep -c '"ok":true' "$1")" = 6 ] && ! grep -q '"ok":false' "$1" &&
+    for a in maml fomaml metasgd pretrain; do grep -q "\"algo\":\"$a\"" "$1" || return 1; done &&
+    grep -q '"base":"sgd"' "$1" && grep -q '"base":"adam"' "$1"
+}
+
+for act in relu tanh; do
+    # shellcheck disable=SC2086
+    check_rc 0 "gradcheck sinusoid $act" gc "$TMP/sin_$act.out" configs/sinusoid.yaml $small_sin \
+        --set model.activation=$act
+    check "gradcheck sinusoid $act: six algorithms ok" gc_ok "$TMP/sin_$act.out"
+    # shellcheck disable=SC2086
+    check_rc 0 "gradcheck uniform $act" gc "$TMP/uni_$act.out" configs/sinusoid.yaml $small_uni \
+        --set model.activation=$act
+    check "gradcheck uniform $act: six algorithms ok" gc_ok "$TMP/uni_$act.out"
+done
+
+# a tolerance nobody can meet must fail (the check can fail)
+# shellcheck disable=SC2086
+check_rc 1 "gradcheck --tol 1e-30 fails" gc /dev/null configs/sinusoid.yaml $small_sin --tol 1e-30
+
+# --dump: recompute the maml meta-loss and meta-gradient from the dump alone
+# (plain Python: forward, backprop, T SGD steps, finite differences)
+# shellcheck disable=SC2086
+"$METAGRID" gradcheck configs/sinusoid.yaml $small_sin --set model.activation=tanh \
+    --set algo.inner_steps=2 --dump "$TMP/dump.json" >/dev/null
+cat >"$TMP/recompute.py" <<'EOF'
+import json, math, sys
+d = json.load(open(sys.argv[1]))
+sizes, act = d["layers"], d["activation"]
+assert d["loss"] == "mse" and act == "tanh"
+L = len(sizes) - 1
+def unpack(p):
+    ws, o = [], 0
+    for l in range(L):
+        I, O = sizes[l], sizes[l + 1]
+        W = [p[o + a * I:o + (a + 1) * I] for a in range(O)]; o += I * O
+        b = p[o:o + O]; o += O
+        ws.append((W, b))
+    return ws
+def loss_grad(p, X, Y):
+    ws, n = unpack(p), len(X) * sizes[-1]
+    g = [0.0] * len(p); loss = 0.0
+    for x, y in zip(X, Y):
+        hs = [x]
+        for l, (W, b) in enumerate(ws):
+            z = [b[a] + sum(W[a][i] * hs[-1][i] for i in range(len(hs[-1]))) for a in range(len(b))]
+            hs.append([math.tanh(v) for v in z] if l < L - 1 else z)
+        loss += sum((o - t) ** 2 for o, t in zip(hs[-1], y)) / n
+        d = [2 * (o - t) / n for o, t in zip(hs[-1], y)]
+        offs, o = [], 0
+        for l in range(L):
+            offs.append(o); o += sizes[l] * sizes[l + 1] + sizes[l + 1]
+        for l in range(L - 1, -1, -1):
+            W, b = ws[l]; I = sizes[l]; o = offs[l]
+            for a in range(len(b)):
+                for i in range(I): g[o + a * I + i] += d[a] * hs[l][i]
+                g[o + I * len(b) + a] += d[a]
+            if l:
+                d = [sum(W[a][i] * d[a] for a in range(len(b))) * (1 - hs[l][i] ** 2) for i in range(I)]
+    return loss, g
+def meta_loss(p):
+    for _ in range(d["inner_steps"]):
+        _, g = loss_grad(p, d["support_x"], d["support_y"])
+        p = [pi - d["inner_lr"] * gi for pi, gi in zip(p, g)]
+    return loss_grad(p, d["query_x"], d["query_y"])[0]
+p = d["params"]
+ml = meta_loss(p)
+assert abs(ml - d["meta_loss"]) <= 1e-12 * max(1, abs(ml)), (ml, d["meta_loss"])
+assert len(d["meta_grad"]) == len(p)
+h, gmax, err = 1e-5, max(abs(v) for v in d["meta_grad"]), 0.0
+for i in range(len(p)):
+    q = list(p); q[i] += h; fp = meta_loss(q)
+    q[i] -= 2 * h; fm = meta_loss(q)
+    fd = (fp - fm) / (2 * h)
+    err = max(err, abs(fd - d["meta_grad"][i]) / max(abs(fd), 1e-3 * gmax))
+assert err < 1e-5, err
+print("recomputed: meta_loss", ml, "max_rel_err", err)
+EOF
+if command -v python3 >/dev/null; then
+    check "dump recomputed in python" python3 "$TMP/recompute.py" "$TMP/dump.json"
+else
+    skip "dump recomputed in python" "no python3"
+fi
+
+# usage and config errors
+check_rc 0 "gradcheck --help" gc /dev/null --help
+check_rc 2 "gradcheck without config" "$METAGRID" gradcheck 2>/dev/null
+check_rc 2 "gradcheck bad key" "$METAGRID" gradcheck configs/sinusoid.yaml --set model.nope=1 2>"$TMP/err"
+check "bad key message" grep -q '^metagrid:' "$TMP/err"
+check_rc 2 "gradcheck missing file" "$METAGRID" gradcheck /nonexistent.yaml 2>/dev/null
+report
