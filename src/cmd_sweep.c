@@ -383,7 +383,7 @@ static int write_sbatch(const Sweep *s, const char *dir, const char *array, cons
             " restart ${SLURM_RESTART_COUNT:-0}\"\n"
             "\n"
             "step() {  # srun in the background so a signal to this shell can be forwarded\n"
-            "    srun --mpi=pmix --kill-on-bad-exit=1 \"$@\" &\n"
+            "    srun --mpi=pmix \"$@\" &\n"
             "    local pid=$! rc\n"
             "    trap 'kill -USR1 $pid 2>/dev/null' USR1 TERM\n"
             "    wait $pid; rc=$?\n"
@@ -482,7 +482,7 @@ int cmd_sweep(int argc, char **argv)
     int c, nmodes = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': mode = M_DRY, nmodes++; break;
         case 's': mode = M_SLURM, nmodes++; break;
