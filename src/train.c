@@ -456,7 +456,10 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
         FILE *f = fopen(path, "w");
         if (f) fclose(f);
     }
-    if (par_is_root() && !opt->quiet) {
+    if (par_is_root() && !opt->quiet && stats->iters_done == 0) {
+        printf("metagrid train: nothing to do, already at iteration %lld of %lld\n",
+               (long long)st.iter, (long long)total_iters);
+    } else if (par_is_root() && !opt->quiet) {
         printf("metagrid train: done, %lld iterations, final meta_loss %.6g, %.1f tasks/s\n",
                (long long)st.iter, last_loss, stats->tasks_per_s);
         printf("  %-10s %10s %10s %10s   (seconds over ranks)\n", "phase", "min", "mean", "max");

@@ -15,7 +15,7 @@ iter_of() { "$METAGRID" inspect "$1" | python3 -c 'import json,sys; print(json.l
 # Interrupt a long run after a random delay; returns the run's exit status.
 interrupt() { # dir how np
     local dir=$1 how=$2 np=$3 delay
-    delay=$(python3 -c 'import random; print(round(random.uniform(0.8, 2.0), 2))')
+    delay=$(python3 -c 'import random; print(round(random.uniform(0.4, 1.2), 2))')
     $MPIRUN -np "$np" "$METAGRID" train "${CFG[@]}" --set train.iterations=1000000 --out "$dir" >"$dir.log" 2>&1 &
     local pid=$!
     sleep "$delay"
