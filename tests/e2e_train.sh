@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.." && source tests/lib.sh
 TINY=(--set task.family=uniform --set task.n_demand=3 --set task.n_supply=2
       --set model.hidden=[8] --set algo.name=maml --set algo.inner_steps=2
       --set task.k_support=4 --set task.k_query=4 --set train.meta_batch=6
-      --set train.iterations=20 --set train.log_every=5)
+      --set train.iterations=20 --set train.log_every=5 --set train.sync_check=1)
 params() { "$METAGRID" inspect --params "$1/checkpoint.bin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["params"])'; }
 
 # Singleton and np = 1..4, meta_batch 6 (not divisible by 4) and 3 (< 4 ranks).
