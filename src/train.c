@@ -170,6 +170,13 @@ static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L
                 }
             }
             ckpt_free(&ck);
+            char prev[CONFIG_PATH_MAX + 32];
+            mg_path_join(prev, sizeof prev, opt->out_dir, CKPT_PREV_FILE);
+            size_t used = strlen(e->msg);
+            if (e->code && access(prev, F_OK) == 0 && used < sizeof e->msg)
+                snprintf(e->msg + used, sizeof e->msg - used,
+                         "; the previous checkpoint %s may be copied over it to resume from there",
+                         prev);
         } else {
             learner_init_meta(L, st->meta, (uint64_t)cfg->seed);
         }
