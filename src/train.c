@@ -175,7 +175,7 @@ static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L
             size_t used = strlen(e->msg);
             if (e->code && access(prev, F_OK) == 0 && used < sizeof e->msg)
                 snprintf(e->msg + used, sizeof e->msg - used,
-                         "; the previous checkpoint %s may be copied over it to resume from there",
+                         "; the previous checkpoint %.300s may be copied over it to resume from there",
                          prev);
         } else {
             learner_init_meta(L, st->meta, (uint64_t)cfg->seed);
