@@ -69,6 +69,21 @@ int learner_inner_steps(const Learner *L) { return L->T; }
 const MlpLayout *learner_layout(const Learner *L) { return &L->lay; }
 int learner_gate_params(const Learner *L) { return L->algo == ALGO_GATED ? (int)L->gate.n_params : 0; }
 
+double learner_task_flops(const Learner *L, int k_s, int k_q)
+{
+    /* per layer, F = 2 k I O: forward F; backward F (dW) + F (input grad,
+     * not for the first layer); HVP 2F (first layer) or 6F (others) */
+    double fb_s = 0, fb_q = 0, hvp = 0;
+    for (int l = 0; l < L->lay.n_layers; l++) {
+        double io = 2.0 * L->lay.sizes[l] * L->lay.sizes[l + 1];
+        fb_s += io * k_s * (l > 0 ? 3 : 2);
+        fb_q += io * k_q * (l > 0 ? 3 : 2);
+        hvp += io * k_s * (l > 0 ? 6 : 2);
+    }
+    if (L->algo == ALGO_PRETRAIN) return fb_s + fb_q;
+    return L->T * fb_s + fb_q + (L->algo == ALGO_FOMAML ? 0 : L->T * hvp);
+}
+
 int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, int group, MgErr *e)
 {
     *out = NULL;
