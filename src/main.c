@@ -6,6 +6,7 @@
 
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
+#include "metagrid/config.h"
 #include "metagrid/parallel.h"
 
 #ifndef MG_GIT_REV
@@ -37,7 +38,8 @@ static const char usage[] =
     "  bench     lp|meta|scale [...]\n"
     "            benchmarks (see metagrid bench --help)\n"
     "\n"
-    "metagrid SUBCOMMAND --help for details. Exit status: 0 done, 1 failure,\n"
+    "metagrid SUBCOMMAND --help for details; metagrid help config for every config key.\n"
+    "Exit status: 0 done, 1 failure, "
     "2 bad usage/config/input, 75 stopped by a signal after a checkpoint.\n";
 
 const char *cmd_build_info(void)
@@ -52,6 +54,10 @@ int main(int argc, char **argv)
         return MG_EUSAGE;
     }
     const char *sub = argv[1];
+    if (!strcmp(sub, "help") && argc > 2 && !strcmp(argv[2], "config")) {
+        config_write_reference(stdout);
+        return MG_OK;
+    }
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
         fputs(usage, stdout);
         return MG_OK;
