@@ -34,6 +34,7 @@ struct LpSolver {
     glp_prob *P;
     unsigned gen;       /* lp_env_gen when P was built */
     int have_basis;     /* the last solve ended optimal: warm start allowed */
+    int fast_hit, fast_miss; /* fast-path outcomes since the last cold solve */
     jmp_buf jb;
     char glpk_msg[400]; /* last text GLPK tried to print */
 };
@@ -214,6 +215,37 @@ typedef struct {
 } LpCall;
 
 /*
+ * Warm-start fast path: recompute the primal and dual values of the
+ * previous optimal basis for the new bounds/costs (glp_warm_up, one
+ * factorisation at most, no simplex set-up) and accept it when it is still
+ * primal feasible (demands met, x >= 0 and capacities, within 1e-11 of the instance's
+ * scale) and dual feasible (reduced costs >= -1e-11 of the cost scale).
+ * Consecutive hours of a region often keep the same optimal basis.
+ */
+static int lp_basis_still_optimal(LpSolver *lp, const LpCall *call)
+{
+    glp_prob *P = lp->P;
+    int n = lp->n, m = lp->m, nc = n * m;
+    if (glp_warm_up(P) != 0) return 0;
+    double dmax = 1e-300, cmax = 1e-300;
+    for (int i = 0; i < n; i++) dmax = fmax(dmax, call->d[i]);
+    for (int k = 0; k < nc; k++) cmax = fmax(cmax, fabs(call->c[k]));
+    double tx = 1e-11 * dmax, tc = 1e-11 * cmax;
+    for (int i = 0; i < n; i++)
+        if (fabs(glp_get_row_prim(P, i + 1) - call->d[i]) > tx) return 0;
+    for (int j = 0; j < m; j++)
+        if (glp_get_row_prim(P, n + j + 1) > call->s[j] + tx) return 0;
+    for (int k = 0; k < nc; k++) {
+        if (glp_get_col_prim(P, k + 1) < -tx) return 0;
+        if (glp_get_col_stat(P, k + 1) != GLP_BS && glp_get_col_dual(P, k + 1) < -tc) return 0;
+    }
+    for (int j = 0; j < m; j++)
+        if (glp_get_row_stat(P, n + j + 1) != GLP_BS && glp_get_row_dual(P, n + j + 1) > tc)
+            return 0;
+    return 1;
+}
+
+/*
  * Everything that touches GLPK during a solve, under setjmp. Returns 0
  * (see call->sx/status for the outcome) or -1 after a GLPK internal error,
  * in which case the caller must run lp_after_glpk_error().
@@ -231,7 +263,21 @@ static int lp_guarded(LpSolver *lp, LpCall *call)
     for (int k = 0; k < nc; k++) glp_set_obj_coef(P, k + 1, call->c[k]);
 
     int it0 = glp_get_it_cnt(P);
-    call->sx = lp_run(lp, call->method, &call->status);
+    /* The fast path is tried while it pays: always at first, then only if it
+     * succeeded at least a quarter of the time since the last cold solve
+     * (independent instances, as in `uniform`, rarely keep their basis).
+     * The policy depends only on the current chain of warm solves. */
+    int try_fast = call->method == LP_WARM && lp->have_basis &&
+                   (lp->fast_miss < 2 || 3 * lp->fast_hit >= lp->fast_miss);
+    if (call->method != LP_WARM || !lp->have_basis) lp->fast_hit = lp->fast_miss = 0;
+    if (try_fast && lp_basis_still_optimal(lp, call)) {
+        lp->fast_hit++;
+        call->sx = 0;
+        call->status = GLP_OPT;
+    } else {
+        lp->fast_miss += try_fast;
+        call->sx = lp_run(lp, call->method, &call->status);
+    }
     if ((call->sx != 0 || call->status != GLP_OPT) && call->method == LP_WARM) {
         lp->have_basis = 0; /* fall back to a cold start once */
         call->sx = lp_run(lp, LP_DUAL_COLD, &call->status);

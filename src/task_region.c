@@ -9,7 +9,9 @@
  * Costs. A task cost level L ~ U[20, 60] (currency per MWh). Thermal
  * generators have marginal cost g_j = L * U[0.5, 2] (a merit order from
  * base-load to peakers); solar ones g_j = L * U[0, 0.05]. Unit costs
- *   c_ij = g_j + transmission_cost * euclidean distance(site i, generator j)
+ *   c_ij = g_j + transmission_cost * L * euclidean distance(site i, generator j)
+ * (transmission_cost is per unit distance in units of the cost level, so
+ * 0.5 makes crossing the whole region cost half a typical generation cost)
  * are fixed for the task (so a task's previous optimal basis stays dual
  * feasible from hour to hour: warm starts pay off).
  *
@@ -115,6 +117,7 @@ void region_task_draw(RegionTask *rt, int n, int m, double rho, double renewable
     rt->sunset = 18.0 + rng_uniform_range(rng, -1.0, 1.0);
     /* generators */
     double L = rng_uniform_range(rng, 20.0, 60.0);
+    rt->cost_level = L;
     double wt = 0.0, wr = 0.0;
     for (int j = 0; j < m; j++) {
         rt->gpos[2 * j] = rng_uniform(rng);
@@ -142,7 +145,8 @@ void region_task_draw(RegionTask *rt, int n, int m, double rho, double renewable
         for (int j = 0; j < m; j++) {
             double dx = rt->dsite[2 * i] - rt->gpos[2 * j];
             double dy = rt->dsite[2 * i + 1] - rt->gpos[2 * j + 1];
-            rt->c[(size_t)i * m + j] = rt->gcost[j] + transmission_cost * sqrt(dx * dx + dy * dy);
+            rt->c[(size_t)i * m + j] =
+                rt->gcost[j] + transmission_cost * L * sqrt(dx * dx + dy * dy);
         }
 }
 

@@ -116,6 +116,23 @@ static void test_tiny(void)
         CHECK_NEAR(u[0], 2.0, 1e-12);  CHECK_NEAR(u[1], 3.0, 1e-12);
         CHECK_NEAR(v[0], -1.0, 1e-12); CHECK_NEAR(v[1], 0.0, 1e-12);
     }
+    /* Warm start whose basis stays optimal (demands 1 % up): no pivots, and
+     * the solution is the scaled one. */
+    {
+        double d2[2] = {10.1, 20.2}, s2[2] = {15, 30};
+        LpResult rw = {.x = x, .u = u, .v = v};
+        CHECK(lp_solve(lp, d, s, c, LP_DUAL_COLD, &rw, "2x2", &e) == MG_OK);
+        CHECK(lp_solve(lp, d2, s2, c, LP_WARM, &rw, "2x2 warm", &e) == MG_OK);
+        CHECK(rw.iters == 0);
+        CHECK_NEAR(rw.obj, 10.1 + 2 * 4.9 + 3 * 15.3, 1e-12); /* supplier 0 stays full */
+        CHECK_NEAR(x[2], 4.9, 1e-12);
+        CHECK(certify(2, 2, d2, s2, c, x, u, v, rw.obj, "2x2 warm"));
+        /* ... and one where it does not (supplier 0 shrinks): pivots needed */
+        double s3[2] = {5, 30};
+        CHECK(lp_solve(lp, d2, s3, c, LP_WARM, &rw, "2x2 warm", &e) == MG_OK);
+        CHECK(rw.iters > 0);
+        CHECK(certify(2, 2, d2, s3, c, x, u, v, rw.obj, "2x2 warm 2"));
+    }
     /* Exactly tight supply: sum(s) = sum(d); same optimum 65. */
     double st[2] = {15, 15};
     LpResult rt = {.x = x, .u = u, .v = v};
@@ -235,12 +252,12 @@ static void test_random_region(void)
         lp_create(&cold, n, m, &e);
         Buf b;
         buf_init(&b, n, m);
-        long it_warm = 0, it_cold = 0;
+        long it_warm = 0, it_cold = 0, zero_pivot = 0;
         for (int t = 0; t < 3; t++) {
             RngStream r;
             rng_stream_init(&r, 9, RNG_TEST, z, t, 1);
             RegionTask rt;
-            region_task_draw(&rt, n, m, t == 0 ? 1.0 : 1.2, 0.3, 20.0, 0.05, &r);
+            region_task_draw(&rt, n, m, t == 0 ? 1.0 : 1.2, 0.3, 0.5, 0.05, &r);
             memcpy(b.c, rt.c, sizeof(double) * n * m);
             for (int k = 0; k < 24; k++) {
                 region_instance(&rt, 9, RNG_TEST, z, t, k, b.d, b.s);
@@ -256,11 +273,12 @@ static void test_random_region(void)
                 CHECK(lp_solve(cold, b.d, b.s, b.c, LP_DUAL_COLD, &r2, label, &e1) == MG_OK);
                 free(xc);
                 CHECK_NEAR(r1.obj, r2.obj, 1e-9);
-                if (k) { it_warm += r1.iters; it_cold += r2.iters; }
+                if (k) { it_warm += r1.iters; it_cold += r2.iters; zero_pivot += r1.iters == 0; }
             }
             region_task_free(&rt);
         }
         CHECK_MSG(it_warm < it_cold, "%dx%d warm %ld iterations vs cold %ld", n, m, it_warm, it_cold);
+        CHECK_MSG(zero_pivot > 0, "%dx%d: no hour kept its basis", n, m);
         buf_free(&b);
         lp_destroy(warm);
         lp_destroy(cold);

@@ -26,7 +26,7 @@ static Config make_cfg(int family, int n, int m)
     c.task.k_query = 7;
     c.task.rho = 1.2;
     c.task.renewable_frac = 0.3;
-    c.task.transmission_cost = 20.0;
+    c.task.transmission_cost = 0.5;
     c.task.noise = 0.05;
     c.task.warm_start = 1;
     return c;
@@ -197,7 +197,7 @@ static void test_region_invariants(void)
         int n = 5 + t % 7, m = 2 + t % 6;
         double rho = 1.0 + 0.1 * (t % 4);
         RegionTask rt;
-        region_task_draw(&rt, n, m, rho, t % 5 == 0 ? 1.0 : 0.4, 20.0, 0.1, &r);
+        region_task_draw(&rt, n, m, rho, t % 5 == 0 ? 1.0 : 0.4, 0.5, 0.1, &r);
         CHECK(rt.n_renew <= m - 1);
         double d[16], s[16], prev = -1;
         for (int k = 0; k < 48; k++) {
@@ -215,7 +215,7 @@ static void test_region_invariants(void)
         }
         for (int i = 0; i < n; i++)
             for (int j = 0; j < m; j++) ok_costs &= rt.c[i * m + j] >= rt.gcost[j] - 1e-12 &&
-                                                   rt.c[i * m + j] <= rt.gcost[j] + 20.0 * 1.5;
+                                                   rt.c[i * m + j] <= rt.gcost[j] + 0.5 * rt.cost_level * 1.5;
         region_task_free(&rt);
     }
     CHECK(ok_margin); CHECK(ok_night); CHECK(ok_nonneg); CHECK(ok_costs);

@@ -4,7 +4,7 @@
  *
  * A task is one region: demand sites clustered in towns and generators
  * (thermal and solar) placed in the unit square, with fixed unit costs
- *   c_ij = g_j + transmission_cost * |pos_i - pos_j|
+ *   c_ij = g_j + transmission_cost * L * |pos_i - pos_j|   (L: task cost level)
  * Instance k is hour h0 + k: site demands follow daily load profiles with
  * noise; solar availability follows the sun and a per-day cloud factor.
  * Every hour satisfies sum(s) >= rho * sum(d).
@@ -28,6 +28,7 @@ typedef struct {
     double *dsite;         /* (n*2) site positions */
     double *gpos;          /* (m*2) generator positions */
     double *gcost;         /* (m) marginal generation cost */
+    double cost_level;     /* L: the task's typical generation cost */
     /* daily profile parameters */
     double night, morn_h, morn_a, eve_h, eve_a;   /* residential */
     double open_h, close_h, com_a;                /* commercial */
