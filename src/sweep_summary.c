@@ -297,12 +297,14 @@ static void md_groups(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEE
     long n = s->n_trials;
     int np = s->n_params;
     char *seen = mg_calloc((size_t)n, 1);
+    /* columns: the parameters that vary, but the seed */
+#define SHOWN(j) ((j) != seed_j && s->params[j].kind != SWEEP_VALUE)
     fprintf(f, "\nMean +- sd of %s over seeds (finished trials):\n\n|", s->metric);
     for (int j = 0; j < np; j++)
-        if (j != seed_j) fprintf(f, " %s |", s->params[j].key);
+        if (SHOWN(j)) fprintf(f, " %s |", s->params[j].key);
     fprintf(f, " n | mean | sd |\n|");
     for (int j = 0; j < np; j++)
-        if (j != seed_j) fprintf(f, "---|");
+        if (SHOWN(j)) fprintf(f, "---|");
     fprintf(f, "---|---|---|\n");
     /* groups in order of their best trial (rows are sorted best first) */
     for (long a = 0; a < n; a++) {
@@ -325,7 +327,7 @@ static void md_groups(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEE
         }
         fputc('|', f);
         for (int j = 0; j < np; j++)
-            if (j != seed_j) fprintf(f, " %s |", all[ta * np + j]);
+            if (SHOWN(j)) fprintf(f, " %s |", all[ta * np + j]);
         if (cnt == 0) {
             fprintf(f, " 0 | | |\n");
             continue;
@@ -335,6 +337,7 @@ static void md_groups(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEE
         fprintf(f, " %d | %.6g | %.3g |\n", cnt, mean, sqrt(var));
     }
     free(seen);
+#undef SHOWN
 }
 
 static void write_md(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEEP_VALUE_MAX])
