@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# e2e_eval.sh — metagrid eval end to end on a tiny uniform and a tiny sinusoid
+# config: eval.json identical at np=1 and np=2 (timings aside), every required
+# key for every method, report.md / TSV files, two checkpoints with the same
+# algorithm, and usage errors (bad --checkpoint, mismatched family) exiting 2
+# with one message.
+cd "$(dirname "$0")/.." && source tests/lib.sh
+
+UNI=(--set task.family=uniform --set task.n_demand=5 --set task.n_supply=3
+     --set model.hidden=[12] --set algo.inner_steps=1 --set task.k_support=4
+     --set task.k_query=4 --set train.meta_batch=4 --set train.iterations=6
+     --set train.log_every=2 --set eval.tasks=5 --set eval.k_support=4
+     --set eval.steps=3 --set eval.query=6 --set eval.scratch_steps=7)
+SIN=(--set task.family=sinusoid --set model.hidden=[12] --set algo.inner_steps=1
+     --set task.k_support=5 --set task.k_query=5 --set train.meta_batch=4
+     --set train.iterations=6 --set train.log_every=2 --set eval.tasks=5
+     --set eval.k_support=5 --set eval.steps=4 --set eval.query=25)
+CFG=configs/seed.yaml
+
+check "train uniform maml" "$METAGRID" train $CFG "${UNI[@]}" --set algo.name=maml --out "$TMP/u" >/dev/null
+check "train uniform metasgd" "$METAGRID" train $CFG "${UNI[@]}" --set algo.name=metasgd --out "$TMP/u2" >/dev/null
+check "train sinusoid" "$METAGRID" train $CFG "${SIN[@]}" --set algo.name=maml --out "$TMP/s" >/dev/null
+
+for np in 1 2; do
+    check "eval uniform np=$np" $MPIRUN -np $np "$METAGRID" eval $CFG "${UNI[@]}" --no-plot \
+        --checkpoint "$TMP/u/checkpoint.bin" --checkpoint "$TMP/u2/checkpoint.bin" \
+        --checkpoint "$TMP/u/checkpoint.bin" --out "$TMP/eu$np"
+    check "eval sinusoid np=$np" $MPIRUN -np $np "$METAGRID" eval $CFG "${SIN[@]}" --no-plot \
+        --checkpoint "$TMP/s/checkpoint.bin" --out "$TMP/es$np"
+done
+
+# Timing fields (and the rank count) removed, the rest must be identical.
+strip() { sed -E 's/"(latency_us|speedup_vs_solver|adapt_ms|wall_s|ranks)": [^,}]*//g' "$1"; }
+check "uniform eval.json identical at np=1 and np=2" test "$(strip "$TMP/eu1/eval.json")" = "$(strip "$TMP/eu2/eval.json")"
+check "sinusoid eval.json identical at np=1 and np=2" test "$(strip "$TMP/es1/eval.json")" = "$(strip "$TMP/es2/eval.json")"
+check "gaps.tsv identical at np=1 and np=2" cmp -s "$TMP/eu1/gaps.tsv" "$TMP/eu2/gaps.tsv"
+
+check "uniform: every method and key" python3 - "$TMP/eu2/eval.json" <<'EOF'
+import json, sys, math
+j = json.load(open(sys.argv[1]))
+m = j["methods"]
+assert list(m) == ["maml", "metasgd", "maml-2", "no_adapt", "scratch", "scratch_long", "greedy", "solver"], list(m)
+need = ["mse", "gap_mean", "gap_median", "gap_p95", "gap_max", "viol_max_raw", "viol_max", "feasible_frac", "latency_us"]
+for k, v in m.items():
+    for key in need:
+        assert key in v and v[key] is not None, (k, key)
+    assert v["gap_median"] <= v["gap_p95"] <= v["gap_max"] + 1e-12, (k, v)
+    assert v["feasible_frac"] == 1.0, (k, v["feasible_frac"])   # after repair
+    assert v["viol_max"] <= 1e-9, (k, v["viol_max"])
+    assert v["latency_us"] > 0, k
+for k in ("maml", "metasgd", "scratch", "no_adapt"):
+    s = m[k]["mse_by_step"]
+    assert abs(s[-1] - m[k]["mse"]) <= 1e-9 * max(1, m[k]["mse"]), (k, s[-1], m[k]["mse"])
+assert len(m["maml"]["mse_by_step"]) == 4 and len(m["scratch_long"]["mse_by_step"]) == 8
+# scratch_long is scratch continued: the same curve for the first steps
+assert m["scratch_long"]["mse_by_step"][:4] == m["scratch"]["mse_by_step"]
+timing = ("latency_us", "speedup_vs_solver", "adapt_ms", "checkpoint")
+assert {k: v for k, v in m["maml"].items() if k not in timing} == \
+       {k: v for k, v in m["maml-2"].items() if k not in timing}
+assert m["solver"]["mse"] == 0 and abs(m["solver"]["gap_max"]) < 1e-6, m["solver"]
+assert abs(m["no_adapt"]["mse"] - m["maml"]["mse_by_step"][0]) <= 1e-12
+assert j["config"] == {"family": "uniform", "n_demand": 5, "n_supply": 3, "tasks": 5, "k_support": 4,
+                       "steps": 3, "query": 6, "scratch_steps": 7, "seed": j["config"]["seed"]}, j["config"]
+assert j["ranks"] == 2 and len(j["checkpoints"]) == 3
+assert [c["label"] for c in j["checkpoints"]] == ["maml", "metasgd", "maml-2"]
+EOF
+check "sinusoid: every method has mse and mse_by_step, no LP keys" python3 - "$TMP/es1/eval.json" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))["methods"]
+assert list(m) == ["maml", "no_adapt", "scratch"], list(m)
+for k, v in m.items():
+    assert v["mse"] > 0 and v["mse_by_step"], k
+    assert "gap_mean" not in v, k
+assert len(m["maml"]["mse_by_step"]) == 5
+EOF
+check "gaps.tsv: a header and tasks*query rows" test "$(wc -l <"$TMP/eu1/gaps.tsv")" = 31
+check "mse_by_step.tsv written" test -s "$TMP/es1/mse_by_step.tsv"
+check "report.md has the table and the goals" grep -q "| greedy" "$TMP/eu1/report.md"
+check "report.md says which goals are met" grep -q "median gap ≤ 0.5 %" "$TMP/eu1/report.md"
+check "sinusoid report.md" grep -q "| scratch" "$TMP/es1/report.md"
+check "default --out is the first checkpoint's directory" "$METAGRID" eval $CFG "${SIN[@]}" \
+    --no-plot --checkpoint "$TMP/s/checkpoint.bin"
+check "  ... which now holds eval.json" test -s "$TMP/s/eval.json"
+check "  ... and kept the training config.yaml" grep -q "iterations: 6" "$TMP/s/config.yaml"
+
+# Plots, when gnuplot is there.
+if command -v gnuplot >/dev/null 2>&1; then
+    check "tools/plot.sh makes the three PNGs" bash tools/plot.sh "$TMP/eu1" "$TMP/u" "$TMP/u2"
+    for p in learning_curves gaps; do
+        check "  $p.png is a PNG" sh -c "file '$TMP/eu1/$p.png' | grep -q 'PNG image'"
+    done
+    check "  mse_by_step.png is a PNG" sh -c "file '$TMP/eu1/mse_by_step.png' | grep -q 'PNG image'"
+else
+    skip "plots" "gnuplot not installed"
+fi
+
+# Errors: exit 2, one line starting with "metagrid:", on every rank count.
+one_error() { # want_rc cmd...
+    local want=$1; shift
+    "$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+    [ "$rc" = "$want" ] && [ "$(grep -c '^metagrid:' "$TMP/err")" = 1 ] || { echo "rc=$rc"; cat "$TMP/err"; return 1; }
+}
+check "bad --checkpoint path exits 2" one_error 2 "$METAGRID" eval $CFG "${UNI[@]}" --checkpoint "$TMP/nope.bin" --out "$TMP/x"
+check "  ... naming the file" grep -q "nope.bin" "$TMP/err"
+check "bad --checkpoint path at np=2: one message" one_error 2 $MPIRUN -np 2 "$METAGRID" eval $CFG "${UNI[@]}" --checkpoint "$TMP/nope.bin" --out "$TMP/x"
+check "mismatched family exits 2" one_error 2 "$METAGRID" eval $CFG "${UNI[@]}" --checkpoint "$TMP/s/checkpoint.bin" --out "$TMP/x"
+check "  ... naming the file and the family" grep -q "s/checkpoint.bin.*sinusoid" "$TMP/err"
+check "mismatched sizes at np=2 exit 2" one_error 2 $MPIRUN -np 2 "$METAGRID" eval $CFG "${UNI[@]}" --set task.n_supply=4 --checkpoint "$TMP/u/checkpoint.bin" --out "$TMP/x"
+head -c 100 "$TMP/u/checkpoint.bin" >"$TMP/trunc.bin"
+check "truncated checkpoint exits 2" one_error 2 "$METAGRID" eval $CFG "${UNI[@]}" --checkpoint "$TMP/trunc.bin" --out "$TMP/x"
+check "no --checkpoint exits 2" one_error 2 "$METAGRID" eval $CFG "${UNI[@]}"
+check "missing CONFIG exits 2" one_error 2 "$METAGRID" eval --checkpoint "$TMP/u/checkpoint.bin"
+check "unknown option exits 2" one_error 2 "$METAGRID" eval $CFG --bogus --checkpoint "$TMP/u/checkpoint.bin"
+check "--set without = exits 2" one_error 2 "$METAGRID" eval $CFG --set eval.tasks --checkpoint "$TMP/u/checkpoint.bin"
+check "unknown key exits 2" one_error 2 "$METAGRID" eval $CFG --set eval.taks=3 --checkpoint "$TMP/u/checkpoint.bin"
+check "no output dir written on errors" test ! -e "$TMP/x"
+check "--help exits 0" sh -c "'$METAGRID' eval --help | grep -q -- --checkpoint"
+report
