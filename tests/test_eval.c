@@ -1,0 +1,233 @@
+/*
+ * test_eval.c — the evaluation module: statistics helpers against naive
+ * references, and eval_run on tiny uniform and sinusoid problems against a
+ * direct recomputation of no_adapt / greedy / solver from the public APIs
+ * (tasks_make, learner_predict, alloc_*), plus the JSON writer (no NaN).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "metagrid/alloc.h"
+#include "metagrid/ckpt.h"
+#include "metagrid/config.h"
+#include "metagrid/eval.h"
+#include "metagrid/learner.h"
+#include "metagrid/task.h"
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_stats(void)
+{
+    double v[] = {3, 1, 4, 1, 5, 9, 2, 6};
+    qsort(v, 8, sizeof(double), cmp);
+    CHECK_NEAR(eval_quantile(v, 8, 0.5), 3.5, 1e-15);  /* (3 + 4) / 2 */
+    CHECK_NEAR(eval_quantile(v, 8, 0.0), 1, 1e-15);
+    CHECK_NEAR(eval_quantile(v, 8, 1.0), 9, 1e-15);
+    CHECK_NEAR(eval_quantile(v, 8, 0.95), 6 + 0.65 * 3, 1e-12); /* pos 6.65 */
+    double one = 7;
+    CHECK_NEAR(eval_quantile(&one, 1, 0.3), 7, 0);
+    /* CI: t(0.975, 7) = 2.365, sd of v by hand. */
+    double mean = 31.0 / 8, ss = 0;
+    for (int i = 0; i < 8; i++) ss += (v[i] - mean) * (v[i] - mean);
+    CHECK_NEAR(eval_ci95(v, 8), 2.365 * sqrt(ss / 7) / sqrt(8), 1e-12);
+    CHECK(isnan(eval_ci95(v, 1)));
+    CHECK_NEAR(eval_t975(1), 12.706, 1e-9);
+    CHECK_NEAR(eval_t975(30), 2.042, 1e-9);
+    CHECK_NEAR(eval_t975(60), 2.000, 2e-3);   /* tables: 2.0003 */
+    CHECK_NEAR(eval_t975(120), 1.980, 2e-3);  /* 1.9799 */
+    CHECK(eval_t975(31) < eval_t975(30) && eval_t975(1000) > 1.959);
+}
+
+/* Write a checkpoint of cfg with meta-parameters from learner_init_meta. */
+static void write_ckpt(const char *dir, const Config *cfg, int in, int out, int group)
+{
+    MgErr e = {0};
+    Learner *L = NULL;
+    CHECK(learner_create(&L, cfg, in, out, group, &e) == MG_OK);
+    size_t n = learner_n_meta(L);
+    Checkpoint ck = {.version = CKPT_VERSION, .config_hash = config_hash(cfg), .iter = 3,
+                     .algo = cfg->algo.name, .n_meta = n};
+    ck.config_text = config_to_string(cfg);
+    ck.meta = calloc(n, sizeof(double));
+    ck.adam_m = calloc(n, sizeof(double));
+    ck.adam_v = calloc(n, sizeof(double));
+    learner_init_meta(L, ck.meta, 5);
+    CHECK_MSG(ckpt_write(dir, &ck, &e) == MG_OK, "%s", e.msg);
+    free(ck.config_text);
+    free(ck.meta);
+    free(ck.adam_m);
+    free(ck.adam_v);
+    learner_destroy(L);
+}
+
+static const EvalMethod *method(const EvalResult *r, const char *label)
+{
+    for (int k = 0; k < r->n_methods; k++)
+        if (!strcmp(r->m[k].label, label)) return &r->m[k];
+    return NULL;
+}
+
+/* Recompute no_adapt (mse, gap mean), greedy (gap mean) and check solver. */
+static void test_uniform(const char *dir)
+{
+    MgErr e = {0};
+    Config cfg;
+    const char *sets[] = {"task.family=uniform", "task.n_demand=4", "task.n_supply=3",
+                          "model.hidden=[6]", "algo.name=maml", "eval.tasks=3",
+                          "eval.k_support=3", "eval.steps=2", "eval.query=4"};
+    CHECK_MSG(config_load(&cfg, NULL, sets, 9, &e) == MG_OK, "%s", e.msg);
+    TaskSampler *ts = NULL;
+    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    int in = tasks_in_dim(ts), out = tasks_out_dim(ts), n = 4, m = 3;
+    write_ckpt(dir, &cfg, in, out, tasks_head_group(ts));
+    char path[512];
+    snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
+    const char *paths[] = {path};
+    EvalResult r;
+    CHECK_MSG(eval_run(&cfg, paths, 1, &r, &e) == MG_OK, "%s", e.msg);
+    CHECK(r.n_methods == 5 && r.lp == 1);
+
+    /* Direct recomputation, one task after another. */
+    Checkpoint ck;
+    CHECK(ckpt_read(path, &ck, &e) == MG_OK);
+    Learner *L = NULL;
+    CHECK(learner_create(&L, &cfg, in, out, m, &e) == MG_OK);
+    double mse = 0, gap = 0, ggap = 0, gmax = 0, p[12], x[12], y[12];
+    TaskData sd = {0}, qd = {0};
+    for (int t = 0; t < 3; t++) {
+        CHECK(tasks_make(ts, STREAM_EVAL, 0, t, 3, 4, 0, &sd, &qd, &e) == MG_OK);
+        for (int q = 0; q < 4; q++) {
+            const double *d = qd.d + q * n, *s = qd.s + q * m, *c = qd.c + q * n * m;
+            learner_predict(L, ck.meta, qd.x + q * in, 1, p);
+            double se = 0;
+            for (int j = 0; j < n * m; j++) se += (p[j] - qd.y[q * n * m + j]) * (p[j] - qd.y[q * n * m + j]);
+            mse += se / (n * m) / 12;
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < m; j++) x[i * m + j] = d[i] * p[i * m + j];
+            alloc_repair(n, m, d, s, c, x, y, NULL);
+            AllocMetrics am;
+            alloc_metrics(n, m, d, s, c, y, qd.obj[q], &am);
+            gap += am.gap / 12;
+            alloc_greedy(n, m, d, s, c, x);
+            alloc_metrics(n, m, d, s, c, x, qd.obj[q], &am);
+            ggap += am.gap / 12;
+            gmax = fmax(gmax, am.gap);
+        }
+    }
+    const EvalMethod *na = method(&r, "no_adapt"), *gr = method(&r, "greedy"),
+                     *so = method(&r, "solver"), *ma = method(&r, "maml");
+    CHECK(na && gr && so && ma && method(&r, "scratch"));
+    if (na && gr && so && ma) {
+        CHECK_NEAR(na->mse, mse, 1e-12);
+        CHECK_NEAR(na->gap_mean, gap, 1e-12);
+        CHECK_NEAR(gr->gap_mean, ggap, 1e-12);
+        CHECK_NEAR(gr->gap_max, gmax, 0);
+        CHECK(fabs(so->gap_max) < 1e-7 && so->feasible_frac == 1.0);
+        CHECK(na->feasible_frac == 1.0 && ma->feasible_frac == 1.0);
+        CHECK(ma->n_by_step == 3 && fabs(ma->mse_by_step[0] - na->mse) < 1e-12);
+        CHECK_NEAR(ma->mse_by_step[2], ma->mse, 1e-12);
+        CHECK(ma->gap_median <= ma->gap_p95 && ma->gap_p95 <= ma->gap_max);
+        CHECK(ma->latency_us > 0 && so->latency_us > 0);
+    }
+
+    /* JSON: no NaN, null for the sinusoid-free missing CI is not needed here;
+     * force one non-finite value and look for null. */
+    r.m[0].mse_ci95 = NAN;
+    char jpath[512];
+    snprintf(jpath, sizeof jpath, "%s/eval.json", dir);
+    CHECK(eval_write_json(&r, jpath, &e) == MG_OK);
+    size_t len = 0;
+    char *txt = mg_read_file(jpath, 1 << 20, &len, &e);
+    CHECK(txt && !strstr(txt, "nan") && !strstr(txt, "inf") && strstr(txt, "\"mse_ci95\": null"));
+    CHECK(txt && strstr(txt, "\"greedy\": {") && strstr(txt, "\"gap_p95\": "));
+    free(txt);
+    unlink(jpath);
+
+    /* A checkpoint of another size is refused with MG_EUSAGE. */
+    EvalResult r2;
+    MgErr e2 = {0};
+    Config other = cfg;
+    other.task.n_supply = 2;
+    CHECK(eval_run(&other, paths, 1, &r2, &e2) == MG_EUSAGE && strstr(e2.msg, "checkpoint.bin"));
+    eval_result_free(&r2);
+
+    taskdata_free(&sd);
+    taskdata_free(&qd);
+    learner_destroy(L);
+    ckpt_free(&ck);
+    tasks_destroy(ts);
+    eval_result_free(&r);
+    snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
+    unlink(path);
+}
+
+/* Sinusoid: no_adapt mse against learner_loss on the query grid. */
+static void test_sinusoid(const char *dir)
+{
+    MgErr e = {0};
+    Config cfg;
+    const char *sets[] = {"task.family=sinusoid", "model.hidden=[8]", "algo.name=metasgd",
+                          "eval.tasks=4", "eval.k_support=5", "eval.steps=3", "eval.query=11",
+                          "eval.scratch_steps=5"};
+    CHECK_MSG(config_load(&cfg, NULL, sets, 8, &e) == MG_OK, "%s", e.msg);
+    write_ckpt(dir, &cfg, 1, 1, 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
+    const char *paths[] = {path, path};
+    EvalResult r;
+    CHECK_MSG(eval_run(&cfg, paths, 2, &r, &e) == MG_OK, "%s", e.msg);
+    CHECK(r.n_methods == 5 && r.lp == 0);
+    CHECK(method(&r, "metasgd") && method(&r, "metasgd-2") && method(&r, "scratch_long"));
+    TaskSampler *ts = NULL;
+    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    Learner *L = NULL;
+    CHECK(learner_create(&L, &cfg, 1, 1, 0, &e) == MG_OK);
+    Checkpoint ck;
+    CHECK(ckpt_read(path, &ck, &e) == MG_OK);
+    TaskData sd = {0}, qd = {0};
+    double mse = 0, adapted = 0, th[1024];
+    CHECK(learner_n_theta(L) <= 1024);
+    for (int t = 0; t < 4; t++) {
+        CHECK(tasks_make(ts, STREAM_EVAL, 0, t, 5, 11, 1, &sd, &qd, &e) == MG_OK);
+        mse += learner_loss(L, ck.meta, &qd) / 4;
+        learner_adapt(L, ck.meta, NULL, &sd, 3, th, NULL, NULL);
+        adapted += learner_loss(L, th, &qd) / 4;
+    }
+    const EvalMethod *na = method(&r, "no_adapt"), *ms = method(&r, "metasgd"),
+                     *sc = method(&r, "scratch"), *sl = method(&r, "scratch_long");
+    if (na && ms && sc && sl) {
+        CHECK_NEAR(na->mse, mse, 1e-12);
+        CHECK_NEAR(ms->mse, adapted, 1e-12);
+        CHECK(isnan(ms->gap_mean) && isnan(ms->feasible_frac));
+        CHECK(sl->n_by_step == 6 && sc->n_by_step == 4);
+        for (int s = 0; s < 4; s++) CHECK(sl->mse_by_step[s] == sc->mse_by_step[s]);
+    }
+    taskdata_free(&sd);
+    taskdata_free(&qd);
+    ckpt_free(&ck);
+    learner_destroy(L);
+    tasks_destroy(ts);
+    eval_result_free(&r);
+    unlink(path);
+}
+
+int main(void)
+{
+    test_stats();
+    char dir[] = "/tmp/metagrid-test-eval.XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    test_uniform(dir);
+    test_sinusoid(dir);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return TEST_REPORT();
+}
