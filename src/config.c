@@ -59,7 +59,7 @@ const CfgKey cfg_keys[] = {
     KFLT("task.renewable_frac", task.renewable_frac, 0.0, 0, 1.0, "0.3", 1,
          "region: share of generators that are solar (renewable)"),
     KFLT("task.transmission_cost", task.transmission_cost, 0.0, 0, 1e6, "0.5", 1,
-         "region: transmission cost per unit distance, added to the generation cost"),
+         "region: transmission cost per unit distance, in units of the task's generation cost level"),
     KFLT("task.noise", task.noise, 0.0, 0, 1.0, "0.05", 1,
          "region: relative noise of hourly demand and solar availability"),
     KBOOL("task.warm_start", task.warm_start, "true", 1,
