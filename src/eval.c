@@ -42,7 +42,7 @@ typedef struct {
     Checkpoint ck[EVAL_MAX_CKPT];
     double *theta[EVAL_MAX_CKPT]; /* (n_theta) adapted parameters */
     double *theta0;               /* (n_theta of L[0]) scratch init */
-    double *p, *xr, *y, *work, *xg; /* per-instance scratch */
+    double *p, *xr, *y, *work, *xg, *feat; /* per-instance scratch */
     LpSolver *solver;
     Cols col[EVAL_MAX_METHODS];
 } Ctx;
@@ -197,6 +197,11 @@ static void eval_learned(Ctx *x, Learner *L, const double *theta, const TaskData
         size_t row = (size_t)t * x->Q + q;
         const double *xi = qd->x + (size_t)q * x->in_dim;
         double t0 = mg_now();
+        if (x->lp) { /* from the raw instance, as a deployed policy would */
+            task_features(x->n, x->m, qd->d + (size_t)q * x->n, qd->s + (size_t)q * x->m,
+                          qd->c + (size_t)q * nm, x->feat);
+            xi = x->feat;
+        }
         learner_predict(L, theta, xi, 1, x->p);
         if (x->lp) {
             const double *d = qd->d + (size_t)q * x->n;
@@ -394,6 +399,7 @@ static void ctx_free(Ctx *x)
     free(x->y);
     free(x->work);
     free(x->xg);
+    free(x->feat);
     if (x->solver) lp_destroy(x->solver);
 }
 
@@ -461,6 +467,7 @@ int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResul
     x.y = mg_calloc(nm, sizeof(double));
     x.work = mg_calloc(nm + (size_t)x.n + (size_t)x.m, sizeof(double));
     x.xg = mg_calloc(nm, sizeof(double));
+    x.feat = mg_calloc((size_t)x.in_dim, sizeof(double));
     x.theta0 = mg_calloc(learner_n_theta(x.L[0]), sizeof(double));
 
     /* My block of tasks. */

@@ -22,8 +22,8 @@
  * Learned methods on LP families: fractions p = predict(θ, x) for one
  * instance, allocation x_ij = d_i p_ij, then alloc_repair. Gaps are those of
  * the repaired allocation against the GLPK optimum; viol_max_raw is measured
- * before repair. latency = predict + repair of one instance (adaptation
- * excluded; reported as adapt_ms per task).
+ * before repair. latency = features + predict + repair of one instance from
+ * its raw (d, s, c) (adaptation excluded; reported as adapt_ms per task).
  */
 #ifndef METAGRID_EVAL_H
 #define METAGRID_EVAL_H
