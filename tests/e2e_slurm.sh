@@ -84,9 +84,10 @@ name: arr
 base: $CFG
 method: grid
 ranks: 2
-metric: {name: meta_loss, goal: minimize}
+metric: {name: "methods.{algo}.mse", goal: minimize}
 parameters:
   algo.name: {values: [maml, fomaml]}
+  eval.tasks: {value: 10}
   train.iterations: {value: 1000}
   model.hidden: {value: [20, 20]}
   train.meta_batch: {value: 8}
@@ -106,6 +107,9 @@ check "array job finishes" wait_gone "$ajob" 150
 check "array task 0 log shows the requeue" grep -q "requeue" "$TMP/arr/slurm-${ajob}_0.out"
 "$METAGRID" sweep "$TMP/arr.yaml" --summary --out "$TMP/arr" >/dev/null 2>&1
 check "summary: both trials done" bash -c "[ \$(grep -c ',done$' '$TMP/arr/summary.csv') = 2 ]"
+check "array tasks evaluated (eval.json) and the summary holds the metric" \
+    bash -c "test -s '$TMP/arr/trial-000/eval.json' && test -s '$TMP/arr/trial-001/eval.json' && \
+             [ \$(grep -cE ',[0-9][0-9.e+-]*,done$' '$TMP/arr/summary.csv') = 2 ]"
 check "trial status files hold 0" bash -c "[ \"\$(cat '$TMP/arr/trial-000/status' '$TMP/arr/trial-001/status' | tr -d '\\n')\" = 00 ]"
 again=$("$METAGRID" sweep "$TMP/arr.yaml" --slurm --out "$TMP/arr" 2>&1)
 check "resubmitting a finished sweep submits nothing" bash -c "echo '$again' | grep -q 'nothing to submit'"

@@ -118,6 +118,28 @@ echo 1 >"$D/trial-000/status"; rm -f "$D/trial-000/done"
 "$METAGRID" sweep tiny.yaml --summary >/dev/null 2>&1
 check "failed trial marked and last" bash -c "tail -n 1 $D/summary.csv | grep -q '^0,.*,failed$'"
 
+# -- a metric from eval.json: each trial is evaluated after training ---------
+cat >ev.yaml <<EOF
+name: ev
+base: $CFG
+ranks: 1
+metric: {name: "methods.{algo}.mse", goal: minimize}
+parameters:
+  algo.name: {values: [maml, fomaml]}
+  train.iterations: {value: 20}
+  model.hidden: {value: [8]}
+  train.meta_batch: {value: 4}
+  eval.tasks: {value: 4}
+  eval.steps: {value: 2}
+EOF
+"$METAGRID" sweep ev.yaml --local 2 >ev.txt 2>&1
+rc=$?; check "eval-metric sweep exits 0 (got $rc)" test $rc = 0
+check "trials evaluated (eval.json)" test -s runs/ev/trial-000/eval.json -a -s runs/ev/trial-001/eval.json
+m1=$(tr -d ' \n' <runs/ev/trial-001/eval.json | grep -o '"fomaml":{[^}]*' | grep -o '"mse":[^,}]*' | cut -d: -f2)
+m1=$(printf %.6g "${m1:-x}" 2>/dev/null)
+check "summary metric = methods.fomaml.mse of trial 1's eval.json ($m1)" \
+    grep -q "^1,fomaml,.*,$m1,done\$" runs/ev/summary.csv
+
 # -- Ctrl-C: trials checkpoint (exit 75), the sweep exits 75, a rerun resumes --
 cat >long.yaml <<EOF
 name: long
