@@ -216,6 +216,30 @@ static void eval_learned(Ctx *x, Learner *L, const double *theta, const TaskData
     }
 }
 
+/* The support_mean baseline: the task's mean support split for every query
+ * instance (computed once per task, like an adaptation), then repair. */
+static void eval_support_mean(Ctx *x, const TaskData *sd, const TaskData *qd, int t, const Cols *c)
+{
+    int n = x->n, m = x->m, nm = n * m;
+    double t0 = mg_now();
+    double *mean = x->p + x->out_dim; /* (nm) after the prediction slot */
+    memset(mean, 0, (size_t)nm * sizeof(double));
+    for (int r = 0; r < sd->k; r++)
+        for (int j = 0; j < nm; j++) mean[j] += sd->y[(size_t)r * nm + j] / sd->k;
+    c->adapt[t] = mg_now() - t0;
+    for (int q = 0; q < x->Q; q++) {
+        size_t row = (size_t)t * x->Q + q;
+        const double *d = qd->d + (size_t)q * n;
+        t0 = mg_now();
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++) x->xr[i * m + j] = d[i] * mean[i * m + j];
+        alloc_repair(n, m, d, qd->s + (size_t)q * m, qd->c + (size_t)q * nm, x->xr, x->y, x->work);
+        c->lat[row] = mg_now() - t0;
+        c->mse[row] = row_mse(qd, q, mean);
+        lp_metrics(x, qd, q, x->xr, x->y, c, row);
+    }
+}
+
 /* Greedy baseline on every query instance of task t. */
 static void eval_greedy(Ctx *x, const TaskData *qd, int t, const Cols *c)
 {
@@ -296,6 +320,9 @@ static int eval_task(Ctx *x, EvalResult *r, TaskSampler *ts, int t, TaskData *sd
             adapt(x, x->L[0], x->ck[0].meta, x->theta0, sd, qd, m->steps, x->theta[0], t, c);
             eval_learned(x, x->L[0], x->theta[0], qd, t, c);
             break;
+        case EVAL_SUPPORT_MEAN:
+            eval_support_mean(x, sd, qd, t, c);
+            break;
         case EVAL_GREEDY:
             eval_greedy(x, qd, t, c);
             break;
@@ -339,7 +366,8 @@ static void aggregate(const Ctx *x, EvalMethod *m, const Cols *c)
     qsort(tmp, N, sizeof(double), cmp_double);
     m->latency_us = 1e6 * eval_quantile(tmp, N, 0.5);
 
-    m->adapt_ms = m->kind == EVAL_CKPT || m->kind == EVAL_SCRATCH || m->kind == EVAL_SCRATCH_LONG
+    m->adapt_ms = m->kind == EVAL_CKPT || m->kind == EVAL_SCRATCH ||
+                          m->kind == EVAL_SCRATCH_LONG || m->kind == EVAL_SUPPORT_MEAN
                       ? 1e3 * mean_of(c->adapt, T)
                       : NAN;
 
@@ -439,6 +467,7 @@ int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResul
     if (cfg->eval.scratch_steps > 0)
         add_method(r, "scratch_long", EVAL_SCRATCH_LONG, -1, -1, cfg->eval.scratch_steps);
     if (x.lp) {
+        add_method(r, "support_mean", EVAL_SUPPORT_MEAN, -1, -1, -1);
         add_method(r, "greedy", EVAL_GREEDY, -1, -1, -1);
         add_method(r, "solver", EVAL_SOLVER, -1, -1, -1);
     }

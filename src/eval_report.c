@@ -19,6 +19,7 @@ static const char *kind_name(int kind)
     case EVAL_SCRATCH_LONG: return "scratch_long";
     case EVAL_GREEDY: return "greedy";
     case EVAL_SOLVER: return "solver";
+    case EVAL_SUPPORT_MEAN: return "support_mean";
     }
     return "?";
 }
@@ -386,8 +387,13 @@ int eval_write_report(const EvalResult *r, const char *path, const char *plots, 
     eval_write_goals(r, f);
     const EvalMethod *sc = find_kind(r, EVAL_SCRATCH);
     if (sc) fprintf(f, "`scratch` starts from a random network and takes the same %d plain SGD "
-                       "steps; `no_adapt` is the first checkpoint's initialisation as is.\n\n",
-                    sc->steps);
+                       "steps; `no_adapt` is the first checkpoint's initialisation as is.%s\n\n",
+                    sc->steps,
+                    r->lp ? " `support_mean` uses the mean split of the K support instances for "
+                            "every query instance (then the same repair): what memorising the "
+                            "task's typical allocation gives, without a network. `greedy` fills "
+                            "the cheapest arcs first; `solver` is GLPK."
+                          : "");
     fputs("## Plots\n\n", f);
     fputs(plots && plots[0] ? plots : "Not made (gnuplot not found); run `tools/plot.sh DIR "
                                       "[RUNDIR...]` where gnuplot is installed.\n",

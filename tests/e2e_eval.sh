@@ -39,7 +39,7 @@ check "uniform: every method and key" python3 - "$TMP/eu2/eval.json" <<'EOF'
 import json, sys, math
 j = json.load(open(sys.argv[1]))
 m = j["methods"]
-assert list(m) == ["maml", "metasgd", "maml-2", "no_adapt", "scratch", "scratch_long", "greedy", "solver"], list(m)
+assert list(m) == ["maml", "metasgd", "maml-2", "no_adapt", "scratch", "scratch_long", "support_mean", "greedy", "solver"], list(m)
 need = ["mse", "gap_mean", "gap_median", "gap_p95", "gap_max", "viol_max_raw", "viol_max", "feasible_frac", "latency_us"]
 for k, v in m.items():
     for key in need:

@@ -93,7 +93,7 @@ static void test_uniform(const char *dir)
     const char *paths[] = {path};
     EvalResult r;
     CHECK_MSG(eval_run(&cfg, paths, 1, &r, &e) == MG_OK, "%s", e.msg);
-    CHECK(r.n_methods == 5 && r.lp == 1);
+    CHECK(r.n_methods == 6 && r.lp == 1);
 
     /* Direct recomputation, one task after another. */
     Checkpoint ck;

@@ -11,6 +11,9 @@
  *   no_adapt            the first checkpoint's θ0, no adaptation
  *   scratch             random θ (learner_init_theta), eval.steps SGD steps
  *   scratch_long        the same for eval.scratch_steps steps (if > 0)
+ *   support_mean        the mean of the K support targets as the split of
+ *                       every query instance, then repair (LP families): what
+ *                       memorising the task's typical allocation achieves
  *   greedy              alloc_greedy (LP families)
  *   solver              GLPK dual simplex from the standard basis (LP families)
  *
@@ -45,7 +48,8 @@ typedef enum {
     EVAL_SCRATCH,
     EVAL_SCRATCH_LONG,
     EVAL_GREEDY,
-    EVAL_SOLVER
+    EVAL_SOLVER,
+    EVAL_SUPPORT_MEAN
 } EvalKind;
 
 /* One row of the table: a method's aggregates over all held-out tasks.
