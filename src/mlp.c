@@ -1,30 +1,35 @@
 /*
  * mlp.c — the MLP's fast path: batched forward, backward and Hessian-vector
- * products on cblas_dgemm (see mlp.h for the layout, heads and losses).
+ * products on the small-matrix kernels of kernels.c (see mlp.h for the
+ * layout, heads and losses).
  *
  * Row-major throughout. For layer l (nin = sizes[l] inputs, nout = sizes[l+1]
  * outputs) and a batch of k rows:
- *   forward   z (k,nout) = h (k,nin) W^T + b,  h' = act(z)  (hidden layers)
- *   backward  dW (nout,nin) += d^T h,  db += colsum d,  gh (k,nin) = d W,
- *             d_prev = gh * act'(z_prev)
+ *   forward   z (k,nout) = h (k,nin) W^T + b,  h' = act(z)   (kern_nt, bias
+ *             and relu fused)
+ *   backward  dW (nout,nin) += d^T h (kern_tn), db += colsum d,
+ *             d_prev = (d W) * act'(z_prev) (kern_nn, relu mask fused)
  * Activation derivatives are taken from the post-activations: relu'
  * = [h > 0], tanh' = 1 - h^2, tanh'' dz = -2 h dh.
  *
  * HVP, forward-over-reverse (Pearlmutter's R-operator): for a direction
  * v = (V_l, c_l) the R-pass propagates
- *   R z = R h_prev W^T + h_prev V^T + c,   R h = act'(z) R z
+ *   R z = h_prev V^T + R h_prev W^T + c,   R h = act'(z) R z
  *   R d_L = (d^2 loss / dz_L^2) R z_L      (closed form per head)
  *   H v |_W = R d^T h_prev + d^T R h_prev, H v |_b = colsum R d
  *   R gh = R d W + d V,  R d_prev = R gh act'(z) + gh act''(z) R z
- * reusing the activations and backward signals the gradient pass cached:
- * six dgemm per hidden layer, about two forward+backward costs.
+ * reusing the activations and backward signals the gradient pass cached.
+ * The R-pass is linear in v, so it runs on v unscaled and scale is applied
+ * once, where the products are added into hv. Each pair of products with a
+ * common output is one fused kernel call (three per hidden layer), about
+ * two forward+backward costs.
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "metagrid/common.h"
+#include "metagrid/kernels.h"
 #include "metagrid/mlp.h"
 #include "metagrid/rng.h"
 
@@ -121,52 +126,17 @@ void mlp_init_params(const MlpLayout *lay, double *theta, uint64_t seed, int pur
     }
 }
 
-/* ---- dense kernels --------------------------------------------------- */
+/* ---- element-wise pieces -------------------------------------------- */
 
-/* out (k,nout) = in (k,nin) W^T (nout,nin) + b (nout) */
-static void dense_forward(double *out, const double *in, const double *W, const double *b,
-                          int k, int nin, int nout)
+static void act_forward_tanh(double *h, size_t n)
 {
-    for (int r = 0; r < k; r++) memcpy(out + (size_t)r * nout, b, (size_t)nout * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, nout, nin, 1.0, in, nin, W, nin, 1.0, out, nout);
+    for (size_t i = 0; i < n; i++) h[i] = tanh(h[i]);
 }
 
-/* dW (nout,nin) += alpha d^T (nout,k) in (k,nin);  db (nout) += alpha colsum d (k,nout) */
-static void dense_backward_params(double *dW, double *db, const double *d, const double *in,
-                                  int k, int nin, int nout, double alpha)
+/* d = g * tanh'(z) = g (1 - h^2), from the post-activation h; d may be g */
+static void dtanh(double *d, const double *g, const double *h, size_t n)
 {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nout, nin, k, alpha, d, nout, in, nin, 1.0, dW, nin);
-    if (db) {
-        for (int r = 0; r < k; r++) {
-            const double *dr = d + (size_t)r * nout;
-            for (int o = 0; o < nout; o++) db[o] += alpha * dr[o];
-        }
-    }
-}
-
-/* gin (k,nin) = alpha d (k,nout) W (nout,nin) + beta gin */
-static void dense_backward_input(double *gin, const double *d, const double *W, int k, int nin,
-                                 int nout, double alpha, double beta)
-{
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, nin, nout, alpha, d, nout, W, nin, beta, gin,
-                nin);
-}
-
-static void act_forward(int act, double *h, size_t n)
-{
-    if (act == ACT_RELU)
-        for (size_t i = 0; i < n; i++) h[i] = h[i] > 0 ? h[i] : 0;
-    else
-        for (size_t i = 0; i < n; i++) h[i] = tanh(h[i]);
-}
-
-/* d = g * act'(z), with act' from the post-activation h */
-static void act_backward(int act, double *d, const double *g, const double *h, size_t n)
-{
-    if (act == ACT_RELU)
-        for (size_t i = 0; i < n; i++) d[i] = h[i] > 0 ? g[i] : 0;
-    else
-        for (size_t i = 0; i < n; i++) d[i] = g[i] * (1 - h[i] * h[i]);
+    for (size_t i = 0; i < n; i++) d[i] = g[i] * (1 - h[i] * h[i]);
 }
 
 /* ---- forward, loss, backward ----------------------------------------- */
@@ -179,10 +149,13 @@ void mlp_forward(const MlpLayout *lay, const double *theta, const double *x, int
     c->h0 = x;
     const double *in = x;
     for (int l = 0; l < L; l++) {
-        int nin = lay->sizes[l], nout = lay->sizes[l + 1];
-        dense_forward(c->h[l + 1], in, theta + lay->w_off[l], theta + lay->b_off[l], k, nin, nout);
-        if (l < L - 1) act_forward(lay->act, c->h[l + 1], (size_t)k * nout);
-        in = c->h[l + 1];
+        int nin = lay->sizes[l], nout = lay->sizes[l + 1], hidden = l < L - 1;
+        double *z = c->h[l + 1];
+        /* z (k,nout) = in (k,nin) W^T (nout,nin) + b, relu fused */
+        kern_nt(z, theta + lay->b_off[l], in, theta + lay->w_off[l], NULL, NULL, k, nout, nin,
+                hidden && lay->act == ACT_RELU ? KERN_EPI_RELU : KERN_EPI_NONE, NULL);
+        if (hidden && lay->act == ACT_TANH) act_forward_tanh(z, (size_t)k * nout);
+        in = z;
     }
     int m = lay->group;
     if (m > 0) {
@@ -232,21 +205,48 @@ static void head_backward(const MlpLayout *lay, const MlpCache *c, const double 
     }
 }
 
-void mlp_backward(const MlpLayout *lay, const double *theta, MlpCache *c, const double *y,
-                  double scale, double *grad)
+/*
+ * The backward pass over the cached batch: the head signal times scale into
+ * d[L], then per layer (last first) the parameter gradients (if grad:
+ * accumulated into it or overwritten) and the signals d[l] (and gh[l] for
+ * tanh) of the hidden layers.
+ */
+static void backward(const MlpLayout *lay, const double *theta, MlpCache *c, const double *y,
+                     double scale, double *grad, int accumulate)
 {
     int L = lay->n_layers, k = c->k;
     head_backward(lay, c, y, scale, c->d[L]);
+    c->dscale = scale;
     for (int l = L - 1; l >= 0; l--) {
         int nin = lay->sizes[l], nout = lay->sizes[l + 1];
-        const double *in = l > 0 ? c->h[l] : c->h0;
-        dense_backward_params(grad + lay->w_off[l], grad + lay->b_off[l], c->d[l + 1], in, k, nin,
-                              nout, 1.0);
-        if (l > 0) {
-            dense_backward_input(c->gh[l], c->d[l + 1], theta + lay->w_off[l], k, nin, nout, 1.0, 0.0);
-            act_backward(lay->act, c->d[l], c->gh[l], c->h[l], (size_t)k * nin);
+        const double *in = l > 0 ? c->h[l] : c->h0, *d = c->d[l + 1];
+        if (grad) {
+            /* dW (nout,nin) (+)= d^T (nout,k) in (k,nin); db (+)= colsum d */
+            kern_tn(grad + lay->w_off[l], d, in, NULL, NULL, nout, nin, k, 1.0, accumulate);
+            kern_colsum(grad + lay->b_off[l], d, k, nout, 1.0, accumulate);
+        }
+        if (l == 0) break;
+        /* gh (k,nin) = d (k,nout) W (nout,nin); d_prev = gh act'(z), relu fused */
+        const double *W = theta + lay->w_off[l];
+        if (lay->act == ACT_RELU) {
+            kern_nn(c->d[l], d, W, NULL, NULL, k, nin, nout, KERN_EPI_MASK, c->h[l]);
+        } else {
+            kern_nn(c->gh[l], d, W, NULL, NULL, k, nin, nout, KERN_EPI_NONE, NULL);
+            dtanh(c->d[l], c->gh[l], c->h[l], (size_t)k * nin);
         }
     }
+}
+
+void mlp_backward(const MlpLayout *lay, const double *theta, MlpCache *c, const double *y,
+                  double scale, double *grad)
+{
+    backward(lay, theta, c, y, scale, grad, 1);
+}
+
+void mlp_grad(const MlpLayout *lay, const double *theta, MlpCache *c, const double *y,
+              double scale, double *grad)
+{
+    backward(lay, theta, c, y, scale, grad, 0);
 }
 
 /* ---- Hessian-vector product ------------------------------------------ */
@@ -284,41 +284,42 @@ static void head_hvp(const MlpLayout *lay, const MlpCache *c, const double *y, c
 void mlp_hvp(const MlpLayout *lay, const double *theta, MlpCache *c, const double *y,
              const double *v, double scale, double *hv)
 {
-    int L = lay->n_layers, k = c->k;
-    /* R-forward: rh[l+1] = R{h_{l+1}} (R{z_L} for the last layer), scaled. */
+    int L = lay->n_layers, k = c->k, relu = lay->act == ACT_RELU;
+    /* the signals d[], gh[] of the unscaled loss */
+    if (c->dscale != 1.0) backward(lay, theta, c, y, 1.0, NULL, 0);
+    /* R-forward of the unit direction v: rh[l+1] = R{h_{l+1}} (R{z_L} last),
+     *   R z = in V^T + R h_prev W^T + c,  R h = act'(z) R z (relu fused) */
     for (int l = 0; l < L; l++) {
-        int nin = lay->sizes[l], nout = lay->sizes[l + 1];
+        int nin = lay->sizes[l], nout = lay->sizes[l + 1], hidden = l < L - 1;
         const double *in = l > 0 ? c->h[l] : c->h0;
-        const double *V = v + lay->w_off[l], *cb = v + lay->b_off[l];
         double *rz = c->rh[l + 1];
-        for (int r = 0; r < k; r++)
-            for (int o = 0; o < nout; o++) rz[(size_t)r * nout + o] = scale * cb[o];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, nout, nin, scale, in, nin, V, nin, 1.0, rz,
-                    nout);
-        if (l > 0)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, nout, nin, 1.0, c->rh[l], nin,
-                        theta + lay->w_off[l], nin, 1.0, rz, nout);
-        if (l < L - 1) act_backward(lay->act, rz, rz, c->h[l + 1], (size_t)k * nout);
+        kern_nt(rz, v + lay->b_off[l], in, v + lay->w_off[l], l > 0 ? c->rh[l] : NULL,
+                theta + lay->w_off[l], k, nout, nin,
+                hidden && relu ? KERN_EPI_MASK : KERN_EPI_NONE, c->h[l + 1]);
+        if (hidden && !relu) dtanh(rz, rz, c->h[l + 1], (size_t)k * nout);
     }
-    /* R-backward. */
-    head_hvp(lay, c, y, c->rh[L], c->rd);
+    /* R-backward; rd / rgh ping-pong. At layer l, V_l is read (R gh) before
+     * hv's layer l is written, so v may be hv. */
+    double *rd = c->rd, *nx = c->rgh;
+    head_hvp(lay, c, y, c->rh[L], rd);
     for (int l = L - 1; l >= 0; l--) {
         int nin = lay->sizes[l], nout = lay->sizes[l + 1];
-        const double *in = l > 0 ? c->h[l] : c->h0;
-        dense_backward_params(hv + lay->w_off[l], hv + lay->b_off[l], c->rd, in, k, nin, nout, 1.0);
+        const double *in = l > 0 ? c->h[l] : c->h0, *d = c->d[l + 1];
+        if (l > 0) /* R gh (k,nin) = R d W + d V, relu' fused */
+            kern_nn(nx, rd, theta + lay->w_off[l], d, v + lay->w_off[l], k, nin, nout,
+                    relu ? KERN_EPI_MASK : KERN_EPI_NONE, c->h[l]);
+        /* Hv|_W += scale (R d^T in + d^T R in),  Hv|_b += scale colsum R d */
+        kern_tn(hv + lay->w_off[l], rd, in, l > 0 ? d : NULL, l > 0 ? c->rh[l] : NULL, nout,
+                nin, k, scale, 1);
+        kern_colsum(hv + lay->b_off[l], rd, k, nout, scale, 1);
         if (l == 0) break;
-        dense_backward_params(hv + lay->w_off[l], NULL, c->d[l + 1], c->rh[l], k, nin, nout, 1.0);
-        /* R gh = R d W + d V (scaled) */
-        dense_backward_input(c->rgh, c->rd, theta + lay->w_off[l], k, nin, nout, 1.0, 0.0);
-        dense_backward_input(c->rgh, c->d[l + 1], v + lay->w_off[l], k, nin, nout, scale, 1.0);
-        size_t n = (size_t)k * nin;
-        const double *h = c->h[l];
-        if (lay->act == ACT_RELU) {
-            for (size_t i = 0; i < n; i++) c->rd[i] = h[i] > 0 ? c->rgh[i] : 0;
-        } else {
-            const double *gh = c->gh[l], *rh = c->rh[l];
-            for (size_t i = 0; i < n; i++)
-                c->rd[i] = c->rgh[i] * (1 - h[i] * h[i]) - 2 * h[i] * rh[i] * gh[i];
+        if (relu) {
+            double *t = rd;
+            rd = nx, nx = t;
+        } else { /* R d_prev = R gh (1 - h^2) - 2 h R h gh */
+            const double *h = c->h[l], *gh = c->gh[l], *rh = c->rh[l];
+            for (size_t i = 0; i < (size_t)k * nin; i++)
+                rd[i] = nx[i] * (1 - h[i] * h[i]) - 2 * h[i] * rh[i] * gh[i];
         }
     }
 }

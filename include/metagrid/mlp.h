@@ -1,6 +1,7 @@
 /*
  * mlp.h — the multilayer perceptron: layout, batched forward / backward on
- * cblas_dgemm, Hessian-vector products, and the two output heads.
+ * small-matrix kernels (kernels.h), Hessian-vector products, and the two
+ * output heads.
  *
  * Network: sizes[0] = in -> sizes[1..L-1] hidden -> sizes[L] = out, with
  * act (relu | tanh) on the hidden layers and a linear last layer.
@@ -19,7 +20,8 @@
  * Calling pattern (llm.c style, all buffers caller-owned):
  *   mlp_forward   fills a cache with the activations of k rows
  *   mlp_backward  reads the cache, stores the backward signals in it and
- *                 ACCUMULATES scale * grad L into grad
+ *                 ACCUMULATES scale * grad L into grad (mlp_grad: the same,
+ *                 but OVERWRITES grad)
  *   mlp_hvp       reads a cache on which forward and backward ran and
  *                 ACCUMULATES scale * H v into hv (forward-over-reverse,
  *                 Pearlmutter's R-operator: about two forward+backward costs)
@@ -47,7 +49,9 @@ typedef struct {
 /* Activations and backward signals of one batch of rows. Layer index l runs
  * 0..L: h[0] is the input (not owned), h[l] (k, sizes[l]) the post-activation
  * of layer l (h[L] = the raw outputs / logits). d[l] (k, sizes[l]) is dL/dz_l,
- * gh[l] (k, sizes[l]) dL/dh_l for hidden l. rh, rd, rgh are R-pass buffers. */
+ * gh[l] (k, sizes[l]) dL/dh_l for hidden l (filled for tanh only: relu fuses
+ * it away). rh, rd, rgh are R-pass buffers. dscale: the scale of the last
+ * backward pass on this cache (d[] carries it). */
 typedef struct {
     int cap, k;
     const double *h0;                /* (k, sizes[0]) input rows, borrowed */
@@ -57,6 +61,7 @@ typedef struct {
     double *gh[MLP_MAX_LAYERS + 1];
     double *rh[MLP_MAX_LAYERS + 1];  /* R{h_l} */
     double *rd, *rgh;                /* (k, max_width) R{d}, R{dL/dh} scratch */
+    double dscale;
     double *block;                   /* the one allocation behind all of them */
 } MlpCache;
 
@@ -95,9 +100,15 @@ double mlp_loss(const MlpLayout *lay, const MlpCache *c, const double *y /*(k,ou
 void mlp_backward(const MlpLayout *lay, const double *theta, MlpCache *c,
                   const double *y /*(k,out)*/, double scale, double *grad /*(n_params)*/);
 
+/* The same, but grad = scale * dL/dtheta (overwritten: no memset needed). */
+void mlp_grad(const MlpLayout *lay, const double *theta, MlpCache *c, const double *y,
+              double scale, double *grad /*(n_params)*/);
+
 /* Hessian-vector product at the cached point: hv += scale * H(theta) v, with
  * H the Hessian of the loss of the cached batch. Needs mlp_forward and
- * mlp_backward (any scale: it recomputes the head signal) on c first. */
+ * mlp_backward or mlp_grad on c first (scale 1 is cheapest: with another
+ * scale the backward signals are recomputed). v may be the same buffer as
+ * hv (then hv = v + scale H v), which saves the caller a copy. */
 void mlp_hvp(const MlpLayout *lay, const double *theta, MlpCache *c,
              const double *y /*(k,out)*/, const double *v /*(n_params)*/, double scale,
              double *hv /*(n_params)*/);

@@ -1,0 +1,426 @@
+/*
+ * kernels.c — small dense matrix kernels for the MLP (interface and
+ * epilogues in kernels.h).
+ *
+ * Why not BLAS: at the network's sizes (k = 10 rows by 40 x 40 weights, 32
+ * kflop a product) OpenBLAS spends as much time packing operands, clearing
+ * buffers and dispatching as multiplying. Here the operands stay where they
+ * are (row-major, in L1) and each output tile lives in registers:
+ *
+ *   kern_nt  C = A B^T   dot products along the rows of A and B: a tile of
+ *                        2 rows x 4 columns keeps 8 accumulators of 4 lanes,
+ *                        reduced by hadd/permute at the end (bias, relu or
+ *                        mask applied on the way out)
+ *   kern_tn  C = A^T B   rank-1 updates: a tile of 5 rows x 8 columns keeps
+ *   kern_nn  C = A B     10 accumulators; per step two loads of B, five
+ *                        broadcasts of A, ten FMAs (TN and NN differ only in
+ *                        the strides of A)
+ *
+ * Column and depth remainders use masked loads and stores; row remainders
+ * smaller tiles. Each output element is a sum in a fixed order that depends
+ * only on the shapes, never on what else is in the call.
+ *
+ * The AVX2+FMA code is compiled for that target only (target attribute) and
+ * chosen at run time (__builtin_cpu_supports), so the build stays portable;
+ * the portable loops below are the fallback and the tests' reference.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "metagrid/kernels.h"
+
+/* ---- portable loops -------------------------------------------------- */
+
+static double epi_portable(double c, int epi, const double *h)
+{
+    if (epi == KERN_EPI_RELU) return c > 0 ? c : 0;
+    if (epi == KERN_EPI_MASK) return *h > 0 ? c : 0;
+    return c;
+}
+
+static void nt_portable(double *C, const double *bias, const double *A1, const double *B1,
+                        const double *A2, const double *B2, int m, int n, int p, int epi,
+                        const double *H)
+{
+    for (int r = 0; r < m; r++)
+        for (int o = 0; o < n; o++) {
+            double s = bias ? bias[o] : 0;
+            for (int i = 0; i < p; i++) s += A1[(size_t)r * p + i] * B1[(size_t)o * p + i];
+            if (A2)
+                for (int i = 0; i < p; i++) s += A2[(size_t)r * p + i] * B2[(size_t)o * p + i];
+            size_t c = (size_t)r * n + o;
+            C[c] = epi_portable(s, epi, H ? H + c : NULL);
+        }
+}
+
+static void tn_portable(double *C, const double *A1, const double *B1, const double *A2,
+                        const double *B2, int m, int n, int k, double alpha, int accumulate)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int r = 0; r < k; r++) s += A1[(size_t)r * m + i] * B1[(size_t)r * n + j];
+            if (A2)
+                for (int r = 0; r < k; r++) s += A2[(size_t)r * m + i] * B2[(size_t)r * n + j];
+            double *c = C + (size_t)i * n + j;
+            *c = accumulate ? *c + alpha * s : alpha * s;
+        }
+}
+
+static void nn_portable(double *C, const double *A1, const double *B1, const double *A2,
+                        const double *B2, int m, int n, int p, int epi, const double *H)
+{
+    for (int r = 0; r < m; r++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int i = 0; i < p; i++) s += A1[(size_t)r * p + i] * B1[(size_t)i * n + j];
+            if (A2)
+                for (int i = 0; i < p; i++) s += A2[(size_t)r * p + i] * B2[(size_t)i * n + j];
+            size_t c = (size_t)r * n + j;
+            C[c] = epi_portable(s, epi, H ? H + c : NULL);
+        }
+}
+
+static void colsum_portable(double *c, const double *A, int k, int n, double alpha, int accumulate)
+{
+    for (int j = 0; j < n; j++) {
+        double s = 0;
+        for (int r = 0; r < k; r++) s += A[(size_t)r * n + j];
+        c[j] = accumulate ? c[j] + alpha * s : alpha * s;
+    }
+}
+
+static void axpy_portable(double *y, const double *x, double a, const double *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = x[i] + a * z[i];
+}
+
+/* ---- AVX2 + FMA ------------------------------------------------------ */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_SIMD 1
+#define SIMD __attribute__((target("avx2,fma")))
+#define SIMD_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+
+/* the first n (0..4) lanes set */
+SIMD_INLINE __m256i lanes(int n)
+{
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+
+SIMD_INLINE __m256d ld(const double *p, int masked, __m256i mk)
+{
+    return masked ? _mm256_maskload_pd(p, mk) : _mm256_loadu_pd(p);
+}
+
+SIMD_INLINE void st(double *p, __m256d v, int masked, __m256i mk)
+{
+    if (masked) _mm256_maskstore_pd(p, mk, v);
+    else _mm256_storeu_pd(p, v);
+}
+
+SIMD_INLINE __m256d epi_simd(__m256d v, int epi, const double *h, int masked, __m256i mk)
+{
+    __m256d zero = _mm256_setzero_pd();
+    if (epi == KERN_EPI_RELU) return _mm256_max_pd(v, zero); /* NaN, -0 -> +0 */
+    if (epi == KERN_EPI_MASK) return _mm256_and_pd(v, _mm256_cmp_pd(ld(h, masked, mk), zero, _CMP_GT_OQ));
+    return v;
+}
+
+/* (sum a, sum b, sum c, sum d) */
+SIMD_INLINE __m256d hsum4(__m256d a, __m256d b, __m256d c, __m256d d)
+{
+    __m256d t0 = _mm256_hadd_pd(a, b), t1 = _mm256_hadd_pd(c, d);
+    return _mm256_add_pd(_mm256_permute2f128_pd(t0, t1, 0x20), _mm256_permute2f128_pd(t0, t1, 0x31));
+}
+
+/* one depth step of 4 (masked: the last p % 4) of nt_tile */
+SIMD_INLINE void nt_step(const int RB, const int nc, const int masked, __m256i mp,
+                         const double *A, const double *B, int p, __m256d acc[2][4])
+{
+    __m256d a[2];
+#pragma GCC unroll 2
+    for (int r = 0; r < RB; r++) a[r] = ld(A + (size_t)r * p, masked, mp);
+#pragma GCC unroll 4
+    for (int j = 0; j < nc; j++) {
+        __m256d b = ld(B + (size_t)j * p, masked, mp);
+#pragma GCC unroll 2
+        for (int r = 0; r < RB; r++) acc[r][j] = _mm256_fmadd_pd(a[r], b, acc[r][j]);
+    }
+}
+
+/* kern_nt on RB (1..2) rows x nc (1..4) columns; all pointers at the tile:
+ * A (RB,p) rows, B (nc,p) rows, C/H (RB, ldc), bias (nc). */
+SIMD_INLINE void nt_tile(const int RB, const int nc, double *C, int ldc, const double *bias,
+                         const double *A1, const double *B1, const double *A2, const double *B2,
+                         int p, int epi, const double *H)
+{
+    __m256d acc[2][4];
+#pragma GCC unroll 2
+    for (int r = 0; r < RB; r++)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) acc[r][j] = _mm256_setzero_pd();
+    int p4 = p & ~3;
+    __m256i mp = lanes(p - p4);
+#pragma GCC unroll 1
+    for (int q = 0; q < 2; q++) {
+        const double *A = q ? A2 : A1, *B = q ? B2 : B1;
+        if (!A) break;
+        for (int i = 0; i < p4; i += 4) nt_step(RB, nc, 0, mp, A + i, B + i, p, acc);
+        if (p4 < p) nt_step(RB, nc, 1, mp, A + p4, B + p4, p, acc);
+    }
+    int masked = nc < 4;
+    __m256i mc = lanes(nc);
+    __m256d bv = bias ? ld(bias, masked, mc) : _mm256_setzero_pd();
+#pragma GCC unroll 2
+    for (int r = 0; r < RB; r++) {
+        __m256d v = _mm256_add_pd(hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]), bv);
+        v = epi_simd(v, epi, H ? H + (size_t)r * ldc : NULL, masked, mc);
+        st(C + (size_t)r * ldc, v, masked, mc);
+    }
+}
+
+SIMD_INLINE void nt_rows(const int RB, double *C, const double *bias, const double *A1,
+                         const double *B1, const double *A2, const double *B2, int n, int p,
+                         int epi, const double *H)
+{
+    int o = 0;
+    for (; o + 4 <= n; o += 4)
+        nt_tile(RB, 4, C + o, n, bias ? bias + o : NULL, A1, B1 + (size_t)o * p, A2,
+                B2 ? B2 + (size_t)o * p : NULL, p, epi, H ? H + o : NULL);
+    const double *b = bias ? bias + o : NULL, *b2 = B2 ? B2 + (size_t)o * p : NULL;
+    const double *h = H ? H + o : NULL;
+    switch (n - o) {
+    case 1: nt_tile(RB, 1, C + o, n, b, A1, B1 + (size_t)o * p, A2, b2, p, epi, h); break;
+    case 2: nt_tile(RB, 2, C + o, n, b, A1, B1 + (size_t)o * p, A2, b2, p, epi, h); break;
+    case 3: nt_tile(RB, 3, C + o, n, b, A1, B1 + (size_t)o * p, A2, b2, p, epi, h); break;
+    default: break;
+    }
+}
+
+SIMD static void nt_simd(double *C, const double *bias, const double *A1, const double *B1,
+                         const double *A2, const double *B2, int m, int n, int p, int epi,
+                         const double *H)
+{
+    int r = 0;
+    for (; r + 2 <= m; r += 2) {
+        size_t a = (size_t)r * p, c = (size_t)r * n;
+        nt_rows(2, C + c, bias, A1 + a, B1, A2 ? A2 + a : NULL, B2, n, p, epi, H ? H + c : NULL);
+    }
+    if (r < m) {
+        size_t a = (size_t)r * p, c = (size_t)r * n;
+        nt_rows(1, C + c, bias, A1 + a, B1, A2 ? A2 + a : NULL, B2, n, p, epi, H ? H + c : NULL);
+    }
+}
+
+/* The broadcast kernel behind kern_tn and kern_nn, on RB (1..5) rows x NV
+ * (1..2) vectors of columns, the last one masked by mk if masked:
+ *   C[ii][j] = alpha sum_q sum_{r<kk} A_q[ii*si + r*sr] B_q[r*ldb + j]
+ *              (+ C[ii][j] if accumulate), then epi.
+ * Pointers at the tile (A at row ii = 0, B and C/H at column 0 of it). */
+SIMD_INLINE void bc_tile(const int RB, const int NV, const int masked, __m256i mk, double *C,
+                         int ldc, const double *A1, const double *B1, const double *A2,
+                         const double *B2, int kk, int si, int sr, int ldb, double alpha,
+                         int accumulate, int epi, const double *H)
+{
+    __m256d acc[5][2];
+#pragma GCC unroll 5
+    for (int ii = 0; ii < RB; ii++)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++) acc[ii][v] = _mm256_setzero_pd();
+#pragma GCC unroll 1
+    for (int q = 0; q < 2; q++) {
+        const double *A = q ? A2 : A1, *B = q ? B2 : B1;
+        if (!A) break;
+#pragma GCC unroll 1
+        for (int r = 0; r < kk; r++) {
+            const double *br = B + (size_t)r * ldb, *ar = A + (size_t)r * sr;
+            __m256d b[2];
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++) b[v] = ld(br + 4 * v, masked && v == NV - 1, mk);
+#pragma GCC unroll 5
+            for (int ii = 0; ii < RB; ii++) {
+                __m256d a = _mm256_broadcast_sd(ar + (size_t)ii * si);
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++) acc[ii][v] = _mm256_fmadd_pd(a, b[v], acc[ii][v]);
+            }
+        }
+    }
+    __m256d al = _mm256_set1_pd(alpha);
+#pragma GCC unroll 5
+    for (int ii = 0; ii < RB; ii++)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++) {
+            int mv = masked && v == NV - 1;
+            double *c = C + (size_t)ii * ldc + 4 * v;
+            __m256d x = accumulate ? _mm256_fmadd_pd(al, acc[ii][v], ld(c, mv, mk))
+                                   : _mm256_mul_pd(al, acc[ii][v]);
+            x = epi_simd(x, epi, H ? H + (size_t)ii * ldc + 4 * v : NULL, mv, mk);
+            st(c, x, mv, mk);
+        }
+}
+
+SIMD_INLINE void bc_rows(const int RB, double *C, const double *A1, const double *B1,
+                         const double *A2, const double *B2, int n, int kk, int si, int sr,
+                         double alpha, int accumulate, int epi, const double *H)
+{
+    int j = 0;
+    __m256i full = lanes(4);
+    for (; j + 8 <= n; j += 8)
+        bc_tile(RB, 2, 0, full, C + j, n, A1, B1 + j, A2, B2 ? B2 + j : NULL, kk, si, sr, n,
+                alpha, accumulate, epi, H ? H + j : NULL);
+    int w = n - j;
+    if (w == 0) return;
+    const double *b2 = B2 ? B2 + j : NULL, *h = H ? H + j : NULL;
+    if (w > 4)
+        bc_tile(RB, 2, 1, lanes(w - 4), C + j, n, A1, B1 + j, A2, b2, kk, si, sr, n, alpha,
+                accumulate, epi, h);
+    else if (w == 4)
+        bc_tile(RB, 1, 0, full, C + j, n, A1, B1 + j, A2, b2, kk, si, sr, n, alpha, accumulate,
+                epi, h);
+    else
+        bc_tile(RB, 1, 1, lanes(w), C + j, n, A1, B1 + j, A2, b2, kk, si, sr, n, alpha,
+                accumulate, epi, h);
+}
+
+/* C (m,n) with A_q(i, r) = A_q[i*si + r*sr], r < kk, B_q (kk, n). */
+SIMD static void bc_simd(double *C, const double *A1, const double *B1, const double *A2,
+                         const double *B2, int m, int n, int kk, int si, int sr, double alpha,
+                         int accumulate, int epi, const double *H)
+{
+    int i = 0;
+    for (; i + 5 <= m; i += 5) {
+        size_t a = (size_t)i * si, c = (size_t)i * n;
+        bc_rows(5, C + c, A1 + a, B1, A2 ? A2 + a : NULL, B2, n, kk, si, sr, alpha, accumulate,
+                epi, H ? H + c : NULL);
+    }
+    size_t a = (size_t)i * si, c = (size_t)i * n;
+    const double *a2 = A2 ? A2 + a : NULL, *h = H ? H + c : NULL;
+    switch (m - i) {
+    case 1: bc_rows(1, C + c, A1 + a, B1, a2, B2, n, kk, si, sr, alpha, accumulate, epi, h); break;
+    case 2: bc_rows(2, C + c, A1 + a, B1, a2, B2, n, kk, si, sr, alpha, accumulate, epi, h); break;
+    case 3: bc_rows(3, C + c, A1 + a, B1, a2, B2, n, kk, si, sr, alpha, accumulate, epi, h); break;
+    case 4: bc_rows(4, C + c, A1 + a, B1, a2, B2, n, kk, si, sr, alpha, accumulate, epi, h); break;
+    default: break;
+    }
+}
+
+SIMD static void colsum_simd(double *c, const double *A, int k, int n, double alpha, int accumulate)
+{
+    __m256d al = _mm256_set1_pd(alpha);
+    for (int j = 0; j < n; j += 4) {
+        int masked = n - j < 4;
+        __m256i mk = lanes(n - j);
+        __m256d s = _mm256_setzero_pd();
+        for (int r = 0; r < k; r++) s = _mm256_add_pd(s, ld(A + (size_t)r * n + j, masked, mk));
+        s = accumulate ? _mm256_fmadd_pd(al, s, ld(c + j, masked, mk)) : _mm256_mul_pd(al, s);
+        st(c + j, s, masked, mk);
+    }
+}
+
+SIMD static void axpy_simd(double *y, const double *x, double a, const double *z, size_t n)
+{
+    __m256d av = _mm256_set1_pd(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256d r0 = _mm256_fmadd_pd(av, _mm256_loadu_pd(z + i), _mm256_loadu_pd(x + i));
+        __m256d r1 = _mm256_fmadd_pd(av, _mm256_loadu_pd(z + i + 4), _mm256_loadu_pd(x + i + 4));
+        _mm256_storeu_pd(y + i, r0);
+        _mm256_storeu_pd(y + i + 4, r1);
+    }
+    for (; i < n; i += 4) {
+        int masked = n - i < 4;
+        __m256i mk = lanes((int)(n - i));
+        st(y + i, _mm256_fmadd_pd(av, ld(z + i, masked, mk), ld(x + i, masked, mk)), masked, mk);
+    }
+}
+#else
+#define HAVE_SIMD 0
+#endif
+
+/* ---- dispatch -------------------------------------------------------- */
+
+static int simd_state = -1; /* -1 unknown, 0 portable, 1 AVX2+FMA */
+
+int kern_simd(void)
+{
+    if (simd_state < 0) {
+#if HAVE_SIMD
+        __builtin_cpu_init();
+        simd_state = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+        simd_state = 0;
+#endif
+    }
+    return simd_state;
+}
+
+int kern_force_portable(int on)
+{
+    int was = !kern_simd();
+    simd_state = -1;
+    if (on) simd_state = 0;
+    else kern_simd();
+    return was;
+}
+
+void kern_nt(double *C, const double *bias, const double *A1, const double *B1, const double *A2,
+             const double *B2, int m, int n, int p, int epi, const double *H)
+{
+    if (!A2 || !B2) A2 = B2 = NULL;
+#if HAVE_SIMD
+    if (kern_simd()) {
+        nt_simd(C, bias, A1, B1, A2, B2, m, n, p, epi, H);
+        return;
+    }
+#endif
+    nt_portable(C, bias, A1, B1, A2, B2, m, n, p, epi, H);
+}
+
+void kern_tn(double *C, const double *A1, const double *B1, const double *A2, const double *B2,
+             int m, int n, int k, double alpha, int accumulate)
+{
+    if (!A2 || !B2) A2 = B2 = NULL;
+#if HAVE_SIMD
+    if (kern_simd()) {
+        bc_simd(C, A1, B1, A2, B2, m, n, k, 1, m, alpha, accumulate, KERN_EPI_NONE, NULL);
+        return;
+    }
+#endif
+    tn_portable(C, A1, B1, A2, B2, m, n, k, alpha, accumulate);
+}
+
+void kern_nn(double *C, const double *A1, const double *B1, const double *A2, const double *B2,
+             int m, int n, int p, int epi, const double *H)
+{
+    if (!A2 || !B2) A2 = B2 = NULL;
+#if HAVE_SIMD
+    if (kern_simd()) {
+        bc_simd(C, A1, B1, A2, B2, m, n, p, p, 1, 1.0, 0, epi, H);
+        return;
+    }
+#endif
+    nn_portable(C, A1, B1, A2, B2, m, n, p, epi, H);
+}
+
+void kern_colsum(double *c, const double *A, int k, int n, double alpha, int accumulate)
+{
+#if HAVE_SIMD
+    if (kern_simd()) {
+        colsum_simd(c, A, k, n, alpha, accumulate);
+        return;
+    }
+#endif
+    colsum_portable(c, A, k, n, alpha, accumulate);
+}
+
+void kern_axpy(double *y, const double *x, double a, const double *z, size_t n)
+{
+#if HAVE_SIMD
+    if (kern_simd()) {
+        axpy_simd(y, x, a, z, n);
+        return;
+    }
+#endif
+    axpy_portable(y, x, a, z, n);
+}
