@@ -501,13 +501,14 @@ int cmd_sweep(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'h': fputs(help, stdout); return MG_OK;
         default:
-            fprintf(stderr, "metagrid: sweep: unknown or incomplete option '%s'\n%s", argv[optind - 1], help);
+            fprintf(stderr, "metagrid: sweep: unknown or incomplete option '%s' (see metagrid sweep --help)\n",
+                    argv[optind - 1]);
             return MG_EUSAGE;
         }
     }
     if (optind != argc - 1 || nmodes != 1) {
         fprintf(stderr, "metagrid: sweep: give one SWEEP.yaml and one of --dry-run, --local N, "
-                        "--slurm, --summary\n%s", help);
+                        "--slurm, --summary (see metagrid sweep --help)\n");
         return MG_EUSAGE;
     }
     Sweep s;
