@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "metagrid/gate.h"
+#include "metagrid/kernels.h"
 #include "metagrid/learner.h"
 #include "metagrid/mlp.h"
 #include "metagrid/rng.h"
@@ -168,6 +169,12 @@ void learner_init_theta(const Learner *L, double *theta, uint64_t seed, uint64_t
     mlp_init_params(&L->lay, theta, seed, RNG_SCRATCH, salt);
 }
 
+/* theta_t of the inner loop: meta for t = 0, else row t of th. */
+static const double *theta_at(const Learner *L, const double *meta, int t)
+{
+    return t ? L->th + (size_t)t * L->n_theta : meta;
+}
+
 /* Forward + backward of td at theta into cache c: g (overwritten) = grad,
  * returns the loss. */
 static double loss_grad(Learner *L, const double *theta, const TaskData *td, MlpCache *c,
@@ -175,8 +182,7 @@ static double loss_grad(Learner *L, const double *theta, const TaskData *td, Mlp
 {
     mlp_cache_reserve(c, &L->lay, td->k);
     mlp_forward(&L->lay, theta, td->x, td->k, c);
-    memset(g, 0, L->n_theta * sizeof(double));
-    mlp_backward(&L->lay, theta, c, td->y, 1.0, g);
+    mlp_grad(&L->lay, theta, c, td->y, 1.0, g);
     return mlp_loss(&L->lay, c, td->y);
 }
 
@@ -193,7 +199,7 @@ static void inner_step(Learner *L, int rule, const double *meta, int t, const do
 {
     size_t n = L->n_theta;
     if (rule == RULE_SGD) {
-        for (size_t i = 0; i < n; i++) th_out[i] = th[i] - L->lr * g[i];
+        kern_axpy(th_out, th, -L->lr, g, n);
         return;
     }
     if (rule == RULE_METASGD) {
@@ -225,14 +231,14 @@ static void inner_step(Learner *L, int rule, const double *meta, int t, const do
 
 /* The gated reverse step at t: from lam = dLoss/dtheta_{t+1} (and the Adam
  * adjoints am, av of m_t, v_t) to dLoss/dtheta_t in lam, dphi accumulated. */
-static void gated_reverse_step(Learner *L, const double *meta, int t, const TaskData *sup,
-                               double *dphi)
+static void gated_reverse_step(Learner *L, const double *meta, int t, const double *tht,
+                               const TaskData *sup, double *lam, double *dphi)
 {
     size_t n = L->n_theta;
     const GateLayout *G = &L->gate;
     const double *g = L->g + t * n, *gam = L->gam + (size_t)t * G->n_out;
     const double *dir = L->base == GATE_ADAM ? L->u + t * n : g;
-    double *lam = L->lam, *r = L->r;
+    double *r = L->r;
     for (int j = 0; j < G->n_out; j++) {
         size_t off, sz;
         mlp_tensor(&L->lay, j, &off, &sz);
@@ -260,7 +266,7 @@ static void gated_reverse_step(Learner *L, const double *meta, int t, const Task
     gate_backward(G, meta + n, L->ctx + (size_t)t * G->n_ctx, L->hid + (size_t)t * G->hidden,
                   gam, L->gbar, dphi, L->cbar);
     gate_context_backward(&L->lay, L->ls[t], g, L->cbar, lam, r);
-    mlp_hvp(&L->lay, L->th + t * n, &L->sc[t], sup->y, r, 1.0, lam);
+    mlp_hvp(&L->lay, tht, &L->sc[t], sup->y, r, 1.0, lam);
 }
 
 /*
@@ -288,55 +294,53 @@ static double task_eval(Learner *L, const double *meta, const TaskData *sup,
         }
         return loss;
     }
-    /* forward inner loop, keeping every step's state */
-    memcpy(L->th, meta, n * sizeof(double));
+    /* forward inner loop, keeping every step's state (theta_0 is meta itself) */
     for (int t = 0; t < T; t++) {
-        double *tht = L->th + t * n, *gt = L->g + t * n;
+        const double *tht = theta_at(L, meta, t);
+        double *gt = L->g + t * n, *next = L->th + (size_t)(t + 1) * n;
         L->ls[t] = loss_grad(L, tht, sup, &L->sc[t], gt);
         if (L->rule == RULE_GATED) {
             const GateLayout *G = &L->gate;
             inner_step(L, L->rule, meta, t, tht, gt, L->ls[t], t ? L->m + (t - 1) * n : NULL,
                        t ? L->v + (t - 1) * n : NULL, L->m + t * n, L->v + t * n, L->u + t * n,
                        L->ctx + (size_t)t * G->n_ctx, L->hid + (size_t)t * G->hidden,
-                       L->gam + (size_t)t * G->n_out, tht + n);
+                       L->gam + (size_t)t * G->n_out, next);
         } else {
             inner_step(L, L->rule, meta, t, tht, gt, L->ls[t], NULL, NULL, NULL, NULL, NULL, NULL,
-                       NULL, NULL, tht + n);
+                       NULL, NULL, next);
         }
     }
-    const double *thT = L->th + (size_t)T * n;
+    const double *thT = theta_at(L, meta, T);
     if (!grad) {
         mlp_cache_reserve(&L->qc, &L->lay, qry->k);
         mlp_forward(&L->lay, thT, qry->x, qry->k, &L->qc);
         return mlp_loss(&L->lay, &L->qc, qry->y);
     }
-    double loss = loss_grad(L, thT, qry, &L->qc, L->lam);
+    /* the adjoint lam = dLoss/dtheta_t lives in grad[0, n) */
+    double *lam = grad, *r = L->r;
+    double loss = loss_grad(L, thT, qry, &L->qc, lam);
     memset(grad + n, 0, (L->n_meta - n) * sizeof(double));
-    if (L->algo == ALGO_FOMAML) {
-        memcpy(grad, L->lam, n * sizeof(double));
-        return loss;
-    }
+    if (L->algo == ALGO_FOMAML) return loss;
     memset(L->am, 0, n * sizeof(double));
     memset(L->av, 0, n * sizeof(double));
     for (int t = T - 1; t >= 0; t--) {
-        const double *gt = L->g + t * n;
-        double *lam = L->lam, *r = L->r;
-        if (L->rule == RULE_SGD) {
-            for (size_t i = 0; i < n; i++) r[i] = -L->lr * lam[i];
-        } else if (L->rule == RULE_METASGD) {
+        const double *gt = L->g + t * n, *tht = theta_at(L, meta, t);
+        if (L->rule == RULE_SGD) { /* lam += H (-lr lam), in place */
+            mlp_hvp(&L->lay, tht, &L->sc[t], sup->y, lam, -L->lr, lam);
+            continue;
+        }
+        if (L->rule == RULE_METASGD) {
             const double *alpha = meta + n;
             double *dalpha = grad + n;
             for (size_t i = 0; i < n; i++) {
                 dalpha[i] -= lam[i] * gt[i];
                 r[i] = -alpha[i] * lam[i];
             }
-        } else {
-            gated_reverse_step(L, meta, t, sup, grad + n);
+            mlp_hvp(&L->lay, tht, &L->sc[t], sup->y, r, 1.0, lam);
             continue;
         }
-        mlp_hvp(&L->lay, L->th + t * n, &L->sc[t], sup->y, r, 1.0, lam);
+        gated_reverse_step(L, meta, t, tht, sup, lam, grad + n);
     }
-    memcpy(grad, L->lam, n * sizeof(double));
     return loss;
 }
 
