@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "metagrid/kernels.h"
 #include "metagrid/mlp.h"
 #include "metagrid/rng.h"
 
@@ -113,6 +114,23 @@ static void run_case(int in, const int *hidden, int nh, int out, int act, int gr
     for (size_t i = 0; i < n; i++) a += w[i] * hv[i], b += v[i] * hw[i];
     CHECK_NEAR(a, b, 1e-10);
 
+    /* in place (v == hv), after a backward pass with another scale:
+     * tp = v + 0.5 H v, with H v = hv from above */
+    mlp_forward(&lay, th, x, k, &c);
+    mlp_backward(&lay, th, &c, y, 0.3, g);
+    memcpy(tp, v, n * sizeof(double));
+    mlp_hvp(&lay, th, &c, y, tp, 0.5, tp);
+    emax = 0;
+    for (size_t i = 0; i < n; i++) emax = fmax(emax, fabs(tp[i] - (v[i] + 0.5 * hv[i])));
+    CHECK_MSG(emax <= 1e-12 * fmax(1, hmax), "in-place HVP %g", emax);
+
+    /* mlp_grad overwrites */
+    for (size_t i = 0; i < n; i++) g[i] = 1e300;
+    mlp_grad(&lay, th, &c, y, 2.0, g);
+    eg = 0;
+    for (size_t i = 0; i < n; i++) eg = fmax(eg, fabs(g[i] - 2.0 * gref[i]));
+    CHECK_MSG(eg < 1e-12, "mlp_grad %g", eg);
+
     mlp_cache_free(&c);
     free(th), free(v), free(g), free(gref), free(hv), free(gp), free(gm), free(tp);
     free(x), free(y), free(oref);
@@ -120,14 +138,21 @@ static void run_case(int in, const int *hidden, int nh, int out, int act, int gr
 
 int main(void)
 {
-    int h2[2] = {5, 4}, h1[1] = {7}, h3[3] = {6, 3, 5};
-    for (int act = 0; act < 2; act++) {
-        run_case(3, h2, 2, 4, act, 0, 7, 1);     /* linear head */
-        run_case(1, h2, 2, 1, act, 0, 10, 2);    /* sinusoid shape */
-        run_case(4, h1, 1, 6, act, 3, 5, 3);     /* allocation head, 2x3 */
-        run_case(5, h3, 3, 8, act, 2, 9, 4);     /* allocation head, 4x2, deeper */
-        run_case(2, NULL, 0, 3, act, 0, 4, 5);   /* no hidden layer */
+    int h2[2] = {5, 4}, h1[1] = {7}, h3[3] = {6, 3, 5}, h40[2] = {40, 40}, h9[2] = {9, 13};
+    /* both kernel implementations (kernels.h): SIMD when the CPU has it, portable */
+    for (int portable = 0; portable < 2; portable++) {
+        kern_force_portable(portable);
+        for (int act = 0; act < 2; act++) {
+            run_case(3, h2, 2, 4, act, 0, 7, 1);     /* linear head */
+            run_case(1, h2, 2, 1, act, 0, 10, 2);    /* sinusoid shape */
+            run_case(4, h1, 1, 6, act, 3, 5, 3);     /* allocation head, 2x3 */
+            run_case(5, h3, 3, 8, act, 2, 9, 4);     /* allocation head, 4x2, deeper */
+            run_case(2, NULL, 0, 3, act, 0, 4, 5);   /* no hidden layer */
+            run_case(6, h9, 2, 6, act, 3, 11, 7);    /* odd widths: kernel remainders */
+        }
+        run_case(1, h40, 2, 1, ACT_RELU, 0, 10, 6);  /* the sinusoid benchmark's net */
     }
+    kern_force_portable(0);
     /* layout */
     MgErr e = {0};
     MlpLayout lay;
