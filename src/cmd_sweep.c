@@ -8,7 +8,8 @@
  * (the trial's overrides as JSON), args (the train arguments, one per line:
  * "--set", "KEY=VALUE", ...), and what train / eval write there (config.yaml,
  * metrics.jsonl, checkpoint.bin, done, eval.json), plus train.log (--local)
- * and status (the last exit status). DIR/sweep.sbatch is the array script.
+ * and status (the last exit status). DIR/sweep.sbatch is the array script;
+ * DIR/base.yaml the copy of the base config every trial trains from.
  *
  * --local launches `$METAGRID_MPIRUN -np RANKS SELF train BASE --set ...
  * --out TRIALDIR --resume` (METAGRID_MPIRUN defaults to "mpirun
@@ -57,6 +58,36 @@ static const char help[] =
 
 /* Write DIR/trial-XXX/{overrides.json,args}; refuse a folder that holds a
  * different trial (the sweep file changed: use another --out). */
+/*
+ * DIR/base.yaml: a copy of the base config taken when the sweep first runs;
+ * every trial trains from it, so editing the original mid-sweep cannot mix
+ * two experiments in one summary. A later run whose base differs from the
+ * copy is refused (use another --out, or delete DIR).
+ */
+static int snapshot_base(const Sweep *s, const char *dir, MgErr *e)
+{
+    char path[PATH_MAX + 32];
+    size_t len;
+    char *text = mg_read_file(s->base, 1 << 20, &len, e);
+    if (!text) return MG_EUSAGE;
+    mg_path_join(path, sizeof path, dir, "base.yaml");
+    MgErr ignore = {0};
+    char *have = mg_read_file(path, 1 << 20, NULL, &ignore);
+    int rc = MG_OK;
+    if (have) {
+        if (strcmp(have, text) != 0)
+            rc = mg_fail(e, MG_EUSAGE, "%s: base config changed since this sweep started (%s differs "
+                         "from %s); use another --out or delete the folder", s->path, s->base, path);
+    } else {
+        FILE *f = fopen(path, "w");
+        if (!f || fwrite(text, 1, len, f) != len) rc = mg_fail(e, MG_EFAIL, "%s: cannot write", path);
+        if (f && fclose(f) != 0 && rc == MG_OK) rc = mg_fail(e, MG_EFAIL, "%s: write error", path);
+    }
+    free(have);
+    free(text);
+    return rc;
+}
+
 static int prepare_trials(const Sweep *s, const char *dir, MgErr *e)
 {
     char tdir[PATH_MAX], path[PATH_MAX + 32];
@@ -66,6 +97,7 @@ static int prepare_trials(const Sweep *s, const char *dir, MgErr *e)
         rc = mg_fail(e, MG_EFAIL, "%s: cannot create: %s", dir, strerror(errno));
         goto out;
     }
+    if ((rc = snapshot_base(s, dir, e)) != MG_OK) goto out;
     for (long t = 0; t < s->n_trials; t++) {
         sweep_trial_values(s, t, vals);
         sweep_trial_dir(tdir, sizeof tdir, dir, t);
@@ -207,7 +239,9 @@ static int run_local(const Sweep *s, const char *dir, int par, MgErr *e)
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return mg_fail(e, MG_EFAIL, "cannot find my own binary (/proc/self/exe)");
     self[n] = '\0';
-    if (!realpath(s->base, base)) return mg_fail(e, MG_EUSAGE, "%s: %s", s->base, strerror(errno));
+    char snap[PATH_MAX + 32];
+    mg_path_join(snap, sizeof snap, dir, "base.yaml");
+    if (!realpath(snap, base)) return mg_fail(e, MG_EFAIL, "%s: %s", snap, strerror(errno));
     int need_eval = sweep_metric_from_eval(s);
 
     struct sigaction sa;
@@ -347,7 +381,9 @@ static int write_sbatch(const Sweep *s, const char *dir, const char *array, cons
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return mg_fail(e, MG_EFAIL, "cannot find my own binary (/proc/self/exe)");
     self[n] = '\0';
-    if (!realpath(s->base, base)) return mg_fail(e, MG_EUSAGE, "%s: %s", s->base, strerror(errno));
+    char snap[PATH_MAX + 32];
+    mg_path_join(snap, sizeof snap, dir, "base.yaml");
+    if (!realpath(snap, base)) return mg_fail(e, MG_EFAIL, "%s: %s", snap, strerror(errno));
     if (!realpath(dir, adir)) return mg_fail(e, MG_EFAIL, "%s: %s", dir, strerror(errno));
     FILE *f = fopen(path, "w");
     if (!f) return mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));

@@ -74,9 +74,10 @@ check "bad metric goal named" grep -qF 'bad3.yaml:2: metric.goal' bad.err
 check "a bad sweep runs nothing" test ! -e "$TMP/nothing"
 
 # -- --local 2 on a tiny sweep ----------------------------------------------
+cp "$CFG" base.yaml
 cat >tiny.yaml <<EOF
 name: tiny
-base: $CFG
+base: base.yaml
 method: grid
 ranks: 2
 metric: {name: meta_loss, goal: minimize}
@@ -113,6 +114,11 @@ rm -f "$D/summary.csv" "$D/summary.md"
 check "--summary recollects" test -s "$D/summary.csv" -a -s "$D/summary.md"
 check "--summary prints the table" grep -q "| trial | algo.name | seed |" sum.txt
 check "--summary: mean +- sd per algorithm over seeds" grep -q "Mean +- sd of meta_loss over seeds" sum.txt
+check "trials train from the sweep's copy of the base config" cmp -s base.yaml "$D/base.yaml"
+echo "# edited" >>base.yaml
+"$METAGRID" sweep tiny.yaml --local 2 >/dev/null 2>edit.err
+rc=$?; check "edited base config refused (exit 2, got $rc)" test $rc = 2
+check "edited base config: message names the sweep file" grep -q "^metagrid: tiny.yaml: base config changed" edit.err
 # a failed trial is marked and sorted last
 echo 1 >"$D/trial-000/status"; rm -f "$D/trial-000/done"
 "$METAGRID" sweep tiny.yaml --summary >/dev/null 2>&1
