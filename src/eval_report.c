@@ -188,7 +188,7 @@ int eval_write_tsv(const EvalResult *r, const char *dir, MgErr *e)
 /* "1.23 ± 0.04" with a shared scale (%g-ish), or "-" when not finite. */
 static void fmt_pm(char *out, size_t n, double v, double ci)
 {
-    if (!isfinite(v)) snprintf(out, n, "-");
+    if (isnan(v) || isinf(v)) snprintf(out, n, "diverged");
     else if (isfinite(ci)) snprintf(out, n, "%.4g ± %.2g", v, ci);
     else snprintf(out, n, "%.4g", v);
 }
@@ -331,6 +331,11 @@ void eval_write_goals(const EvalResult *r, FILE *f)
                        (b->kind == EVAL_CKPT && b->algo == ALGO_PRETRAIN);
             if (!base) continue;
             double bci, bv = score(r, b, &bci);
+            if (!isfinite(bv)) {
+                fprintf(f, "- ahead of `%s` (%s): **ahead** (%.4g vs non-finite: the baseline "
+                           "diverged)\n", b->label, what, v);
+                continue;
+            }
             const char *verdict = !(v < bv) ? "NOT ahead"
                                   : (isfinite(ci) && isfinite(bci) && v + ci < bv - bci)
                                       ? "ahead"
