@@ -100,59 +100,37 @@ void par_bcast(void *buf, size_t bytes, int root)
 #endif
 }
 
-#ifndef MG_SERIAL
-static void par_allreduce(void *buf, size_t n, MPI_Datatype t, size_t esize, MPI_Op op)
+/* The element types and operations of the allreduces we use. In the serial
+ * build every allreduce over one rank is the identity. */
+typedef enum { PAR_F64, PAR_I64 } ParType;
+typedef enum { PAR_SUM, PAR_MIN, PAR_MAX } ParOp;
+
+static void par_allreduce(void *buf, size_t n, ParType type, ParOp op)
 {
+#ifndef MG_SERIAL
     if (!g_init || g_size == 1) return;
+    MPI_Datatype t = type == PAR_F64 ? MPI_DOUBLE : MPI_INT64_T;
+    MPI_Op o = op == PAR_SUM ? MPI_SUM : op == PAR_MIN ? MPI_MIN : MPI_MAX;
+    size_t esize = type == PAR_F64 ? sizeof(double) : sizeof(int64_t);
     char *p = buf;
-    while (n > 0) {
+    while (n > 0) { /* MPI counts are int: at most 2^26 elements a call */
         int chunk = n > (1u << 26) ? (1 << 26) : (int)n;
-        MPI_Allreduce(MPI_IN_PLACE, p, chunk, t, op, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, p, chunk, t, o, MPI_COMM_WORLD);
         p += (size_t)chunk * esize;
         n -= (size_t)chunk;
     }
-}
-#endif
-
-void par_allreduce_sum_d(double *buf, size_t n)
-{
-#ifndef MG_SERIAL
-    par_allreduce(buf, n, MPI_DOUBLE, sizeof(double), MPI_SUM);
 #else
     (void)buf;
     (void)n;
+    (void)type;
+    (void)op;
 #endif
 }
 
-void par_allreduce_sum_i64(int64_t *buf, size_t n)
-{
-#ifndef MG_SERIAL
-    par_allreduce(buf, n, MPI_INT64_T, sizeof(int64_t), MPI_SUM);
-#else
-    (void)buf;
-    (void)n;
-#endif
-}
-
-void par_allreduce_min_d(double *buf, size_t n)
-{
-#ifndef MG_SERIAL
-    par_allreduce(buf, n, MPI_DOUBLE, sizeof(double), MPI_MIN);
-#else
-    (void)buf;
-    (void)n;
-#endif
-}
-
-void par_allreduce_max_d(double *buf, size_t n)
-{
-#ifndef MG_SERIAL
-    par_allreduce(buf, n, MPI_DOUBLE, sizeof(double), MPI_MAX);
-#else
-    (void)buf;
-    (void)n;
-#endif
-}
+void par_allreduce_sum_d(double *buf, size_t n) { par_allreduce(buf, n, PAR_F64, PAR_SUM); }
+void par_allreduce_sum_i64(int64_t *buf, size_t n) { par_allreduce(buf, n, PAR_I64, PAR_SUM); }
+void par_allreduce_min_d(double *buf, size_t n) { par_allreduce(buf, n, PAR_F64, PAR_MIN); }
+void par_allreduce_max_d(double *buf, size_t n) { par_allreduce(buf, n, PAR_F64, PAR_MAX); }
 
 int par_max_int(int v)
 {
