@@ -115,8 +115,9 @@ bench: deps
 	@bash tools/bench.sh $(BUILD)/metagrid
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/metagrid
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/metagrid/tools
 	install -m 755 $(BUILD)/metagrid $(DESTDIR)$(PREFIX)/bin/metagrid
+	install -m 755 tools/plot.sh $(DESTDIR)$(PREFIX)/share/metagrid/tools/plot.sh
 	cp -r configs jobs $(DESTDIR)$(PREFIX)/share/metagrid/
 
 clean:
