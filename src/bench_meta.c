@@ -20,6 +20,7 @@
 #include "metagrid/bench.h"
 #include "metagrid/common.h"
 #include "metagrid/config.h"
+#include "metagrid/kernels.h"
 #include "metagrid/learner.h"
 #include "metagrid/parallel.h"
 #include "metagrid/rng.h"
@@ -37,20 +38,43 @@ static const char meta_usage[] =
     "  gflops            matrix-product flops per second achieved\n"
     "  dgemm_gflops_MxNxK  cblas_dgemm measured now on the network's shapes\n";
 
-/* GFLOP/s of C (m,n) = A (m,k) B^T (n,k), the forward shape, repeated. */
-static double dgemm_rate(int m, int n, int k)
+/* The three product shapes of the network, C (m,n) from depth p:
+ *   NT  C = A (m,p) B^T (n,p)   forward
+ *   TN  C += A^T (p,m) B (p,n)  weight gradient
+ *   NN  C = A (m,p) B (p,n)     input gradient */
+enum { SHAPE_NT, SHAPE_TN, SHAPE_NN };
+static const char *const shape_name[] = {"nt", "tn", "nn"};
+
+/* Best of 3 GFLOP/s of one product repeated, by cblas_dgemm (blas = 1) or
+ * by the network's own kernels (kernels.h). */
+static double product_rate(int blas, int shape, int m, int n, int p)
 {
-    double *A = mg_calloc((size_t)m * k, sizeof(double)), *B = mg_calloc((size_t)n * k, sizeof(double));
+    size_t na = (size_t)m * p, nb = (size_t)n * p;
+    double *A = mg_calloc(na, sizeof(double)), *B = mg_calloc(nb, sizeof(double));
     double *C = mg_calloc((size_t)m * n, sizeof(double));
-    for (int i = 0; i < m * k; i++) A[i] = 0.001 * (i % 97);
-    for (int i = 0; i < n * k; i++) B[i] = 0.002 * (i % 89);
-    double flops = 2.0 * m * n * k, best = 0;
+    for (size_t i = 0; i < na; i++) A[i] = 0.001 * (double)(i % 97);
+    for (size_t i = 0; i < nb; i++) B[i] = 0.002 * (double)(i % 89);
+    double flops = 2.0 * m * n * p, best = 0;
     long reps = (long)(2e7 / flops) + 1;
     for (int trial = 0; trial < 3; trial++) {
         double t0 = mg_now();
-        for (long r = 0; r < reps; r++)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, A, k, B, k, 1.0, C,
-                        n);
+        for (long r = 0; r < reps; r++) {
+            if (blas && shape == SHAPE_NT)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, p, 1.0, A, p, B, p,
+                            0.0, C, n);
+            else if (blas && shape == SHAPE_TN)
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, p, 1.0, A, m, B, n,
+                            1.0, C, n);
+            else if (blas)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, p, 1.0, A, p, B, n,
+                            0.0, C, n);
+            else if (shape == SHAPE_NT)
+                kern_nt(C, NULL, A, B, NULL, NULL, m, n, p, KERN_EPI_NONE, NULL);
+            else if (shape == SHAPE_TN)
+                kern_tn(C, A, B, NULL, NULL, m, n, p, 1.0, 1);
+            else
+                kern_nn(C, A, B, NULL, NULL, m, n, p, KERN_EPI_NONE, NULL);
+        }
         double rate = flops * reps / (mg_now() - t0) / 1e9;
         best = rate > best ? rate : best;
     }
@@ -127,11 +151,10 @@ int bench_meta(int argc, char **argv)
             for (int b = 0; b < B && !e.code; b++)
                 tasks_make(ts, STREAM_TRAIN, iter, (uint64_t)b, ks, kq, 0, &sup[b], &qry[b], &e);
             double t1 = mg_now();
-            memset(sum, 0, n * sizeof(double));
             loss = 0;
             for (int b = 0; b < B; b++) {
-                loss += learner_task_grad(L, meta, &sup[b], &qry[b], grad);
-                for (size_t i = 0; i < n; i++) sum[i] += grad[i];
+                loss += learner_task_grad(L, meta, &sup[b], &qry[b], b ? grad : sum);
+                if (b) kern_axpy(sum, sum, 1.0, grad, n);
             }
             for (size_t i = 0; i < n; i++) sum[i] /= B;
             adam_clip(sum, n, cfg.train.clip);
@@ -150,8 +173,18 @@ int bench_meta(int argc, char **argv)
         double flops = B * learner_task_flops(L, ks, kq);
         const MlpLayout *lay = learner_layout(L);
         int w = lay->max_width;
-        double r_small = dgemm_rate(ks, w, w), r_big = dgemm_rate(B * ks, w, w);
-        double r_large = dgemm_rate(256, 256, 256);
+        /* the widest layer's three products at the support batch (m or p = ks),
+         * by the kernels in use and by cblas_dgemm; then dgemm on the whole
+         * meta-batch stacked (what batching tasks into BLAS would get) and on
+         * a large square (what BLAS reaches at all) */
+        int dims[3][3] = {{ks, w, w}, {w, w, ks}, {ks, w, w}};
+        double r_kern[3], r_blas[3];
+        for (int sh = 0; sh < 3; sh++) {
+            r_kern[sh] = product_rate(0, sh, dims[sh][0], dims[sh][1], dims[sh][2]);
+            r_blas[sh] = product_rate(1, sh, dims[sh][0], dims[sh][1], dims[sh][2]);
+        }
+        double r_big = product_rate(1, SHAPE_NT, B * ks, w, w);
+        double r_large = product_rate(1, SHAPE_NT, 256, 256, 256);
         if (par_is_root()) {
             printf("{\"bench\":\"meta\",\"config\":\"%s\",\"algo\":\"%s\",\"inner_steps\":%d,"
                    "\"hidden\":[",
@@ -159,13 +192,19 @@ int bench_meta(int argc, char **argv)
             for (int i = 0; i < cfg.model.n_hidden; i++)
                 printf("%s%d", i ? "," : "", cfg.model.hidden[i]);
             printf("],\"activation\":\"%s\",\"k_support\":%d,\"k_query\":%d,\"meta_batch\":%d,"
-                   "\"n_meta\":%zu,\"iterations\":%ld,\"ms_per_iter\":%.4f,"
+                   "\"n_meta\":%zu,\"iterations\":%ld,\"kernels\":\"%s\",\"ms_per_iter\":%.4f,"
                    "\"ms_per_iter_min\":%.4f,\"data_ms_per_iter\":%.4f,\"mflop_per_iter\":%.3f,"
-                   "\"gflops\":%.2f,\"dgemm_gflops_%dx%dx%d\":%.2f,\"dgemm_gflops_%dx%dx%d\":%.2f,"
-                   "\"dgemm_gflops_256x256x256\":%.2f,\"last_meta_loss\":%.6g}\n",
-                   config_activation_name(cfg.model.activation), ks, kq, B, n, per_block * 5, ms,
-                   sorted[0], 1e3 * data_s / (per_block * 5), flops / 1e6, flops / (ms * 1e-3) / 1e9,
-                   ks, w, w, r_small, B * ks, w, w, r_big, r_large, loss / B);
+                   "\"gflops\":%.2f",
+                   config_activation_name(cfg.model.activation), ks, kq, B, n, per_block * 5,
+                   kern_simd() ? "avx2+fma" : "portable", ms, sorted[0],
+                   1e3 * data_s / (per_block * 5), flops / 1e6, flops / (ms * 1e-3) / 1e9);
+            for (int sh = 0; sh < 3; sh++)
+                printf(",\"kern_gflops_%s_%dx%dx%d\":%.2f,\"dgemm_gflops_%s_%dx%dx%d\":%.2f",
+                       shape_name[sh], dims[sh][0], dims[sh][1], dims[sh][2], r_kern[sh],
+                       shape_name[sh], dims[sh][0], dims[sh][1], dims[sh][2], r_blas[sh]);
+            printf(",\"dgemm_gflops_nt_%dx%dx%d\":%.2f,\"dgemm_gflops_nt_256x256x256\":%.2f,"
+                   "\"last_meta_loss\":%.6g}\n",
+                   B * ks, w, w, r_big, r_large, loss / B);
         }
     }
     for (int b = 0; b < B; b++) {

@@ -8,7 +8,7 @@
  * are (row-major, in L1) and each output tile lives in registers:
  *
  *   kern_nt  C = A B^T   dot products along the rows of A and B: a tile of
- *                        2 rows x 4 columns keeps 8 accumulators of 4 lanes,
+ *                        3 rows x 4 columns keeps 12 accumulators of 4 lanes,
  *                        reduced by hadd/permute at the end (bias, relu or
  *                        mask applied on the way out)
  *   kern_tn  C = A^T B   rank-1 updates: a tile of 5 rows x 8 columns keeps
@@ -136,27 +136,27 @@ SIMD_INLINE __m256d hsum4(__m256d a, __m256d b, __m256d c, __m256d d)
 
 /* one depth step of 4 (masked: the last p % 4) of nt_tile */
 SIMD_INLINE void nt_step(const int RB, const int nc, const int masked, __m256i mp,
-                         const double *A, const double *B, int p, __m256d acc[2][4])
+                         const double *A, const double *B, int p, __m256d acc[3][4])
 {
-    __m256d a[2];
-#pragma GCC unroll 2
+    __m256d a[3];
+#pragma GCC unroll 3
     for (int r = 0; r < RB; r++) a[r] = ld(A + (size_t)r * p, masked, mp);
 #pragma GCC unroll 4
     for (int j = 0; j < nc; j++) {
         __m256d b = ld(B + (size_t)j * p, masked, mp);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int r = 0; r < RB; r++) acc[r][j] = _mm256_fmadd_pd(a[r], b, acc[r][j]);
     }
 }
 
-/* kern_nt on RB (1..2) rows x nc (1..4) columns; all pointers at the tile:
+/* kern_nt on RB (1..3) rows x nc (1..4) columns; all pointers at the tile:
  * A (RB,p) rows, B (nc,p) rows, C/H (RB, ldc), bias (nc). */
 SIMD_INLINE void nt_tile(const int RB, const int nc, double *C, int ldc, const double *bias,
                          const double *A1, const double *B1, const double *A2, const double *B2,
                          int p, int epi, const double *H)
 {
-    __m256d acc[2][4];
-#pragma GCC unroll 2
+    __m256d acc[3][4];
+#pragma GCC unroll 3
     for (int r = 0; r < RB; r++)
 #pragma GCC unroll 4
         for (int j = 0; j < 4; j++) acc[r][j] = _mm256_setzero_pd();
@@ -172,7 +172,7 @@ SIMD_INLINE void nt_tile(const int RB, const int nc, double *C, int ldc, const d
     int masked = nc < 4;
     __m256i mc = lanes(nc);
     __m256d bv = bias ? ld(bias, masked, mc) : _mm256_setzero_pd();
-#pragma GCC unroll 2
+#pragma GCC unroll 3
     for (int r = 0; r < RB; r++) {
         __m256d v = _mm256_add_pd(hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]), bv);
         v = epi_simd(v, epi, H ? H + (size_t)r * ldc : NULL, masked, mc);
@@ -202,14 +202,37 @@ SIMD static void nt_simd(double *C, const double *bias, const double *A1, const 
                          const double *A2, const double *B2, int m, int n, int p, int epi,
                          const double *H)
 {
-    int r = 0;
-    for (; r + 2 <= m; r += 2) {
+    /* tiles of 3 rows (12 accumulators); 4 left -> 2 + 2, then 2 or 1 */
+    for (int r = 0; r < m;) {
+        int left = m - r, rb = left >= 3 && left != 4 ? 3 : left >= 2 ? 2 : 1;
         size_t a = (size_t)r * p, c = (size_t)r * n;
-        nt_rows(2, C + c, bias, A1 + a, B1, A2 ? A2 + a : NULL, B2, n, p, epi, H ? H + c : NULL);
+        const double *a2 = A2 ? A2 + a : NULL, *h = H ? H + c : NULL;
+        if (rb == 3) nt_rows(3, C + c, bias, A1 + a, B1, a2, B2, n, p, epi, h);
+        else if (rb == 2) nt_rows(2, C + c, bias, A1 + a, B1, a2, B2, n, p, epi, h);
+        else nt_rows(1, C + c, bias, A1 + a, B1, a2, B2, n, p, epi, h);
+        r += rb;
     }
-    if (r < m) {
-        size_t a = (size_t)r * p, c = (size_t)r * n;
-        nt_rows(1, C + c, bias, A1 + a, B1, A2 ? A2 + a : NULL, B2, n, p, epi, H ? H + c : NULL);
+}
+
+/* kern_nt for depth p = 1 (a network's first layer on one input): an outer
+ * product, C[r][:] = bias + A1[r] B1^T + A2[r] B2^T, vectorised along n. */
+SIMD static void nt_p1_simd(double *C, const double *bias, const double *A1, const double *B1,
+                            const double *A2, const double *B2, int m, int n, int epi,
+                            const double *H)
+{
+    for (int r = 0; r < m; r++) {
+        __m256d a1 = _mm256_broadcast_sd(A1 + r);
+        __m256d a2 = A2 ? _mm256_broadcast_sd(A2 + r) : _mm256_setzero_pd();
+        double *c = C + (size_t)r * n;
+        const double *h = H ? H + (size_t)r * n : NULL;
+        for (int j = 0; j < n; j += 4) {
+            int masked = n - j < 4;
+            __m256i mk = lanes(n - j);
+            __m256d x = bias ? ld(bias + j, masked, mk) : _mm256_setzero_pd();
+            x = _mm256_fmadd_pd(a1, ld(B1 + j, masked, mk), x);
+            if (A2) x = _mm256_fmadd_pd(a2, ld(B2 + j, masked, mk), x);
+            st(c + j, epi_simd(x, epi, h ? h + j : NULL, masked, mk), masked, mk);
+        }
     }
 }
 
@@ -370,7 +393,8 @@ void kern_nt(double *C, const double *bias, const double *A1, const double *B1, 
     if (!A2 || !B2) A2 = B2 = NULL;
 #if HAVE_SIMD
     if (kern_simd()) {
-        nt_simd(C, bias, A1, B1, A2, B2, m, n, p, epi, H);
+        if (p == 1) nt_p1_simd(C, bias, A1, B1, A2, B2, m, n, epi, H);
+        else nt_simd(C, bias, A1, B1, A2, B2, m, n, p, epi, H);
         return;
     }
 #endif
@@ -383,7 +407,10 @@ void kern_tn(double *C, const double *A1, const double *B1, const double *A2, co
     if (!A2 || !B2) A2 = B2 = NULL;
 #if HAVE_SIMD
     if (kern_simd()) {
-        bc_simd(C, A1, B1, A2, B2, m, n, k, 1, m, alpha, accumulate, KERN_EPI_NONE, NULL);
+        if (n == 1 && m > 1) /* C (m,1) is C^T (1,m) = B^T A: vectorise along m */
+            bc_simd(C, B1, A1, B2, A2, 1, m, k, 1, 1, alpha, accumulate, KERN_EPI_NONE, NULL);
+        else
+            bc_simd(C, A1, B1, A2, B2, m, n, k, 1, m, alpha, accumulate, KERN_EPI_NONE, NULL);
         return;
     }
 #endif

@@ -321,8 +321,10 @@ static double task_eval(Learner *L, const double *meta, const TaskData *sup,
     double loss = loss_grad(L, thT, qry, &L->qc, lam);
     memset(grad + n, 0, (L->n_meta - n) * sizeof(double));
     if (L->algo == ALGO_FOMAML) return loss;
-    memset(L->am, 0, n * sizeof(double));
-    memset(L->av, 0, n * sizeof(double));
+    if (L->rule == RULE_GATED) { /* Adam adjoints */
+        memset(L->am, 0, n * sizeof(double));
+        memset(L->av, 0, n * sizeof(double));
+    }
     for (int t = T - 1; t >= 0; t--) {
         const double *gt = L->g + t * n, *tht = theta_at(L, meta, t);
         if (L->rule == RULE_SGD) { /* lam += H (-lr lam), in place */
