@@ -73,7 +73,7 @@ static double product_rate(int blas, int shape, int m, int n, int p)
             else if (shape == SHAPE_TN)
                 kern_tn(C, A, B, NULL, NULL, m, n, p, 1.0, 1);
             else
-                kern_nn(C, A, B, NULL, NULL, m, n, p, KERN_EPI_NONE, NULL);
+                kern_nn(C, NULL, A, B, NULL, NULL, m, n, p, KERN_EPI_NONE, NULL);
         }
         double rate = flops * reps / (mg_now() - t0) / 1e9;
         best = rate > best ? rate : best;

@@ -67,12 +67,13 @@ static void tn_portable(double *C, const double *A1, const double *B1, const dou
         }
 }
 
-static void nn_portable(double *C, const double *A1, const double *B1, const double *A2,
-                        const double *B2, int m, int n, int p, int epi, const double *H)
+static void nn_portable(double *C, const double *bias, const double *A1, const double *B1,
+                        const double *A2, const double *B2, int m, int n, int p, int epi,
+                        const double *H)
 {
     for (int r = 0; r < m; r++)
         for (int j = 0; j < n; j++) {
-            double s = 0;
+            double s = bias ? bias[j] : 0;
             for (int i = 0; i < p; i++) s += A1[(size_t)r * p + i] * B1[(size_t)i * n + j];
             if (A2)
                 for (int i = 0; i < p; i++) s += A2[(size_t)r * p + i] * B2[(size_t)i * n + j];
@@ -236,28 +237,39 @@ SIMD static void nt_p1_simd(double *C, const double *bias, const double *A1, con
     }
 }
 
-/* The broadcast kernel behind kern_tn and kern_nn, on RB (1..5) rows x NV
- * (1..2) vectors of columns, the last one masked by mk if masked:
- *   C[ii][j] = alpha sum_q sum_{r<kk} A_q[ii*si + r*sr] B_q[r*ldb + j]
- *              (+ C[ii][j] if accumulate), then epi.
- * Pointers at the tile (A at row ii = 0, B and C/H at column 0 of it). */
+/* The broadcast kernel behind kern_tn and kern_nn:
+ *   C[i][j] = init + alpha sum_q sum_{r<kk} A_q[i*si + r*sr] B_q[r*ldb + j], epi
+ * with init = bias[j] (then alpha must be 1), C[i][j] (accumulate) or 0;
+ * the bias is where the accumulators start. */
+typedef struct {
+    const double *A1, *B1, *A2, *B2, *bias, *H;
+    int kk, si, sr, ldb, accumulate, epi;
+    double alpha;
+} BcArgs;
+
+/* RB (1..5) rows x NV (1..2) vectors of columns, the last one masked by mk
+ * if masked; C, A at the tile's first row, C, B, bias, H at its column. */
 SIMD_INLINE void bc_tile(const int RB, const int NV, const int masked, __m256i mk, double *C,
                          int ldc, const double *A1, const double *B1, const double *A2,
-                         const double *B2, int kk, int si, int sr, int ldb, double alpha,
-                         int accumulate, int epi, const double *H)
+                         const double *B2, const double *bias, const double *H, const BcArgs *g)
 {
+    const int kk = g->kk, si = g->si, sr = g->sr, ldb = g->ldb;
+    int one = g->alpha == 1.0;
     __m256d acc[5][2];
 #pragma GCC unroll 5
     for (int ii = 0; ii < RB; ii++)
 #pragma GCC unroll 2
-        for (int v = 0; v < NV; v++) acc[ii][v] = _mm256_setzero_pd();
+        for (int v = 0; v < NV; v++) {
+            int mv = masked && v == NV - 1;
+            acc[ii][v] = bias ? ld(bias + 4 * v, mv, mk) : _mm256_setzero_pd();
+        }
 #pragma GCC unroll 1
     for (int q = 0; q < 2; q++) {
         const double *A = q ? A2 : A1, *B = q ? B2 : B1;
         if (!A) break;
+        const double *ar = A, *br = B;
 #pragma GCC unroll 1
-        for (int r = 0; r < kk; r++) {
-            const double *br = B + (size_t)r * ldb, *ar = A + (size_t)r * sr;
+        for (int r = 0; r < kk; r++, ar += sr, br += ldb) {
             __m256d b[2];
 #pragma GCC unroll 2
             for (int v = 0; v < NV; v++) b[v] = ld(br + 4 * v, masked && v == NV - 1, mk);
@@ -269,63 +281,84 @@ SIMD_INLINE void bc_tile(const int RB, const int NV, const int masked, __m256i m
             }
         }
     }
-    __m256d al = _mm256_set1_pd(alpha);
+    __m256d al = _mm256_set1_pd(g->alpha);
 #pragma GCC unroll 5
     for (int ii = 0; ii < RB; ii++)
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) {
             int mv = masked && v == NV - 1;
             double *c = C + (size_t)ii * ldc + 4 * v;
-            __m256d x = accumulate ? _mm256_fmadd_pd(al, acc[ii][v], ld(c, mv, mk))
-                                   : _mm256_mul_pd(al, acc[ii][v]);
-            x = epi_simd(x, epi, H ? H + (size_t)ii * ldc + 4 * v : NULL, mv, mk);
+            __m256d x = acc[ii][v];
+            if (g->accumulate)
+                x = one ? _mm256_add_pd(x, ld(c, mv, mk)) : _mm256_fmadd_pd(al, x, ld(c, mv, mk));
+            else if (!one)
+                x = _mm256_mul_pd(al, x);
+            x = epi_simd(x, g->epi, H ? H + (size_t)ii * ldc + 4 * v : NULL, mv, mk);
             st(c, x, mv, mk);
         }
 }
 
-SIMD_INLINE void bc_rows(const int RB, double *C, const double *A1, const double *B1,
-                         const double *A2, const double *B2, int n, int kk, int si, int sr,
-                         double alpha, int accumulate, int epi, const double *H)
+/* RB rows of C (m, n): column blocks of 8, then 4, then a masked rest. */
+SIMD_INLINE void bc_rows(const int RB, double *C, int n, const double *A1, const double *A2,
+                         const double *H, const BcArgs *g)
 {
     int j = 0;
     __m256i full = lanes(4);
-    for (; j + 8 <= n; j += 8)
-        bc_tile(RB, 2, 0, full, C + j, n, A1, B1 + j, A2, B2 ? B2 + j : NULL, kk, si, sr, n,
-                alpha, accumulate, epi, H ? H + j : NULL);
+#define BC_AT(j) C + (j), n, A1, g->B1 + (j), A2, g->B2 ? g->B2 + (j) : NULL, \
+                 g->bias ? g->bias + (j) : NULL, H ? H + (j) : NULL, g
+    for (; j + 8 <= n; j += 8) bc_tile(RB, 2, 0, full, BC_AT(j));
     int w = n - j;
-    if (w == 0) return;
-    const double *b2 = B2 ? B2 + j : NULL, *h = H ? H + j : NULL;
-    if (w > 4)
-        bc_tile(RB, 2, 1, lanes(w - 4), C + j, n, A1, B1 + j, A2, b2, kk, si, sr, n, alpha,
-                accumulate, epi, h);
-    else if (w == 4)
-        bc_tile(RB, 1, 0, full, C + j, n, A1, B1 + j, A2, b2, kk, si, sr, n, alpha, accumulate,
-                epi, h);
-    else
-        bc_tile(RB, 1, 1, lanes(w), C + j, n, A1, B1 + j, A2, b2, kk, si, sr, n, alpha,
-                accumulate, epi, h);
+    if (w > 4) bc_tile(RB, 2, 1, lanes(w - 4), BC_AT(j));
+    else if (w == 4) bc_tile(RB, 1, 0, full, BC_AT(j));
+    else if (w > 0) bc_tile(RB, 1, 1, lanes(w), BC_AT(j));
+#undef BC_AT
 }
 
-/* C (m,n) with A_q(i, r) = A_q[i*si + r*sr], r < kk, B_q (kk, n). */
-SIMD static void bc_simd(double *C, const double *A1, const double *B1, const double *A2,
-                         const double *B2, int m, int n, int kk, int si, int sr, double alpha,
-                         int accumulate, int epi, const double *H)
+/* C (m,n) from the arguments in g; row tiles of 5, then the rest. */
+SIMD static void bc_simd(double *C, int m, int n, const BcArgs *args)
 {
+    const BcArgs gv = *args, *g = &gv;
     int i = 0;
     for (; i + 5 <= m; i += 5) {
-        size_t a = (size_t)i * si, c = (size_t)i * n;
-        bc_rows(5, C + c, A1 + a, B1, A2 ? A2 + a : NULL, B2, n, kk, si, sr, alpha, accumulate,
-                epi, H ? H + c : NULL);
+        size_t a = (size_t)i * g->si, c = (size_t)i * n;
+        bc_rows(5, C + c, n, g->A1 + a, g->A2 ? g->A2 + a : NULL, g->H ? g->H + c : NULL, g);
     }
-    size_t a = (size_t)i * si, c = (size_t)i * n;
-    const double *a2 = A2 ? A2 + a : NULL, *h = H ? H + c : NULL;
+    size_t a = (size_t)i * g->si, c = (size_t)i * n;
+    const double *a1 = g->A1 + a, *a2 = g->A2 ? g->A2 + a : NULL, *h = g->H ? g->H + c : NULL;
     switch (m - i) {
-    case 1: bc_rows(1, C + c, A1 + a, B1, a2, B2, n, kk, si, sr, alpha, accumulate, epi, h); break;
-    case 2: bc_rows(2, C + c, A1 + a, B1, a2, B2, n, kk, si, sr, alpha, accumulate, epi, h); break;
-    case 3: bc_rows(3, C + c, A1 + a, B1, a2, B2, n, kk, si, sr, alpha, accumulate, epi, h); break;
-    case 4: bc_rows(4, C + c, A1 + a, B1, a2, B2, n, kk, si, sr, alpha, accumulate, epi, h); break;
+    case 1: bc_rows(1, C + c, n, a1, a2, h, g); break;
+    case 2: bc_rows(2, C + c, n, a1, a2, h, g); break;
+    case 3: bc_rows(3, C + c, n, a1, a2, h, g); break;
+    case 4: bc_rows(4, C + c, n, a1, a2, h, g); break;
     default: break;
     }
+}
+
+/* dst (p,n) = src (n,p)^T, 4x4 blocks in registers */
+SIMD static void transpose_simd(double *dst, const double *src, int n, int p)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const double *s0 = src + (size_t)i * p, *s1 = s0 + p, *s2 = s1 + p, *s3 = s2 + p;
+        int j = 0;
+        for (; j + 4 <= p; j += 4) {
+            __m256d r0 = _mm256_loadu_pd(s0 + j), r1 = _mm256_loadu_pd(s1 + j);
+            __m256d r2 = _mm256_loadu_pd(s2 + j), r3 = _mm256_loadu_pd(s3 + j);
+            __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+            __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+            double *d = dst + (size_t)j * n + i;
+            _mm256_storeu_pd(d, _mm256_permute2f128_pd(t0, t2, 0x20));
+            _mm256_storeu_pd(d + n, _mm256_permute2f128_pd(t1, t3, 0x20));
+            _mm256_storeu_pd(d + 2 * (size_t)n, _mm256_permute2f128_pd(t0, t2, 0x31));
+            _mm256_storeu_pd(d + 3 * (size_t)n, _mm256_permute2f128_pd(t1, t3, 0x31));
+        }
+        for (; j < p; j++) {
+            double *d = dst + (size_t)j * n + i;
+            d[0] = s0[j], d[1] = s1[j], d[2] = s2[j], d[3] = s3[j];
+        }
+    }
+    for (; i < n; i++)
+        for (int j = 0; j < p; j++) dst[(size_t)j * n + i] = src[(size_t)i * p + j];
 }
 
 SIMD static void colsum_simd(double *c, const double *A, int k, int n, double alpha, int accumulate)
@@ -407,27 +440,43 @@ void kern_tn(double *C, const double *A1, const double *B1, const double *A2, co
     if (!A2 || !B2) A2 = B2 = NULL;
 #if HAVE_SIMD
     if (kern_simd()) {
-        if (n == 1 && m > 1) /* C (m,1) is C^T (1,m) = B^T A: vectorise along m */
-            bc_simd(C, B1, A1, B2, A2, 1, m, k, 1, 1, alpha, accumulate, KERN_EPI_NONE, NULL);
-        else
-            bc_simd(C, A1, B1, A2, B2, m, n, k, 1, m, alpha, accumulate, KERN_EPI_NONE, NULL);
+        BcArgs g = {A1, B1, A2, B2, NULL, NULL, k, 1, m, n, accumulate, KERN_EPI_NONE, alpha};
+        if (n == 1 && m > 1) { /* C (m,1) is C^T (1,m) = B^T A: vectorise along m */
+            BcArgs t = {B1, A1, B2, A2, NULL, NULL, k, 1, 1, m, accumulate, KERN_EPI_NONE, alpha};
+            g = t;
+            m = 1, n = g.ldb;
+        }
+        bc_simd(C, m, n, &g);
         return;
     }
 #endif
     tn_portable(C, A1, B1, A2, B2, m, n, k, alpha, accumulate);
 }
 
-void kern_nn(double *C, const double *A1, const double *B1, const double *A2, const double *B2,
-             int m, int n, int p, int epi, const double *H)
+void kern_nn(double *C, const double *bias, const double *A1, const double *B1,
+             const double *A2, const double *B2, int m, int n, int p, int epi, const double *H)
 {
     if (!A2 || !B2) A2 = B2 = NULL;
 #if HAVE_SIMD
     if (kern_simd()) {
-        bc_simd(C, A1, B1, A2, B2, m, n, p, p, 1, 1.0, 0, epi, H);
+        BcArgs g = {A1, B1, A2, B2, bias, H, p, p, 1, n, 0, epi, 1.0};
+        bc_simd(C, m, n, &g);
         return;
     }
 #endif
-    nn_portable(C, A1, B1, A2, B2, m, n, p, epi, H);
+    nn_portable(C, bias, A1, B1, A2, B2, m, n, p, epi, H);
+}
+
+void kern_transpose(double *dst, const double *src, int n, int p)
+{
+#if HAVE_SIMD
+    if (kern_simd()) {
+        transpose_simd(dst, src, n, p);
+        return;
+    }
+#endif
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++) dst[(size_t)j * n + i] = src[(size_t)i * p + j];
 }
 
 void kern_colsum(double *c, const double *A, int k, int n, double alpha, int accumulate)

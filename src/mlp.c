@@ -96,9 +96,20 @@ void mlp_cache_reserve(MlpCache *c, const MlpLayout *lay, int k)
     size_t per_row = 0;
     for (int l = 1; l <= L; l++) per_row += 4 * (size_t)lay->sizes[l]; /* h, d, gh, rh */
     per_row += (size_t)lay->sizes[L] + 2 * (size_t)lay->max_width;     /* p, rd, rgh */
+    size_t wsize = 0, wmax = 0; /* W_l^T per layer, one V_l^T scratch */
+    for (int l = 0; l < L; l++) {
+        size_t w = (size_t)lay->sizes[l] * lay->sizes[l + 1];
+        wsize += w;
+        wmax = MG_MAX(wmax, w);
+    }
     free(c->block);
-    c->block = mg_calloc(per_row * cap, sizeof(double));
+    c->block = mg_calloc(per_row * cap + wsize + wmax, sizeof(double));
     double *q = c->block;
+    for (int l = 0; l < L; l++) {
+        c->wt[l] = q;
+        q += (size_t)lay->sizes[l] * lay->sizes[l + 1];
+    }
+    c->vt = q, q += wmax;
     for (int l = 1; l <= L; l++) {
         size_t n = (size_t)cap * lay->sizes[l];
         c->h[l] = q, q += n;
@@ -126,6 +137,13 @@ void mlp_init_params(const MlpLayout *lay, double *theta, uint64_t seed, int pur
     }
 }
 
+/* Forward products h W^T of layers with nin > 1 inputs and nout >= 4
+ * outputs run as h (W^T) on a transposed copy of W (kept in the cache for
+ * mlp_hvp): the broadcast kernel is faster than dot products at these
+ * sizes. Depth 1 (the first layer of a one-input net) and narrow outputs
+ * (the regression head) stay on kern_nt. */
+static int via_transpose(int nin, int nout) { return nin > 1 && nout >= 4; }
+
 /* ---- element-wise pieces -------------------------------------------- */
 
 static void act_forward_tanh(double *h, size_t n)
@@ -151,9 +169,15 @@ void mlp_forward(const MlpLayout *lay, const double *theta, const double *x, int
     for (int l = 0; l < L; l++) {
         int nin = lay->sizes[l], nout = lay->sizes[l + 1], hidden = l < L - 1;
         double *z = c->h[l + 1];
+        const double *W = theta + lay->w_off[l], *b = theta + lay->b_off[l];
+        int epi = hidden && lay->act == ACT_RELU ? KERN_EPI_RELU : KERN_EPI_NONE;
         /* z (k,nout) = in (k,nin) W^T (nout,nin) + b, relu fused */
-        kern_nt(z, theta + lay->b_off[l], in, theta + lay->w_off[l], NULL, NULL, k, nout, nin,
-                hidden && lay->act == ACT_RELU ? KERN_EPI_RELU : KERN_EPI_NONE, NULL);
+        if (via_transpose(nin, nout)) {
+            kern_transpose(c->wt[l], W, nout, nin);
+            kern_nn(z, b, in, c->wt[l], NULL, NULL, k, nout, nin, epi, NULL);
+        } else {
+            kern_nt(z, b, in, W, NULL, NULL, k, nout, nin, epi, NULL);
+        }
         if (hidden && lay->act == ACT_TANH) act_forward_tanh(z, (size_t)k * nout);
         in = z;
     }
@@ -229,9 +253,9 @@ static void backward(const MlpLayout *lay, const double *theta, MlpCache *c, con
         /* gh (k,nin) = d (k,nout) W (nout,nin); d_prev = gh act'(z), relu fused */
         const double *W = theta + lay->w_off[l];
         if (lay->act == ACT_RELU) {
-            kern_nn(c->d[l], d, W, NULL, NULL, k, nin, nout, KERN_EPI_MASK, c->h[l]);
+            kern_nn(c->d[l], NULL, d, W, NULL, NULL, k, nin, nout, KERN_EPI_MASK, c->h[l]);
         } else {
-            kern_nn(c->gh[l], d, W, NULL, NULL, k, nin, nout, KERN_EPI_NONE, NULL);
+            kern_nn(c->gh[l], NULL, d, W, NULL, NULL, k, nin, nout, KERN_EPI_NONE, NULL);
             dtanh(c->d[l], c->gh[l], c->h[l], (size_t)k * nin);
         }
     }
@@ -293,9 +317,15 @@ void mlp_hvp(const MlpLayout *lay, const double *theta, MlpCache *c, const doubl
         int nin = lay->sizes[l], nout = lay->sizes[l + 1], hidden = l < L - 1;
         const double *in = l > 0 ? c->h[l] : c->h0;
         double *rz = c->rh[l + 1];
-        kern_nt(rz, v + lay->b_off[l], in, v + lay->w_off[l], l > 0 ? c->rh[l] : NULL,
-                theta + lay->w_off[l], k, nout, nin,
-                hidden && relu ? KERN_EPI_MASK : KERN_EPI_NONE, c->h[l + 1]);
+        const double *V = v + lay->w_off[l], *cb = v + lay->b_off[l];
+        const double *rin = l > 0 ? c->rh[l] : NULL;
+        int epi = hidden && relu ? KERN_EPI_MASK : KERN_EPI_NONE;
+        if (via_transpose(nin, nout)) { /* W^T cached by mlp_forward */
+            kern_transpose(c->vt, V, nout, nin);
+            kern_nn(rz, cb, in, c->vt, rin, c->wt[l], k, nout, nin, epi, c->h[l + 1]);
+        } else {
+            kern_nt(rz, cb, in, V, rin, theta + lay->w_off[l], k, nout, nin, epi, c->h[l + 1]);
+        }
         if (hidden && !relu) dtanh(rz, rz, c->h[l + 1], (size_t)k * nout);
     }
     /* R-backward; rd / rgh ping-pong. At layer l, V_l is read (R gh) before
@@ -306,7 +336,7 @@ void mlp_hvp(const MlpLayout *lay, const double *theta, MlpCache *c, const doubl
         int nin = lay->sizes[l], nout = lay->sizes[l + 1];
         const double *in = l > 0 ? c->h[l] : c->h0, *d = c->d[l + 1];
         if (l > 0) /* R gh (k,nin) = R d W + d V, relu' fused */
-            kern_nn(nx, rd, theta + lay->w_off[l], d, v + lay->w_off[l], k, nin, nout,
+            kern_nn(nx, NULL, rd, theta + lay->w_off[l], d, v + lay->w_off[l], k, nin, nout,
                     relu ? KERN_EPI_MASK : KERN_EPI_NONE, c->h[l]);
         /* Hv|_W += scale (R d^T in + d^T R in),  Hv|_b += scale colsum R d */
         kern_tn(hv + lay->w_off[l], rd, in, l > 0 ? d : NULL, l > 0 ? c->rh[l] : NULL, nout,

@@ -61,18 +61,18 @@ static void check_shape(int m, int n, int p, RngStream *s)
                       "nt %dx%dx%d two %d epi %d: %g %g", m, n, p, two, epi, maxdiff(C1, R, mn),
                       maxdiff(C2, R, mn));
 
-            /* nn: C = A1 (m,p) B1 (p,n) + A2 B2 (B read as (p,n)) */
-            if (epi != KERN_EPI_RELU) {
+            /* nn: C = bias + A1 (m,p) B1 (p,n) + A2 B2 (B read as (p,n)) */
+            {
                 for (int r = 0; r < m; r++)
                     for (int j = 0; j < n; j++) {
-                        double x = 0;
+                        double x = two ? bias[j] : 0;
                         for (int i = 0; i < p; i++) x += A1[r * p + i] * B1[i * n + j];
                         for (int i = 0; two && i < p; i++) x += A2[r * p + i] * B2[i * n + j];
                         R[r * n + j] = ref_epi(x, epi, H[r * n + j]);
                     }
-                kern_nn(C1, A1, B1, a2, b2, m, n, p, epi, H);
+                kern_nn(C1, two ? bias : NULL, A1, B1, a2, b2, m, n, p, epi, H);
                 kern_force_portable(1);
-                kern_nn(C2, A1, B1, a2, b2, m, n, p, epi, H);
+                kern_nn(C2, two ? bias : NULL, A1, B1, a2, b2, m, n, p, epi, H);
                 kern_force_portable(0);
                 CHECK_MSG(maxdiff(C1, R, mn) < 1e-13 && maxdiff(C2, R, mn) < 1e-13,
                           "nn %dx%dx%d two %d epi %d", m, n, p, two, epi);
@@ -130,11 +130,11 @@ static void check_row_independence(RngStream *s)
         kern_nt(c1, b, A + r * p, B, A + r * p, B, 1, n, p, KERN_EPI_RELU, NULL);
         same &= memcmp(c1, C + r * n, n * sizeof(double)) == 0;
     }
-    kern_nn(C, A, Bn, NULL, NULL, m, n, p, KERN_EPI_NONE, NULL);
+    kern_nn(C, NULL, A, Bn, NULL, NULL, m, n, p, KERN_EPI_NONE, NULL);
     for (int r = 3; r < m; r++) { /* tiles start at other rows */
-        kern_nn(c1, A + r * p, Bn, NULL, NULL, 1, n, p, KERN_EPI_NONE, NULL);
+        kern_nn(c1, NULL, A + r * p, Bn, NULL, NULL, 1, n, p, KERN_EPI_NONE, NULL);
         same &= memcmp(c1, C + r * n, n * sizeof(double)) == 0;
-        kern_nn(C + r * n, A + r * p, Bn, NULL, NULL, m - r, n, p, KERN_EPI_NONE, NULL);
+        kern_nn(C + r * n, NULL, A + r * p, Bn, NULL, NULL, m - r, n, p, KERN_EPI_NONE, NULL);
         same &= memcmp(c1, C + r * n, n * sizeof(double)) == 0;
     }
     CHECK_MSG(same, "row results depend on the batch (simd %d)", kern_simd());
@@ -159,6 +159,23 @@ int main(void)
     kern_force_portable(1);
     check_row_independence(&s);
     kern_force_portable(0);
+
+    /* transpose, both paths */
+    for (int n = 1; n < 11; n += 3)
+        for (int p = 1; p < 10; p += 2) {
+            double *a = rnd(&s, (size_t)n * p), *t1 = malloc((size_t)n * p * sizeof(double));
+            double *t2 = malloc((size_t)n * p * sizeof(double));
+            kern_transpose(t1, a, n, p);
+            kern_force_portable(1);
+            kern_transpose(t2, a, n, p);
+            kern_force_portable(0);
+            int ok = 1;
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < p; j++)
+                    ok &= t1[j * n + i] == a[i * p + j] && t2[j * n + i] == a[i * p + j];
+            CHECK_MSG(ok, "transpose %dx%d", n, p);
+            free(a), free(t1), free(t2);
+        }
 
     /* axpy, aliasing y = x */
     for (size_t n = 0; n < 20; n++) {

@@ -39,10 +39,15 @@ void kern_nt(double *C, const double *bias, const double *A1, const double *B1,
 void kern_tn(double *C, const double *A1, const double *B1, const double *A2,
              const double *B2, int m, int n, int k, double alpha, int accumulate);
 
-/* C (m,n) = A1 (m,p) B1 (p,n) + A2 (m,p) B2 (p,n), then epi (NONE or MASK):
- * the input-gradient shape gh = d W. A2/B2 may be NULL. */
-void kern_nn(double *C, const double *A1, const double *B1, const double *A2,
-             const double *B2, int m, int n, int p, int epi, const double *H /*(m,n)*/);
+/* C (m,n) = bias (n) + A1 (m,p) B1 (p,n) + A2 (m,p) B2 (p,n), then epi: the
+ * input-gradient shape gh = d W, and the forward h W^T on a transposed W.
+ * bias and A2/B2 may be NULL. */
+void kern_nn(double *C, const double *bias, const double *A1, const double *B1,
+             const double *A2, const double *B2, int m, int n, int p, int epi,
+             const double *H /*(m,n)*/);
+
+/* dst (p,n) = src (n,p)^T; must not overlap. */
+void kern_transpose(double *dst, const double *src, int n, int p);
 
 /* c (n) = alpha colsum A (k,n) [+ c if accumulate]: bias gradients. */
 void kern_colsum(double *c, const double *A, int k, int n, double alpha, int accumulate);

@@ -61,6 +61,8 @@ typedef struct {
     double *gh[MLP_MAX_LAYERS + 1];
     double *rh[MLP_MAX_LAYERS + 1];  /* R{h_l} */
     double *rd, *rgh;                /* (k, max_width) R{d}, R{dL/dh} scratch */
+    double *wt[MLP_MAX_LAYERS];      /* (sizes[l], sizes[l+1]) W_l^T of the last forward */
+    double *vt;                      /* W-sized scratch for V_l^T (mlp_hvp) */
     double dscale;
     double *block;                   /* the one allocation behind all of them */
 } MlpCache;
