@@ -40,7 +40,7 @@ static const char meta_usage[] =
 
 /* The three product shapes of the network, C (m,n) from depth p:
  *   NT  C = A (m,p) B^T (n,p)   forward
- *   TN  C += A^T (p,m) B (p,n)  weight gradient
+ *   TN  C = A^T (p,m) B (p,n)   weight gradient
  *   NN  C = A (m,p) B (p,n)     input gradient */
 enum { SHAPE_NT, SHAPE_TN, SHAPE_NN };
 static const char *const shape_name[] = {"nt", "tn", "nn"};
@@ -64,14 +64,14 @@ static double product_rate(int blas, int shape, int m, int n, int p)
                             0.0, C, n);
             else if (blas && shape == SHAPE_TN)
                 cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, p, 1.0, A, m, B, n,
-                            1.0, C, n);
+                            0.0, C, n);
             else if (blas)
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, p, 1.0, A, p, B, n,
                             0.0, C, n);
             else if (shape == SHAPE_NT)
                 kern_nt(C, NULL, A, B, NULL, NULL, m, n, p, KERN_EPI_NONE, NULL);
             else if (shape == SHAPE_TN)
-                kern_tn(C, A, B, NULL, NULL, m, n, p, 1.0, 1);
+                kern_tn(C, A, B, NULL, NULL, m, n, p, 1.0, 0);
             else
                 kern_nn(C, NULL, A, B, NULL, NULL, m, n, p, KERN_EPI_NONE, NULL);
         }

@@ -216,25 +216,53 @@ SIMD static void nt_simd(double *C, const double *bias, const double *A1, const 
 }
 
 /* kern_nt for depth p = 1 (a network's first layer on one input): an outer
- * product, C[r][:] = bias + A1[r] B1^T + A2[r] B2^T, vectorised along n. */
+ * product, C[r][:] = bias + A1[r] B1^T + A2[r] B2^T, vectorised along n.
+ * One row's vector j (masked: the last n % 4 columns). */
+SIMD_INLINE void p1_vec(const int epi, const int two, const int masked, __m256i mk, double *c,
+                        const double *bias, __m256d a1, const double *B1, __m256d a2,
+                        const double *B2, const double *h)
+{
+    __m256d x = _mm256_fmadd_pd(a1, ld(B1, masked, mk), ld(bias, masked, mk));
+    if (two) x = _mm256_fmadd_pd(a2, ld(B2, masked, mk), x);
+    st(c, epi_simd(x, epi, h, masked, mk), masked, mk);
+}
+
+SIMD_INLINE void p1_rows(const int epi, const int two, double *C, const double *bias,
+                         const double *A1, const double *B1, const double *A2, const double *B2,
+                         int m, int n, const double *H)
+{
+    int n4 = n & ~3;
+    __m256i full = lanes(4), mk = lanes(n - n4);
+    for (int r = 0; r < m; r++) {
+        __m256d a1 = _mm256_broadcast_sd(A1 + r);
+        __m256d a2 = two ? _mm256_broadcast_sd(A2 + r) : a1;
+        double *c = C + (size_t)r * n;
+        const double *h = epi == KERN_EPI_MASK ? H + (size_t)r * n : NULL;
+        for (int j = 0; j < n4; j += 4)
+            p1_vec(epi, two, 0, full, c + j, bias + j, a1, B1 + j, a2, two ? B2 + j : NULL,
+                   h ? h + j : NULL);
+        if (n4 < n)
+            p1_vec(epi, two, 1, mk, c + n4, bias + n4, a1, B1 + n4, a2, two ? B2 + n4 : NULL,
+                   h ? h + n4 : NULL);
+    }
+}
+
+/* bias required (the network always has one); one body per (epi, pair) */
 SIMD static void nt_p1_simd(double *C, const double *bias, const double *A1, const double *B1,
                             const double *A2, const double *B2, int m, int n, int epi,
                             const double *H)
 {
-    for (int r = 0; r < m; r++) {
-        __m256d a1 = _mm256_broadcast_sd(A1 + r);
-        __m256d a2 = A2 ? _mm256_broadcast_sd(A2 + r) : _mm256_setzero_pd();
-        double *c = C + (size_t)r * n;
-        const double *h = H ? H + (size_t)r * n : NULL;
-        for (int j = 0; j < n; j += 4) {
-            int masked = n - j < 4;
-            __m256i mk = lanes(n - j);
-            __m256d x = bias ? ld(bias + j, masked, mk) : _mm256_setzero_pd();
-            x = _mm256_fmadd_pd(a1, ld(B1 + j, masked, mk), x);
-            if (A2) x = _mm256_fmadd_pd(a2, ld(B2 + j, masked, mk), x);
-            st(c + j, epi_simd(x, epi, h ? h + j : NULL, masked, mk), masked, mk);
-        }
+#define P1(e, t) p1_rows(e, t, C, bias, A1, B1, A2, B2, m, n, H)
+    if (A2) {
+        if (epi == KERN_EPI_NONE) P1(KERN_EPI_NONE, 1);
+        else if (epi == KERN_EPI_RELU) P1(KERN_EPI_RELU, 1);
+        else P1(KERN_EPI_MASK, 1);
+    } else {
+        if (epi == KERN_EPI_NONE) P1(KERN_EPI_NONE, 0);
+        else if (epi == KERN_EPI_RELU) P1(KERN_EPI_RELU, 0);
+        else P1(KERN_EPI_MASK, 0);
     }
+#undef P1
 }
 
 /* The broadcast kernel behind kern_tn and kern_nn:
@@ -361,17 +389,25 @@ SIMD static void transpose_simd(double *dst, const double *src, int n, int p)
         for (int j = 0; j < p; j++) dst[(size_t)j * n + i] = src[(size_t)i * p + j];
 }
 
+SIMD_INLINE void colsum_vec(const int masked, __m256i mk, double *c, const double *A, int k,
+                            int n, __m256d al, int accumulate)
+{
+    __m256d s = ld(A, masked, mk);
+    for (int r = 1; r < k; r++) s = _mm256_add_pd(s, ld(A + (size_t)r * n, masked, mk));
+    s = accumulate ? _mm256_fmadd_pd(al, s, ld(c, masked, mk)) : _mm256_mul_pd(al, s);
+    st(c, s, masked, mk);
+}
+
 SIMD static void colsum_simd(double *c, const double *A, int k, int n, double alpha, int accumulate)
 {
     __m256d al = _mm256_set1_pd(alpha);
-    for (int j = 0; j < n; j += 4) {
-        int masked = n - j < 4;
-        __m256i mk = lanes(n - j);
-        __m256d s = _mm256_setzero_pd();
-        for (int r = 0; r < k; r++) s = _mm256_add_pd(s, ld(A + (size_t)r * n + j, masked, mk));
-        s = accumulate ? _mm256_fmadd_pd(al, s, ld(c + j, masked, mk)) : _mm256_mul_pd(al, s);
-        st(c + j, s, masked, mk);
+    if (k < 1) { /* empty sum */
+        for (int j = 0; j < n; j++) c[j] = accumulate ? c[j] : 0;
+        return;
     }
+    int n4 = n & ~3;
+    for (int j = 0; j < n4; j += 4) colsum_vec(0, lanes(4), c + j, A + j, k, n, al, accumulate);
+    if (n4 < n) colsum_vec(1, lanes(n - n4), c + n4, A + n4, k, n, al, accumulate);
 }
 
 SIMD static void axpy_simd(double *y, const double *x, double a, const double *z, size_t n)
@@ -426,7 +462,7 @@ void kern_nt(double *C, const double *bias, const double *A1, const double *B1, 
     if (!A2 || !B2) A2 = B2 = NULL;
 #if HAVE_SIMD
     if (kern_simd()) {
-        if (p == 1) nt_p1_simd(C, bias, A1, B1, A2, B2, m, n, epi, H);
+        if (p == 1 && bias) nt_p1_simd(C, bias, A1, B1, A2, B2, m, n, epi, H);
         else nt_simd(C, bias, A1, B1, A2, B2, m, n, p, epi, H);
         return;
     }
