@@ -5,10 +5,12 @@
  * learner_task_grad, the sum of the task gradients and one Adam step (adam.h).
  * Task data are drawn beforehand (per iteration, outside the timed region;
  * their time is reported separately). The flop count is that of the matrix
- * products (learner_task_flops); beside it, cblas_dgemm is timed in the same
- * run on the shapes the network uses (k x 40 x 40, and the meta-batch
- * stacked) so the achieved rate can be judged against what BLAS reaches on
- * matrices this small. Every rank runs the benchmark; the root prints.
+ * products (learner_task_flops). Beside it, in the same run, the three
+ * product shapes of the widest layer at the support batch are timed both
+ * with the network's kernels (kernels.h) and with cblas_dgemm, plus dgemm on
+ * the meta-batch stacked and on a large square, so the achieved rate can be
+ * judged against what BLAS reaches on matrices this small. Every rank runs
+ * the benchmark; the root prints.
  */
 #include <cblas.h>
 #include <getopt.h>
@@ -36,7 +38,12 @@ static const char meta_usage[] =
     "  ms_per_iter       compute time per meta-iteration (median of 5 blocks)\n"
     "  data_ms_per_iter  time to draw the tasks (not included above)\n"
     "  gflops            matrix-product flops per second achieved\n"
-    "  dgemm_gflops_MxNxK  cblas_dgemm measured now on the network's shapes\n";
+    "  kernels           the kernel implementation in use (avx2+fma | portable)\n"
+    "  kern_gflops_S_MxNxK, dgemm_gflops_S_MxNxK\n"
+    "                    the network's kernels and cblas_dgemm measured now on the\n"
+    "                    widest layer's products, S = nt (C = A B^T), tn (C = A^T B),\n"
+    "                    nn (C = A B), C (M,N), depth K; then dgemm on the\n"
+    "                    meta-batch stacked and on 256x256x256\n";
 
 /* The three product shapes of the network, C (m,n) from depth p:
  *   NT  C = A (m,p) B^T (n,p)   forward
