@@ -306,7 +306,14 @@ static void md_groups(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEE
     for (int j = 0; j < np; j++)
         if (SHOWN(j)) fprintf(f, "---|");
     fprintf(f, "---|---|---|\n");
-    /* groups in order of their best trial (rows are sorted best first) */
+    /* one group per setting of the shown keys: mean and sd of its finished trials */
+    typedef struct {
+        Row r;    /* r.t: a member trial; r.metric: the mean (NAN: none finished) */
+        int cnt;
+        double sd;
+    } Group;
+    Group *g = mg_calloc((size_t)n, sizeof *g);
+    long ng = 0;
     for (long a = 0; a < n; a++) {
         long ta = rows[a].t;
         if (seen[ta]) continue;
@@ -325,17 +332,24 @@ static void md_groups(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEE
                 cnt++;
             }
         }
+        Group *q = &g[ng++];
+        q->r.t = ta;
+        q->cnt = cnt;
+        q->r.state = cnt ? TRIAL_DONE : TRIAL_MISSING;
+        q->r.metric = cnt ? sum / cnt : NAN;
+        double var = cnt > 1 ? fmax(0.0, (sum2 - cnt * q->r.metric * q->r.metric) / (cnt - 1)) : 0.0;
+        q->sd = sqrt(var);
+    }
+    /* best mean first (Row is Group's first member: row_cmp orders groups) */
+    qsort(g, (size_t)ng, sizeof *g, row_cmp);
+    for (long i = 0; i < ng; i++) {
         fputc('|', f);
         for (int j = 0; j < np; j++)
-            if (SHOWN(j)) fprintf(f, " %s |", all[ta * np + j]);
-        if (cnt == 0) {
-            fprintf(f, " 0 | | |\n");
-            continue;
-        }
-        double mean = sum / cnt;
-        double var = cnt > 1 ? fmax(0.0, (sum2 - cnt * mean * mean) / (cnt - 1)) : 0.0;
-        fprintf(f, " %d | %.6g | %.3g |\n", cnt, mean, sqrt(var));
+            if (SHOWN(j)) fprintf(f, " %s |", all[g[i].r.t * np + j]);
+        if (g[i].cnt == 0) fprintf(f, " 0 | | |\n");
+        else fprintf(f, " %d | %.6g | %.3g |\n", g[i].cnt, g[i].r.metric, g[i].sd);
     }
+    free(g);
     free(seen);
 #undef SHOWN
 }

@@ -288,6 +288,9 @@ static void test_summary(void)
     /* maml: 0.2, 0.5 -> mean 0.35, sd 0.212 */
     CHECK_MSG(md && strstr(md, "| maml | 2 | 0.35 | 0.212 |"), "%s", md ? md : "");
     CHECK_MSG(md && strstr(md, "| fomaml | 1 | 0.9 | 0 |"), "%s", md ? md : "");
+    /* groups sorted by mean: maml (0.35) before fomaml (0.9) */
+    const char *grp = md ? strstr(md, "over seeds") : NULL;
+    CHECK(grp && strstr(grp, "| maml | 2 |") && strstr(grp, "| maml | 2 |") < strstr(grp, "| fomaml | 1 |"));
     free(md);
     /* maximize flips the finished rows only */
     s.maximize = 1;
@@ -296,6 +299,11 @@ static void test_summary(void)
     csv = mg_read_file(p, 1 << 20, NULL, &e);
     CHECK(csv && strstr(csv, "status\n4,fomaml,2,0.9,done\n0,maml,1,0.5,done\n1,maml,2,0.2,done\n3,"));
     free(csv);
+    snprintf(p, sizeof p, "%s/summary.md", dir);
+    md = mg_read_file(p, 1 << 20, NULL, &e);
+    grp = md ? strstr(md, "over seeds") : NULL;
+    CHECK(grp && strstr(grp, "| fomaml | 1 | 0.9 |") && strstr(grp, "| fomaml | 1 |") < strstr(grp, "| maml | 2 |"));
+    free(md);
     /* {algo} in an eval metric */
     char v[2][SWEEP_VALUE_MAX], name[128];
     snprintf(s.metric, sizeof s.metric, "methods.{algo}.gap_mean");
