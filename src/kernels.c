@@ -16,9 +16,14 @@
  *                        broadcasts of A, ten FMAs (TN and NN differ only in
  *                        the strides of A)
  *
+ *   depth 1  C = bias + a b^T, one FMA per output vector (first layer of a
+ *            one-input net); kern_tn with n = 1 runs transposed (C^T = B^T A)
+ *   kern_transpose  4x4 register blocks: mlp.c runs h W^T as h (W^T) through
+ *            the broadcast kernel, which beats the dot products at k = 10
+ *
  * Column and depth remainders use masked loads and stores; row remainders
  * smaller tiles. Each output element is a sum in a fixed order that depends
- * only on the shapes, never on what else is in the call.
+ * only on the shapes, never on what else is in the call (tested).
  *
  * The AVX2+FMA code is compiled for that target only (target attribute) and
  * chosen at run time (__builtin_cpu_supports), so the build stays portable;
