@@ -42,6 +42,19 @@ static void train_install_signals(void)
     sigaction(SIGUSR1, &sa, NULL);
 }
 
+/* A live progress line (carriage returns) only on a real terminal: mpirun
+ * gives ranks a pseudo-terminal even when its own output goes to a file, so
+ * under a launcher plain lines are the default. METAGRID_PROGRESS=live|plain
+ * overrides. */
+static int train_live_progress(void)
+{
+    const char *p = getenv("METAGRID_PROGRESS");
+    if (p && !strcmp(p, "live")) return 1;
+    if (p && !strcmp(p, "plain")) return 0;
+    if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("SLURM_JOB_ID")) return 0;
+    return isatty(STDOUT_FILENO);
+}
+
 /* Balanced contiguous block [lo, hi) of `total` items for `rank` of `size`. */
 static void train_block(long total, int rank, int size, long *lo, long *hi)
 {
@@ -292,7 +305,7 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
 
     const int64_t total_iters = cfg->train.iterations;
     const int B = cfg->train.meta_batch;
-    const int live = par_is_root() && !opt->quiet && isatty(STDOUT_FILENO);
+    const int live = par_is_root() && !opt->quiet && train_live_progress();
     long lo, hi;
     train_block(B, par_rank(), par_size(), &lo, &hi);
     if (par_is_root() && !opt->quiet) {
