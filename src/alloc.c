@@ -219,3 +219,177 @@ int alloc_greedy(int n, int m, const double *d, const double *s, const double *c
     free(rem);
     return ss >= sd * (1.0 - 1e-12) ? 0 : -1;
 }
+
+/* ---- polish -------------------------------------------------------------- */
+
+/* Cheapest supplier of row i with slack above tol, or -1. */
+static int polish_bestk(int m, const double *ci, const double *slack, double tol)
+{
+    int best = -1;
+    for (int k = 0; k < m; k++)
+        if (slack[k] > tol && (best < 0 || ci[k] < ci[best])) best = k;
+    return best;
+}
+
+/* Most expensive supplier row i uses, or -1. */
+static int polish_worstj(int m, const double *ci, const double *xi)
+{
+    int worst = -1;
+    for (int j = 0; j < m; j++)
+        if (xi[j] > 0.0 && (worst < 0 || ci[j] > ci[worst])) worst = j;
+    return worst;
+}
+
+/*
+ * Slack moves, largest saving first: each row's candidate is its most
+ * expensive used supplier j and its cheapest supplier k with slack; the row
+ * with the largest c_ij - c_ik moves min(x_ij, slack_k) from j to k. Caches
+ * are updated per move (k full: rows aiming at k look again; j gained slack:
+ * every row may now aim at j). Returns the number of moves.
+ */
+static int polish_slack(int n, int m, const double *c, double *x, double *slack, int *bestk,
+                        int *worstj, double stol, double ctol, int max_moves)
+{
+    for (int i = 0; i < n; i++) {
+        bestk[i] = polish_bestk(m, c + (size_t)i * m, slack, stol);
+        worstj[i] = polish_worstj(m, c + (size_t)i * m, x + (size_t)i * m);
+    }
+    int moves = 0;
+    while (moves < max_moves) {
+        int bi = -1;
+        double bsave = ctol;
+        for (int i = 0; i < n; i++) {
+            if (bestk[i] < 0 || worstj[i] < 0) continue;
+            double sv = c[(size_t)i * m + worstj[i]] - c[(size_t)i * m + bestk[i]];
+            if (sv > bsave) {
+                bsave = sv;
+                bi = i;
+            }
+        }
+        if (bi < 0) break;
+        int j = worstj[bi], k = bestk[bi];
+        double *xi = x + (size_t)bi * m;
+        double t = fmin(xi[j], slack[k]);
+        if (t >= xi[j]) {
+            t = xi[j];
+            xi[j] = 0.0;
+        } else {
+            xi[j] -= t;
+        }
+        xi[k] += t;
+        slack[j] += t;
+        slack[k] -= t;
+        moves++;
+        if (!(slack[k] > stol))
+            for (int i = 0; i < n; i++)
+                if (bestk[i] == k) bestk[i] = polish_bestk(m, c + (size_t)i * m, slack, stol);
+        if (slack[j] > stol)
+            for (int i = 0; i < n; i++)
+                if (bestk[i] < 0 || c[(size_t)i * m + j] < c[(size_t)i * m + bestk[i]])
+                    bestk[i] = j;
+        worstj[bi] = polish_worstj(m, c + (size_t)bi * m, xi);
+    }
+    return moves;
+}
+
+/*
+ * One sweep of 2-row exchanges (4-cycles of the transportation tableau): for
+ * each ordered supplier pair (j, k), the row i using j that saves most by
+ * moving to k (max delta_i = c_ij - c_ik) and the row i' using k that loses
+ * least by moving to j (min delta_i'); if delta_i - delta_i' > ctol, move
+ * t = min(x_ij, x_i'k) around the cycle. Column loads are unchanged. Rows
+ * using a supplier are found from per-column lists built once per sweep
+ * (rows only gain suppliers j and k of a pair already visited or being
+ * visited, and a stale list entry is re-checked against x > 0).
+ */
+static int polish_exchange(int n, int m, const double *c, double *x, int *cnt, int *rows,
+                           double ctol)
+{
+    for (int j = 0; j < m; j++) cnt[j] = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < m; j++)
+            if (x[(size_t)i * m + j] > 0.0) rows[(size_t)j * n + cnt[j]++] = i;
+    int moves = 0;
+    for (int j = 0; j < m; j++) {
+        for (int k = 0; k < m; k++) {
+            if (k == j) continue;
+            for (int guard = 0; guard < n * m; guard++) {
+                int bi = -1, bi2 = -1;
+                double dmax = 0.0, dmin = 0.0;
+                for (int a = 0; a < cnt[j]; a++) {
+                    int i = rows[(size_t)j * n + a];
+                    if (!(x[(size_t)i * m + j] > 0.0)) continue;
+                    double dl = c[(size_t)i * m + j] - c[(size_t)i * m + k];
+                    if (bi < 0 || dl > dmax) {
+                        dmax = dl;
+                        bi = i;
+                    }
+                }
+                if (bi < 0) break;
+                for (int a = 0; a < cnt[k]; a++) {
+                    int i = rows[(size_t)k * n + a];
+                    if (i == bi || !(x[(size_t)i * m + k] > 0.0)) continue;
+                    double dl = c[(size_t)i * m + j] - c[(size_t)i * m + k];
+                    if (bi2 < 0 || dl < dmin) {
+                        dmin = dl;
+                        bi2 = i;
+                    }
+                }
+                if (bi2 < 0 || !(dmax - dmin > ctol)) break;
+                double *xa = x + (size_t)bi * m, *xb = x + (size_t)bi2 * m;
+                double t = fmin(xa[j], xb[k]);
+                int a_empties = t >= xa[j], b_empties = t >= xb[k];
+                xa[j] = a_empties ? 0.0 : xa[j] - t;
+                xb[k] = b_empties ? 0.0 : xb[k] - t;
+                if (xa[k] == 0.0) rows[(size_t)k * n + cnt[k]++] = bi;
+                if (xb[j] == 0.0) rows[(size_t)j * n + cnt[j]++] = bi2;
+                xa[k] += t;
+                xb[j] += t;
+                moves++;
+                if (cnt[j] >= n || cnt[k] >= n) { /* lists full of stale rows: rebuild */
+                    for (int q = 0; q < m; q++) cnt[q] = 0;
+                    for (int i = 0; i < n; i++)
+                        for (int q = 0; q < m; q++)
+                            if (x[(size_t)i * m + q] > 0.0) rows[(size_t)q * n + cnt[q]++] = i;
+                }
+            }
+        }
+    }
+    return moves;
+}
+
+int alloc_polish(int n, int m, const double *s, const double *c, double *x, int passes,
+                 void *work)
+{
+    void *own = NULL;
+    if (!work) work = own = mg_malloc(alloc_polish_work_bytes(n, m));
+    double *slack = work;                  /* (m) */
+    int *bestk = (int *)(slack + m);       /* (n) */
+    int *worstj = bestk + n;               /* (n) */
+    int *cnt = worstj + n;                 /* (m) */
+    int *rows = cnt + m;                   /* (m*n) */
+    double smax = 0.0, cmax = 0.0;
+    for (int j = 0; j < m; j++) smax = fmax(smax, clean_nonneg(s[j]));
+    for (size_t k = 0; k < (size_t)n * m; k++)
+        if (isfinite(c[k])) cmax = fmax(cmax, fabs(c[k]));
+    for (size_t k = 0; k < (size_t)n * m; k++)
+        if (!(x[k] > 0.0)) x[k] = 0.0;
+    for (int j = 0; j < m; j++) slack[j] = clean_nonneg(s[j]);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < m; j++) slack[j] -= x[(size_t)i * m + j];
+    double stol = 1e-12 * smax, ctol = 1e-12 * cmax;
+    int max_moves = 4 * (n + m), total = 0;
+    for (int p = 0; p < passes; p++) {
+        int mv = polish_slack(n, m, c, x, slack, bestk, worstj, stol, ctol, max_moves);
+        mv += polish_exchange(n, m, c, x, cnt, rows, ctol);
+        total += mv;
+        if (mv == 0) break;
+    }
+    free(own);
+    return total;
+}
+
+size_t alloc_polish_work_bytes(int n, int m)
+{
+    return sizeof(double) * (size_t)m + sizeof(int) * ((size_t)2 * n + m + (size_t)n * m);
+}

@@ -25,10 +25,12 @@
 typedef struct {
     double *mse;   /* (T*Q) per-instance squared error (mean over outputs) */
     double *gap;   /* (T*Q) relative gap of the final allocation */
+    double *gap0;  /* (T*Q) relative gap after repair, before polish */
     double *vraw;  /* (T*Q) largest relative violation before repair */
     double *viol;  /* (T*Q) after repair */
     double *feas;  /* (T*Q) 1 if feasible after repair */
     double *lat;   /* (T*Q) seconds to produce the allocation */
+    double *latp;  /* (T*Q) seconds of it spent in alloc_polish */
     double *adapt; /* (T) seconds of adaptation */
     double *steps; /* (T*n_by_step) query loss by adaptation step */
 } Cols;
@@ -43,6 +45,7 @@ typedef struct {
     double *theta[EVAL_MAX_CKPT]; /* (n_theta) adapted parameters */
     double *theta0;               /* (n_theta of L[0]) scratch init */
     double *p, *xr, *y, *work, *xg, *feat; /* per-instance scratch */
+    void *pwork;                           /* alloc_polish workspace */
     LpSolver *solver;
     Cols col[EVAL_MAX_METHODS];
 } Ctx;
@@ -186,6 +189,25 @@ static void lp_metrics(const Ctx *x, const TaskData *qd, int q, const double *ra
     c->feas[row] = am.feasible ? 1.0 : 0.0;
 }
 
+/* The common last stage of every heuristic method: a (feasible, produced in
+ * `secs` seconds) is measured as is (gap0, untimed), then polished in place
+ * (timed, added to the latency). */
+static void finish_alloc(Ctx *x, const TaskData *qd, int q, double *a, double secs,
+                         const Cols *c, size_t row)
+{
+    int n = x->n, m = x->m;
+    const double *d = qd->d + (size_t)q * n, *s = qd->s + (size_t)q * m;
+    const double *cost = qd->c + (size_t)q * n * m;
+    AllocMetrics am;
+    alloc_metrics(n, m, d, s, cost, a, qd->obj[q], &am);
+    c->gap0[row] = am.gap;
+    double t0 = mg_now();
+    alloc_polish(n, m, s, cost, a, EVAL_POLISH_PASSES, x->pwork);
+    double tp = mg_now() - t0;
+    c->latp[row] = tp;
+    c->lat[row] = secs + tp;
+}
+
 /* A learned method with parameters theta on every query instance of task t:
  * one instance at a time, timed (predict + allocation + repair). */
 static void eval_learned(Ctx *x, Learner *L, const double *theta, const TaskData *qd, int t,
@@ -212,7 +234,10 @@ static void eval_learned(Ctx *x, Learner *L, const double *theta, const TaskData
         }
         c->lat[row] = mg_now() - t0;
         c->mse[row] = row_mse(qd, q, x->p);
-        if (x->lp) lp_metrics(x, qd, q, x->xr, x->y, c, row);
+        if (x->lp) {
+            finish_alloc(x, qd, q, x->y, c->lat[row], c, row);
+            lp_metrics(x, qd, q, x->xr, x->y, c, row);
+        }
     }
 }
 
@@ -234,7 +259,7 @@ static void eval_support_mean(Ctx *x, const TaskData *sd, const TaskData *qd, in
         for (int i = 0; i < n; i++)
             for (int j = 0; j < m; j++) x->xr[i * m + j] = d[i] * mean[i * m + j];
         alloc_repair(n, m, d, qd->s + (size_t)q * m, qd->c + (size_t)q * nm, x->xr, x->y, x->work);
-        c->lat[row] = mg_now() - t0;
+        finish_alloc(x, qd, q, x->y, mg_now() - t0, c, row);
         c->mse[row] = row_mse(qd, q, mean);
         lp_metrics(x, qd, q, x->xr, x->y, c, row);
     }
@@ -249,7 +274,7 @@ static void eval_greedy(Ctx *x, const TaskData *qd, int t, const Cols *c)
         const double *d = qd->d + (size_t)q * n;
         double t0 = mg_now();
         alloc_greedy(n, m, d, qd->s + (size_t)q * m, qd->c + (size_t)q * n * m, x->xg);
-        c->lat[row] = mg_now() - t0;
+        finish_alloc(x, qd, q, x->xg, mg_now() - t0, c, row);
         /* Its fractions x_ij / d_i; a zero demand takes the target's split. */
         const double *y = qd->y + (size_t)q * x->out_dim;
         for (int i = 0; i < n; i++)
@@ -276,6 +301,7 @@ static int eval_solver(Ctx *x, const TaskData *qd, int t, const Cols *c, MgErr *
         c->lat[row] = mg_now() - t0;
         c->mse[row] = 0.0; /* the solver is where the targets come from */
         lp_metrics(x, qd, q, x->xg, x->xg, c, row);
+        c->gap0[row] = c->gap[row]; /* not polished */
     }
     return MG_OK;
 }
@@ -383,6 +409,7 @@ static void aggregate(const Ctx *x, EvalMethod *m, const Cols *c)
     }
 
     m->gap_mean = m->gap_mean_ci95 = m->gap_median = m->gap_p95 = m->gap_max = NAN;
+    m->gap0_mean = m->gap0_median = m->gap0_p95 = m->gap0_max = m->polish_us = NAN;
     m->viol_max_raw = m->viol_max = m->feasible_frac = NAN;
     if (x->lp) {
         for (size_t t = 0; t < T; t++) task[t] = mean_of(c->gap + t * Q, Q);
@@ -398,6 +425,17 @@ static void aggregate(const Ctx *x, EvalMethod *m, const Cols *c)
         m->viol_max_raw = max_of(c->vraw, N);
         m->viol_max = max_of(c->viol, N);
         m->feasible_frac = mean_of(c->feas, N);
+        m->gap0_mean = mean_of(c->gap0, N);
+        memcpy(tmp, c->gap0, N * sizeof(double));
+        qsort(tmp, N, sizeof(double), cmp_double);
+        m->gap0_median = eval_quantile(tmp, N, 0.5);
+        m->gap0_p95 = eval_quantile(tmp, N, 0.95);
+        m->gap0_max = max_of(c->gap0, N);
+        if (m->kind != EVAL_SOLVER) {
+            memcpy(tmp, c->latp, N * sizeof(double));
+            qsort(tmp, N, sizeof(double), cmp_double);
+            m->polish_us = 1e6 * eval_quantile(tmp, N, 0.5);
+        }
     }
     free(task);
     free(tmp);
@@ -428,6 +466,7 @@ static void ctx_free(Ctx *x)
     free(x->work);
     free(x->xg);
     free(x->feat);
+    free(x->pwork);
     if (x->solver) lp_destroy(x->solver);
 }
 
@@ -475,13 +514,15 @@ int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResul
 
     /* Carve the shared buffer. */
     size_t T = (size_t)x.T, N = T * (size_t)x.Q, total = 0;
-    for (int k = 0; k < r->n_methods; k++) total += 6 * N + T + T * (size_t)r->m[k].n_by_step;
+    for (int k = 0; k < r->n_methods; k++) total += 8 * N + T + T * (size_t)r->m[k].n_by_step;
     buf = mg_calloc(total, sizeof(double));
     double *at = buf;
     for (int k = 0; k < r->n_methods; k++) {
         Cols *c = &x.col[k];
         c->mse = at, at += N;
         c->gap = at, at += N;
+        c->gap0 = at, at += N;
+        c->latp = at, at += N;
         c->vraw = at, at += N;
         c->viol = at, at += N;
         c->feas = at, at += N;
@@ -497,6 +538,7 @@ int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResul
     x.work = mg_calloc(nm + (size_t)x.n + (size_t)x.m, sizeof(double));
     x.xg = mg_calloc(nm, sizeof(double));
     x.feat = mg_calloc((size_t)x.in_dim, sizeof(double));
+    if (x.lp) x.pwork = mg_malloc(alloc_polish_work_bytes(x.n, x.m));
     x.theta0 = mg_calloc(learner_n_theta(x.L[0]), sizeof(double));
 
     /* My block of tasks. */

@@ -101,9 +101,14 @@ int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
             json_key_num(f, "viol_max_raw", m->viol_max_raw);
             json_key_num(f, "viol_max", m->viol_max);
             json_key_num(f, "feasible_frac", m->feasible_frac);
+            json_key_num(f, "gap_mean_unpolished", m->gap0_mean);
+            json_key_num(f, "gap_median_unpolished", m->gap0_median);
+            json_key_num(f, "gap_p95_unpolished", m->gap0_p95);
+            json_key_num(f, "gap_max_unpolished", m->gap0_max);
         }
         json_key_num(f, "latency_us", m->latency_us);
         if (r->lp) json_key_num(f, "speedup_vs_solver", speedup(r, m));
+        if (r->lp && isfinite(m->polish_us)) json_key_num(f, "polish_us", m->polish_us);
         if (isfinite(m->adapt_ms)) json_key_num(f, "adapt_ms", m->adapt_ms);
         if (m->n_by_step > 0) {
             fputs(", \"mse_by_step\": [", f);
@@ -216,12 +221,12 @@ static void write_table(const EvalResult *r, FILE *f, int md)
 {
     static const char *lp_hdr[] = {"method", "gap median", "gap p95", "gap max", "gap mean ± CI",
                                    "feasible", "viol raw", "mse ± CI", "latency µs",
-                                   "speedup", "adapt ms"};
+                                   "speedup", "adapt ms", "unpolished med / p95"};
     static const char *sin_hdr[] = {"method", "mse ± CI", "mse step 0", "mse last step",
                                     "adapt ms", "latency µs"};
-    int nc = r->lp ? 11 : 6;
+    int nc = r->lp ? 12 : 6;
     const char **hdr = r->lp ? lp_hdr : sin_hdr;
-    char cell[EVAL_MAX_METHODS + 1][11][64];
+    char cell[EVAL_MAX_METHODS + 1][12][64];
     for (int j = 0; j < nc; j++) snprintf(cell[0][j], 64, "%s", hdr[j]);
     for (int k = 0; k < r->n_methods; k++) {
         const EvalMethod *m = &r->m[k];
@@ -241,6 +246,8 @@ static void write_table(const EvalResult *r, FILE *f, int md)
             fmt_g(c[8], 64, "%.1f", m->latency_us);
             fmt_g(c[9], 64, "%.0fx", speedup(r, m));
             fmt_g(c[10], 64, "%.2f", m->adapt_ms);
+            if (m->kind == EVAL_SOLVER || !isfinite(m->gap0_median)) snprintf(c[11], 64, "-");
+            else snprintf(c[11], 64, "%.2f / %.1f %%", pct(m->gap0_median), pct(m->gap0_p95));
         } else {
             fmt_pm(c[1], 64, m->mse, m->mse_ci95);
             fmt_g(c[2], 64, "%.4g", m->n_by_step ? m->mse_by_step[0] : NAN);
@@ -250,7 +257,7 @@ static void write_table(const EvalResult *r, FILE *f, int md)
         }
     }
     /* Column widths in characters (UTF-8 continuation bytes do not count). */
-    int w[11] = {0};
+    int w[12] = {0};
     for (int k = 0; k <= r->n_methods; k++)
         for (int j = 0; j < nc; j++) {
             int len = 0;
@@ -372,15 +379,19 @@ int eval_write_report(const EvalResult *r, const char *path, const char *plots, 
     fputc('\n', f);
     if (r->lp)
         fputs("Gap: relative optimality gap (cost − GLPK optimum) / optimum of the final "
-              "allocation (learned methods: x_ij = d_i p_ij, then the feasibility repair), over all "
+              "allocation (learned methods: x_ij = d_i p_ij, then the feasibility repair, then the "
+              "cost polish; support_mean: its split, repair, polish; greedy: the rule, then the "
+              "polish), over all "
               "query instances of all tasks; ± is the 95 % CI half-width across per-task means. "
               "feasible: share of instances feasible after repair; viol raw: largest relative "
               "constraint violation of the network's allocation before repair. latency: median "
-              "time to produce one instance's allocation from its raw data (features + forward pass + softmax + repair; "
-              "greedy rule; one GLPK dual simplex solve from the standard basis for `solver`), "
+              "time to produce one instance's allocation from its raw data (features + forward pass + softmax + repair + polish; "
+              "greedy rule + polish; one GLPK dual simplex solve from the standard basis for `solver`), "
               "adaptation excluded and reported per task as adapt ms. speedup: solver latency / "
               "method latency. mse: squared error of the per-demand split fractions against "
-              "GLPK's, mean over outputs and query instances.\n\n",
+              "GLPK's, mean over outputs and query instances. unpolished: the gap "
+              "median and p95 of the same allocations before the polish (alloc_polish: slack "
+              "moves and 2-row exchanges that never raise cost and keep feasibility).\n\n",
               f);
     else
         fputs("mse: mean squared error on the query points (evenly spaced on [-5, 5], the MAML "

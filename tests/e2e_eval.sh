@@ -30,7 +30,7 @@ for np in 1 2; do
 done
 
 # Timing fields (and the rank count) removed, the rest must be identical.
-strip() { sed -E 's/"(latency_us|speedup_vs_solver|adapt_ms|wall_s|ranks)": [^,}]*//g' "$1"; }
+strip() { sed -E 's/"(latency_us|polish_us|speedup_vs_solver|adapt_ms|wall_s|ranks)": [^,}]*//g' "$1"; }
 check "uniform eval.json identical at np=1 and np=2" test "$(strip "$TMP/eu1/eval.json")" = "$(strip "$TMP/eu2/eval.json")"
 check "sinusoid eval.json identical at np=1 and np=2" test "$(strip "$TMP/es1/eval.json")" = "$(strip "$TMP/es2/eval.json")"
 check "gaps.tsv identical at np=1 and np=2" cmp -s "$TMP/eu1/gaps.tsv" "$TMP/eu2/gaps.tsv"
@@ -40,7 +40,7 @@ import json, sys, math
 j = json.load(open(sys.argv[1]))
 m = j["methods"]
 assert list(m) == ["maml", "metasgd", "maml-2", "no_adapt", "scratch", "scratch_long", "support_mean", "greedy", "solver"], list(m)
-need = ["mse", "gap_mean", "gap_median", "gap_p95", "gap_max", "viol_max_raw", "viol_max", "feasible_frac", "latency_us"]
+need = ["mse", "gap_mean", "gap_median", "gap_p95", "gap_max", "viol_max_raw", "viol_max", "feasible_frac", "latency_us", "gap_median_unpolished", "gap_p95_unpolished"]
 for k, v in m.items():
     for key in need:
         assert key in v and v[key] is not None, (k, key)
@@ -54,7 +54,7 @@ for k in ("maml", "metasgd", "scratch", "no_adapt"):
 assert len(m["maml"]["mse_by_step"]) == 4 and len(m["scratch_long"]["mse_by_step"]) == 8
 # scratch_long is scratch continued: the same curve for the first steps
 assert m["scratch_long"]["mse_by_step"][:4] == m["scratch"]["mse_by_step"]
-timing = ("latency_us", "speedup_vs_solver", "adapt_ms", "checkpoint")
+timing = ("latency_us", "polish_us", "speedup_vs_solver", "adapt_ms", "checkpoint")
 assert {k: v for k, v in m["maml"].items() if k not in timing} == \
        {k: v for k, v in m["maml-2"].items() if k not in timing}
 assert m["solver"]["mse"] == 0 and abs(m["solver"]["gap_max"]) < 1e-6, m["solver"]

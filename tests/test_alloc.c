@@ -2,7 +2,10 @@
  * test_alloc.c — metrics by hand, repair properties under adversarial
  * inputs (all load on one supplier, zero demands, exactly tight supply, NaN,
  * Inf, huge and negative entries), repair of a feasible allocation is the
- * identity, greedy by hand and against the LP optimum.
+ * identity, greedy by hand and against the LP optimum; polish by hand
+ * (slack move, 2-row exchange) and its properties on random and adversarial
+ * starts (feasible, cost never up, never below the LP optimum, deterministic,
+ * a fixed point of itself, the LP optimum left alone).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -255,6 +258,109 @@ static void test_greedy(void)
     inst_free(&I);
 }
 
+static double cost_of(const Inst *I, const double *x)
+{
+    double s = 0;
+    for (int k = 0; k < I->n * I->m; k++) s += I->c[k] * x[k];
+    return s;
+}
+
+/* Hand-checked polish moves. */
+static void test_polish_hand(void)
+{
+    /* slack move: 1 row, d = 10, s = (10, 10), c = (3, 1), all on supplier 0 */
+    double s[2] = {10, 10}, c[2] = {3, 1}, x[2] = {10, 0};
+    CHECK(alloc_polish(1, 2, s, c, x, 4, NULL) == 1);
+    CHECK(x[0] == 0 && x[1] == 10);
+    /* partial slack: s = (10, 4): 4 moves */
+    double s1[2] = {10, 4}, x1[2] = {10, 0};
+    alloc_polish(1, 2, s1, c, x1, 4, NULL);
+    CHECK(x1[0] == 6 && x1[1] == 4);
+    /* largest saving first: one unit of cheap capacity (supplier 2, s = 5),
+     * rows save 1 (row 0) and 4 (row 1) per unit; row 1 gets it. */
+    double s2[3] = {10, 10, 5}, c2[6] = {2, 9, 1, 9, 5, 1}, x2[6] = {5, 0, 0, 0, 5, 0};
+    alloc_polish(2, 3, s2, c2, x2, 4, NULL);
+    CHECK(x2[0] == 5 && x2[2] == 0 && x2[4] == 0 && x2[5] == 5);
+    /* exchange: both suppliers full (s = (10, 10), d = (10, 10)); greedy's
+     * {row 0 -> 0, row 1 -> 1} costs 1 + 10 per unit, the swap 2 + 1. */
+    double s3[2] = {10, 10}, c3[4] = {1, 2, 1, 10}, x3[4] = {10, 0, 0, 10};
+    CHECK(alloc_polish(2, 2, s3, c3, x3, 4, NULL) == 1);
+    CHECK(x3[0] == 0 && x3[1] == 10 && x3[2] == 10 && x3[3] == 0);
+    /* nothing to improve: 0 moves, unchanged */
+    CHECK(alloc_polish(2, 2, s3, c3, x3, 4, NULL) == 0);
+    CHECK(x3[0] == 0 && x3[1] == 10 && x3[2] == 10 && x3[3] == 0);
+    /* passes = 0: untouched */
+    double x4[4] = {10, 0, 0, 10};
+    CHECK(alloc_polish(2, 2, s3, c3, x4, 0, NULL) == 0 && x4[0] == 10);
+}
+
+/* Polish properties from repaired adversarial and random starts. */
+static void test_polish_props(void)
+{
+    const int sizes[][2] = {{1, 1}, {3, 2}, {10, 5}, {5, 10}, {30, 10}, {1, 7}, {7, 1}};
+    int feasible = 0, total = 0, never_up = 1, above_opt = 1, determ = 1, fixed = 1, opt_kept = 1;
+    double gap_before = 0, gap_after = 0;
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        Inst I;
+        inst_alloc(&I, sizes[z][0], sizes[z][1]);
+        int n = I.n, m = I.m, nm = n * m;
+        LpSolver *lp = NULL;
+        MgErr e = {0};
+        CHECK(lp_create(&lp, n, m, &e) == MG_OK);
+        double *opt = calloc(nm, sizeof(double)), *y3 = calloc(nm, sizeof(double));
+        void *pw = malloc(alloc_polish_work_bytes(n, m));
+        for (int t = 0; t < 40; t++) {
+            RngStream r;
+            rng_stream_init(&r, 4, RNG_TEST, z, t, 0);
+            inst_draw(&I, &r, t % 3 == 1, t % 4 == 2);
+            LpResult res = {.x = opt};
+            CHECK(lp_solve(lp, I.d, I.s, I.c, LP_DUAL_COLD, &res, "polish", &e) == MG_OK);
+            if (t % 5 == 4) alloc_greedy(n, m, I.d, I.s, I.c, I.y);
+            else {
+                adversarial(&I, &r, t % 10);
+                alloc_repair(n, m, I.d, I.s, I.c, I.x, I.y, I.work);
+            }
+            double before = cost_of(&I, I.y);
+            memcpy(I.y2, I.y, sizeof(double) * nm);
+            alloc_polish(n, m, I.s, I.c, I.y, 50, pw);
+            alloc_polish(n, m, I.s, I.c, I.y2, 50, NULL);
+            determ &= !memcmp(I.y, I.y2, sizeof(double) * nm);
+            AllocMetrics am;
+            alloc_metrics(n, m, I.d, I.s, I.c, I.y, res.obj, &am);
+            if (!am.feasible)
+                fprintf(stderr, "polish %dx%d t %d: viol %g\n", n, m, t, am.viol_max_rel);
+            feasible += am.feasible;
+            total++;
+            never_up &= am.cost <= before * (1 + 1e-12);
+            above_opt &= am.gap >= -1e-9;
+            gap_before += (before - res.obj) / fmax(fabs(res.obj), 1e-12);
+            gap_after += am.gap;
+            /* a polished allocation is a fixed point */
+            memcpy(y3, I.y, sizeof(double) * nm);
+            fixed &= alloc_polish(n, m, I.s, I.c, y3, 50, pw) == 0 && !memcmp(y3, I.y, sizeof(double) * nm);
+            /* the LP optimum cannot be improved (no move saves more than rounding) */
+            memcpy(y3, opt, sizeof(double) * nm);
+            alloc_polish(n, m, I.s, I.c, y3, 50, pw);
+            opt_kept &= cost_of(&I, y3) >= res.obj * (1 - 1e-12) &&
+                        cost_of(&I, y3) <= res.obj * (1 + 1e-12);
+        }
+        free(opt);
+        free(y3);
+        free(pw);
+        lp_destroy(lp);
+        inst_free(&I);
+    }
+    CHECK_MSG(feasible == total, "%d of %d feasible", feasible, total);
+    CHECK(never_up);
+    CHECK(above_opt);
+    CHECK(determ);
+    CHECK(fixed);
+    CHECK(opt_kept);
+    /* it must actually improve: mean gap at least halved */
+    CHECK_MSG(gap_after < 0.5 * gap_before, "mean gap %g -> %g", gap_before / total,
+              gap_after / total);
+}
+
 int main(void)
 {
     test_metrics();
@@ -262,5 +368,7 @@ int main(void)
     test_repair_adversarial();
     test_repair_identity();
     test_greedy();
+    test_polish_hand();
+    test_polish_props();
     return TEST_REPORT();
 }

@@ -100,7 +100,7 @@ static void test_uniform(const char *dir)
     CHECK(ckpt_read(path, &ck, &e) == MG_OK);
     Learner *L = NULL;
     CHECK(learner_create(&L, &cfg, in, out, m, &e) == MG_OK);
-    double mse = 0, gap = 0, ggap = 0, gmax = 0, p[12], x[12], y[12];
+    double mse = 0, gap = 0, gap0 = 0, ggap = 0, ggap0 = 0, gmax = 0, p[12], x[12], y[12];
     TaskData sd = {0}, qd = {0};
     for (int t = 0; t < 3; t++) {
         CHECK(tasks_make(ts, STREAM_EVAL, 0, t, 3, 4, 0, &sd, &qd, &e) == MG_OK);
@@ -115,8 +115,14 @@ static void test_uniform(const char *dir)
             alloc_repair(n, m, d, s, c, x, y, NULL);
             AllocMetrics am;
             alloc_metrics(n, m, d, s, c, y, qd.obj[q], &am);
+            gap0 += am.gap / 12;
+            alloc_polish(n, m, s, c, y, EVAL_POLISH_PASSES, NULL);
+            alloc_metrics(n, m, d, s, c, y, qd.obj[q], &am);
             gap += am.gap / 12;
             alloc_greedy(n, m, d, s, c, x);
+            alloc_metrics(n, m, d, s, c, x, qd.obj[q], &am);
+            ggap0 += am.gap / 12;
+            alloc_polish(n, m, s, c, x, EVAL_POLISH_PASSES, NULL);
             alloc_metrics(n, m, d, s, c, x, qd.obj[q], &am);
             ggap += am.gap / 12;
             gmax = fmax(gmax, am.gap);
@@ -128,7 +134,11 @@ static void test_uniform(const char *dir)
     if (na && gr && so && ma) {
         CHECK_NEAR(na->mse, mse, 1e-12);
         CHECK_NEAR(na->gap_mean, gap, 1e-12);
+        CHECK_NEAR(na->gap0_mean, gap0, 1e-12);
         CHECK_NEAR(gr->gap_mean, ggap, 1e-12);
+        CHECK_NEAR(gr->gap0_mean, ggap0, 1e-12);
+        CHECK(na->gap_mean <= na->gap0_mean + 1e-12 && gr->gap_mean <= gr->gap0_mean + 1e-12);
+        CHECK(so->gap0_mean == so->gap_mean && isnan(so->polish_us) && na->polish_us >= 0);
         CHECK_NEAR(gr->gap_max, gmax, 0);
         CHECK(fabs(so->gap_max) < 1e-7 && so->feasible_frac == 1.0);
         CHECK(na->feasible_frac == 1.0 && ma->feasible_frac == 1.0);

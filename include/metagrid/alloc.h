@@ -7,6 +7,8 @@
 #ifndef METAGRID_ALLOC_H
 #define METAGRID_ALLOC_H
 
+#include <stddef.h>
+
 /* An allocation is feasible when every relative violation is <= this. */
 #define ALLOC_FEAS_TOL 1e-9
 
@@ -41,5 +43,27 @@ int alloc_repair(int n, int m, const double *d, const double *s, const double *c
 /* Greedy rule baseline: cheapest arcs first within remaining capacity.
  * Feasible whenever sum(s) >= sum(d). Returns 0 or -1 as alloc_repair. */
 int alloc_greedy(int n, int m, const double *d, const double *s, const double *c, double *x);
+
+/*
+ * Polish: cost-improving local moves on a feasible allocation x (in place),
+ * never increasing its cost and keeping it feasible (row sums, column loads
+ * <= s, x >= 0; up to rounding). Each pass (at most `passes`, stopping early
+ * when a pass finds nothing) runs
+ *   1. slack moves, largest unit saving first: a row moves flow from its most
+ *      expensive used supplier j to its cheapest supplier k with slack while
+ *      c_ik < c_ij (amount min(x_ij, slack_k));
+ *   2. one sweep of 2-row exchanges over ordered supplier pairs (j, k): row i
+ *      moves j -> k and row i' moves k -> j (column loads unchanged) when
+ *      (c_ij - c_ik) - (c_i'j - c_i'k) > 0.
+ * Both are moves along cycles of length <= 4 of the transportation problem;
+ * a pass costs O(n m) plus O(n + m) per slack move and O(m^2 + m * users)
+ * for the exchange sweep. Deterministic (ties to the lowest index). Unit
+ * savings below 1e-12 max|c| and slack below 1e-12 max s are ignored.
+ * Returns the number of moves. work: alloc_polish_work_bytes(n, m) bytes
+ * (NULL: allocated internally), aligned for double.
+ */
+int alloc_polish(int n, int m, const double *s /*(m)*/, const double *c /*(n*m)*/,
+                 double *x /*(n*m)*/, int passes, void *work);
+size_t alloc_polish_work_bytes(int n, int m);
 
 #endif

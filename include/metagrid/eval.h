@@ -41,6 +41,9 @@
 #define EVAL_MAX_CKPT 16
 #define EVAL_MAX_METHODS (EVAL_MAX_CKPT + 5)
 #define EVAL_LABEL_MAX 64
+/* Passes of alloc_polish after every heuristic allocation (learned methods,
+ * support_mean, greedy). */
+#define EVAL_POLISH_PASSES 8
 
 typedef enum {
     EVAL_CKPT = 0,
@@ -63,6 +66,8 @@ typedef struct {
     double mse, mse_ci95;              /* mean over tasks of the query MSE */
     double gap_mean, gap_mean_ci95;    /* over all query instances / tasks */
     double gap_median, gap_p95, gap_max;
+    double gap0_mean, gap0_median, gap0_p95, gap0_max; /* after repair, before polish */
+    double polish_us;                  /* median per-instance time in alloc_polish */
     double viol_max_raw, viol_max;     /* largest relative violation */
     double feasible_frac;              /* after repair */
     double latency_us;                 /* median per-instance time */
