@@ -27,64 +27,77 @@
  *
  * The AVX2+FMA code is compiled for that target only (target attribute) and
  * chosen at run time (__builtin_cpu_supports), so the build stays portable;
- * the portable loops below are the fallback and the tests' reference.
+ * without AVX2+FMA the products go to cblas_dgemm (as before these kernels)
+ * and tests/test_kernels.c checks both against direct loops.
  */
+#include <cblas.h>
 #include <immintrin.h>
 #include <stdint.h>
 
 #include "metagrid/kernels.h"
 
-/* ---- portable loops -------------------------------------------------- */
+/* ---- portable path: cblas_dgemm plus element-wise passes --------------
+ * For CPUs without AVX2+FMA: OpenBLAS picks its own kernels for them. One
+ * call per product on one task's buffers, so a row's result still depends
+ * only on the shapes. */
 
-static double epi_portable(double c, int epi, const double *h)
+static void epi_pass(double *C, int m, int n, int epi, const double *H)
 {
-    if (epi == KERN_EPI_RELU) return c > 0 ? c : 0;
-    if (epi == KERN_EPI_MASK) return *h > 0 ? c : 0;
-    return c;
+    size_t mn = (size_t)m * n;
+    if (epi == KERN_EPI_RELU)
+        for (size_t i = 0; i < mn; i++) C[i] = C[i] > 0 ? C[i] : 0;
+    else if (epi == KERN_EPI_MASK)
+        for (size_t i = 0; i < mn; i++) C[i] = H[i] > 0 ? C[i] : 0;
+}
+
+/* C (m,n) = bias rows, or 0 */
+static void init_rows(double *C, const double *bias, int m, int n)
+{
+    for (int r = 0; r < m; r++)
+        for (int j = 0; j < n; j++) C[(size_t)r * n + j] = bias ? bias[j] : 0;
 }
 
 static void nt_portable(double *C, const double *bias, const double *A1, const double *B1,
                         const double *A2, const double *B2, int m, int n, int p, int epi,
                         const double *H)
 {
-    for (int r = 0; r < m; r++)
-        for (int o = 0; o < n; o++) {
-            double s = bias ? bias[o] : 0;
-            for (int i = 0; i < p; i++) s += A1[(size_t)r * p + i] * B1[(size_t)o * p + i];
-            if (A2)
-                for (int i = 0; i < p; i++) s += A2[(size_t)r * p + i] * B2[(size_t)o * p + i];
-            size_t c = (size_t)r * n + o;
-            C[c] = epi_portable(s, epi, H ? H + c : NULL);
-        }
+    init_rows(C, bias, m, n);
+    if (p > 0) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, p, 1.0, A1, p, B1, p, 1.0, C, n);
+        if (A2)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, p, 1.0, A2, p, B2, p, 1.0,
+                        C, n);
+    }
+    epi_pass(C, m, n, epi, H);
 }
 
 static void tn_portable(double *C, const double *A1, const double *B1, const double *A2,
                         const double *B2, int m, int n, int k, double alpha, int accumulate)
 {
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            double s = 0;
-            for (int r = 0; r < k; r++) s += A1[(size_t)r * m + i] * B1[(size_t)r * n + j];
-            if (A2)
-                for (int r = 0; r < k; r++) s += A2[(size_t)r * m + i] * B2[(size_t)r * n + j];
-            double *c = C + (size_t)i * n + j;
-            *c = accumulate ? *c + alpha * s : alpha * s;
-        }
+    if (k < 1) {
+        if (!accumulate) init_rows(C, NULL, m, n);
+        return;
+    }
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k, alpha, A1, m, B1, n,
+                accumulate ? 1.0 : 0.0, C, n);
+    if (A2)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, k, alpha, A2, m, B2, n, 1.0, C,
+                    n);
 }
 
 static void nn_portable(double *C, const double *bias, const double *A1, const double *B1,
                         const double *A2, const double *B2, int m, int n, int p, int epi,
                         const double *H)
 {
-    for (int r = 0; r < m; r++)
-        for (int j = 0; j < n; j++) {
-            double s = bias ? bias[j] : 0;
-            for (int i = 0; i < p; i++) s += A1[(size_t)r * p + i] * B1[(size_t)i * n + j];
-            if (A2)
-                for (int i = 0; i < p; i++) s += A2[(size_t)r * p + i] * B2[(size_t)i * n + j];
-            size_t c = (size_t)r * n + j;
-            C[c] = epi_portable(s, epi, H ? H + c : NULL);
-        }
+    init_rows(C, bias, m, n);
+    if (p > 0) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, p, 1.0, A1, p, B1, n, 1.0, C,
+                    n);
+        if (A2)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, p, 1.0, A2, p, B2, n, 1.0,
+                        C, n);
+    }
+    epi_pass(C, m, n, epi, H);
 }
 
 static void colsum_portable(double *c, const double *A, int k, int n, double alpha, int accumulate)

@@ -9,8 +9,8 @@
  * a row never depends on how many rows, tasks or ranks share a call.
  *
  * Two implementations behind one interface: AVX2+FMA register-blocked
- * micro-kernels, chosen at run time when the CPU has them, and portable C
- * loops otherwise (and for tests). Within one machine type the choice, and
+ * micro-kernels, chosen at run time when the CPU has them, and otherwise
+ * cblas_dgemm with separate element-wise passes (portable). Within one machine type the choice, and
  * hence every bit of every result, is fixed; a cluster mixing CPUs with and
  * without AVX2/FMA would round differently on different ranks.
  *
@@ -56,7 +56,7 @@ void kern_colsum(double *c, const double *A, int k, int n, double alpha, int acc
 void kern_axpy(double *y, const double *x, double a, const double *z, size_t n);
 
 /* Implementation in use: 1 = AVX2+FMA, 0 = portable. kern_force_portable(1)
- * switches to the portable loops (tests compare both); returns the previous
+ * switches to the portable path (tests compare both); returns the previous
  * setting. */
 int kern_simd(void);
 int kern_force_portable(int on);
