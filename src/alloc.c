@@ -369,14 +369,20 @@ int alloc_polish(int n, int m, const double *s, const double *c, double *x, int 
     int *cnt = worstj + n;                 /* (m) */
     int *rows = cnt + m;                   /* (m*n) */
     double smax = 0.0, cmax = 0.0;
-    for (int j = 0; j < m; j++) smax = fmax(smax, clean_nonneg(s[j]));
-    for (size_t k = 0; k < (size_t)n * m; k++)
-        if (isfinite(c[k])) cmax = fmax(cmax, fabs(c[k]));
-    for (size_t k = 0; k < (size_t)n * m; k++)
-        if (!(x[k] > 0.0)) x[k] = 0.0;
-    for (int j = 0; j < m; j++) slack[j] = clean_nonneg(s[j]);
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < m; j++) slack[j] -= x[(size_t)i * m + j];
+    for (int j = 0; j < m; j++) {
+        slack[j] = clean_nonneg(s[j]);
+        if (slack[j] > smax) smax = slack[j];
+    }
+    for (int i = 0; i < n; i++) {
+        double *xi = x + (size_t)i * m;
+        const double *ci = c + (size_t)i * m;
+        for (int j = 0; j < m; j++) {
+            if (!(xi[j] > 0.0)) xi[j] = 0.0;
+            slack[j] -= xi[j];
+            double a = ci[j] < 0 ? -ci[j] : ci[j];
+            if (a > cmax && a < INFINITY) cmax = a;
+        }
+    }
     double stol = 1e-12 * smax, ctol = 1e-12 * cmax;
     int max_moves = 4 * (n + m), total = 0;
     for (int p = 0; p < passes; p++) {

@@ -19,6 +19,7 @@
 #include "metagrid/learner.h"
 #include "metagrid/lp.h"
 #include "metagrid/parallel.h"
+#include "metagrid/policy.h"
 #include "metagrid/task.h"
 
 /* Columns of one method (pointers into the shared buffer). */
@@ -43,6 +44,7 @@ typedef struct {
     Config ckcfg[EVAL_MAX_CKPT];
     Checkpoint ck[EVAL_MAX_CKPT];
     double *theta[EVAL_MAX_CKPT]; /* (n_theta) adapted parameters */
+    Policy *pol[EVAL_MAX_CKPT];   /* LP: inference form of each checkpoint's network */
     double *theta0;               /* (n_theta of L[0]) scratch init */
     double *p, *xr, *y, *work, *xg, *feat; /* per-instance scratch */
     void *pwork;                           /* alloc_polish workspace */
@@ -142,6 +144,10 @@ static int load_checkpoints(Ctx *x, EvalResult *r, const char *const *paths, int
             return mg_fail(e, MG_EUSAGE, "%s: %llu meta-parameters, but its config gives %zu",
                            paths[i], (unsigned long long)ck->n_meta, learner_n_meta(x->L[i]));
         x->theta[i] = mg_calloc(learner_n_theta(x->L[i]), sizeof(double));
+        if (x->lp) {
+            x->pol[i] = policy_create(learner_layout(x->L[i]), x->n, x->m);
+            policy_set_decode(x->pol[i], EVAL_SPARSIFY, EVAL_POLISH_PASSES);
+        }
 
         EvalCkptInfo *ci = &r->ckpt[i];
         snprintf(ci->path, sizeof ci->path, "%s", paths[i]);
@@ -208,36 +214,40 @@ static void finish_alloc(Ctx *x, const TaskData *qd, int q, double *a, double se
     c->lat[row] = secs + tp;
 }
 
-/* A learned method with parameters theta on every query instance of task t:
- * one instance at a time, timed (predict + allocation + repair). */
-static void eval_learned(Ctx *x, Learner *L, const double *theta, const TaskData *qd, int t,
-                         const Cols *c)
+/* A learned method with parameters theta on every query instance of task t,
+ * one instance at a time. Sinusoid: learner_predict. LP: the policy (frozen
+ * once per task from theta and the support costs, timed into adapt), then
+ * per instance from its raw (d, s, c), timed: features + forward + decode +
+ * repair, then finish_alloc (polish). */
+static void eval_learned(Ctx *x, Learner *L, Policy *P, const double *theta, const TaskData *sd,
+                         const TaskData *qd, int t, const Cols *c)
 {
-    int nm = x->n * x->m;
-    learner_predict(L, theta, qd->x, 1, x->p); /* warm-up: caches, lazy buffers */
+    int n = x->n, m = x->m, nm = n * m;
+    if (!x->lp) {
+        for (int q = 0; q < x->Q; q++) {
+            size_t row = (size_t)t * x->Q + q;
+            double t0 = mg_now();
+            learner_predict(L, theta, qd->x + (size_t)q * x->in_dim, 1, x->p);
+            c->lat[row] = mg_now() - t0;
+            c->mse[row] = row_mse(qd, q, x->p);
+        }
+        return;
+    }
+    double t0 = mg_now();
+    policy_set_theta(P, theta, sd->c);
+    c->adapt[t] += mg_now() - t0;
+    policy_alloc(P, qd->d, qd->s, qd->c, NULL, x->xr, x->y); /* warm-up */
     for (int q = 0; q < x->Q; q++) {
         size_t row = (size_t)t * x->Q + q;
-        const double *xi = qd->x + (size_t)q * x->in_dim;
-        double t0 = mg_now();
-        if (x->lp) { /* from the raw instance, as a deployed policy would */
-            task_features(x->n, x->m, qd->d + (size_t)q * x->n, qd->s + (size_t)q * x->m,
-                          qd->c + (size_t)q * nm, x->feat);
-            xi = x->feat;
-        }
-        learner_predict(L, theta, xi, 1, x->p);
-        if (x->lp) {
-            const double *d = qd->d + (size_t)q * x->n;
-            for (int i = 0; i < x->n; i++)
-                for (int j = 0; j < x->m; j++) x->xr[i * x->m + j] = d[i] * x->p[i * x->m + j];
-            alloc_repair(x->n, x->m, d, qd->s + (size_t)q * x->m, qd->c + (size_t)q * nm, x->xr,
-                         x->y, x->work);
-        }
-        c->lat[row] = mg_now() - t0;
+        const double *d = qd->d + (size_t)q * n, *s = qd->s + (size_t)q * m;
+        const double *cost = qd->c + (size_t)q * nm;
+        t0 = mg_now();
+        policy_alloc_unpolished(P, d, s, cost, NULL, x->xr, x->y);
+        double secs = mg_now() - t0;
+        policy_fractions(P, x->p);
         c->mse[row] = row_mse(qd, q, x->p);
-        if (x->lp) {
-            finish_alloc(x, qd, q, x->y, c->lat[row], c, row);
-            lp_metrics(x, qd, q, x->xr, x->y, c, row);
-        }
+        finish_alloc(x, qd, q, x->y, secs, c, row);
+        lp_metrics(x, qd, q, x->xr, x->y, c, row);
     }
 }
 
@@ -333,18 +343,18 @@ static int eval_task(Ctx *x, EvalResult *r, TaskSampler *ts, int t, TaskData *sd
         case EVAL_CKPT: {
             int i = m->ckpt;
             adapt(x, x->L[i], x->ck[i].meta, NULL, sd, qd, m->steps, x->theta[i], t, c);
-            eval_learned(x, x->L[i], x->theta[i], qd, t, c);
+            eval_learned(x, x->L[i], x->pol[i], x->theta[i], sd, qd, t, c);
             break;
         }
         case EVAL_NO_ADAPT:
             c->steps[t] = learner_loss(x->L[0], x->ck[0].meta, qd);
-            eval_learned(x, x->L[0], x->ck[0].meta, qd, t, c);
+            eval_learned(x, x->L[0], x->pol[0], x->ck[0].meta, sd, qd, t, c);
             break;
         case EVAL_SCRATCH:
         case EVAL_SCRATCH_LONG:
             learner_init_theta(x->L[0], x->theta0, (uint64_t)cfg->seed, (uint64_t)t);
             adapt(x, x->L[0], x->ck[0].meta, x->theta0, sd, qd, m->steps, x->theta[0], t, c);
-            eval_learned(x, x->L[0], x->theta[0], qd, t, c);
+            eval_learned(x, x->L[0], x->pol[0], x->theta[0], sd, qd, t, c);
             break;
         case EVAL_SUPPORT_MEAN:
             eval_support_mean(x, sd, qd, t, c);
@@ -457,6 +467,7 @@ static void ctx_free(Ctx *x)
     for (int i = 0; i < EVAL_MAX_CKPT; i++) {
         if (x->L[i]) learner_destroy(x->L[i]);
         ckpt_free(&x->ck[i]);
+        policy_destroy(x->pol[i]);
         free(x->theta[i]);
     }
     free(x->theta0);

@@ -111,18 +111,25 @@ int tasks_head_group(const TaskSampler *ts)
     return ts->family == FAMILY_SINUSOID ? 0 : ts->m;
 }
 
-void task_features(int n, int m, const double *d, const double *s, const double *c,
-                   double *x)
+void task_features_ds(int n, int m, const double *d, const double *s, double *x)
 {
-    double sd = 0.0, sc = 0.0;
+    double sd = 0.0;
     for (int i = 0; i < n; i++) sd += d[i];
-    for (int k = 0; k < n * m; k++) sc += c[k];
-    double dbar = sd / n, cbar = sc / ((double)n * m);
+    double dbar = sd / n;
     if (!(dbar > 0.0)) dbar = 1.0;
-    if (!(cbar > 0.0)) cbar = 1.0;
     double sfair = dbar * n / m;
     for (int i = 0; i < n; i++) x[i] = d[i] / dbar;
     for (int j = 0; j < m; j++) x[n + j] = s[j] / sfair;
+}
+
+void task_features(int n, int m, const double *d, const double *s, const double *c,
+                   double *x)
+{
+    double sc = 0.0;
+    task_features_ds(n, m, d, s, x);
+    for (int k = 0; k < n * m; k++) sc += c[k];
+    double cbar = sc / ((double)n * m);
+    if (!(cbar > 0.0)) cbar = 1.0;
     for (int k = 0; k < n * m; k++) x[n + m + k] = c[k] / cbar - 1.0;
 }
 

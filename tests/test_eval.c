@@ -110,8 +110,14 @@ static void test_uniform(const char *dir)
             double se = 0;
             for (int j = 0; j < n * m; j++) se += (p[j] - qd.y[q * n * m + j]) * (p[j] - qd.y[q * n * m + j]);
             mse += se / (n * m) / 12;
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < m; j++) x[i * m + j] = d[i] * p[i * m + j];
+            /* decode: fractions below EVAL_SPARSIFY x the row's largest dropped */
+            for (int i = 0; i < n; i++) {
+                double mx = 0, sum = 0;
+                for (int j = 0; j < m; j++) mx = fmax(mx, p[i * m + j]);
+                for (int j = 0; j < m; j++)
+                    sum += x[i * m + j] = p[i * m + j] >= EVAL_SPARSIFY * mx ? p[i * m + j] : 0;
+                for (int j = 0; j < m; j++) x[i * m + j] *= d[i] / sum;
+            }
             alloc_repair(n, m, d, s, c, x, y, NULL);
             AllocMetrics am;
             alloc_metrics(n, m, d, s, c, y, qd.obj[q], &am);

@@ -44,6 +44,9 @@
 /* Passes of alloc_polish after every heuristic allocation (learned methods,
  * support_mean, greedy). */
 #define EVAL_POLISH_PASSES 8
+/* Learned methods: fractions below this times their row's largest are
+ * dropped before repair (policy.h; 1 = each demand on its argmax supplier). */
+#define EVAL_SPARSIFY 0.05
 
 typedef enum {
     EVAL_CKPT = 0,

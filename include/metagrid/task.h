@@ -76,6 +76,10 @@ void taskdata_free(TaskData *td);
 /* The features of one LP instance (see task.c): x (n + m + n*m). */
 void task_features(int n, int m, const double *d /*(n)*/, const double *s /*(m)*/,
                    const double *c /*(n*m)*/, double *x);
+/* Its first n + m entries only (demand and supply features; they do not
+ * depend on c). */
+void task_features_ds(int n, int m, const double *d /*(n)*/, const double *s /*(m)*/,
+                      double *x);
 /* The targets of one solved instance: y (n*m), each row a split summing to 1. */
 void task_targets(int n, int m, const double *s /*(m)*/, const double *c /*(n*m)*/,
                   const double *xopt /*(n*m)*/, double *y);
