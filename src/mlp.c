@@ -130,10 +130,10 @@ void mlp_init_params(const MlpLayout *lay, double *theta, uint64_t seed, int pur
     rng_stream_init(&s, seed, (RngPurpose)purpose, 0, salt, 0);
     for (int l = 0; l < lay->n_layers; l++) {
         int nin = lay->sizes[l], nout = lay->sizes[l + 1];
-        double lim = lay->act == ACT_RELU ? sqrt(6.0 / nin) : sqrt(6.0 / (nin + nout));
-        double *W = theta + lay->w_off[l];
+        double lim = 1.0 / sqrt((double)nin);
+        double *W = theta + lay->w_off[l], *b = theta + lay->b_off[l];
         for (size_t i = 0; i < (size_t)nin * nout; i++) W[i] = rng_uniform_range(&s, -lim, lim);
-        memset(theta + lay->b_off[l], 0, (size_t)nout * sizeof(double));
+        for (int i = 0; i < nout; i++) b[i] = rng_uniform_range(&s, -lim, lim);
     }
 }
 

@@ -81,8 +81,10 @@ void mlp_cache_init(MlpCache *c);
 void mlp_cache_reserve(MlpCache *c, const MlpLayout *lay, int k);
 void mlp_cache_free(MlpCache *c);
 
-/* Deterministic init of theta: He-uniform (relu) / Xavier-uniform (tanh)
- * weights from stream (seed, purpose, 0, salt, 0), zero biases. */
+/* Deterministic init of theta: W and b ~ U(-1/sqrt(in), 1/sqrt(in)) per layer
+ * (the PyTorch nn.Linear default; He init with zero biases put every first-layer
+ * kink of a one-input net at x = 0 and made SGD at lr 0.01 diverge)
+ * drawn from stream (seed, purpose, 0, salt, 0). */
 void mlp_init_params(const MlpLayout *lay, double *theta /*(n_params)*/, uint64_t seed,
                      int purpose, uint64_t salt);
 
