@@ -7,7 +7,7 @@
 #include "metagrid/parallel.h"
 
 static const char *const timer_names[TM_COUNT] = {
-    "sample", "learn", "allreduce", "update", "ckpt", "val",
+    "sample", "learn", "encode", "allreduce", "update", "ckpt", "val",
 };
 
 const char *timer_name(TimerId id) { return timer_names[id]; }

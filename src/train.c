@@ -341,8 +341,10 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
             double loss = learner_task_grad(L, st.meta, &sup, &qry, grad);
             timer_stop(&tm, TM_LEARN);
             if (inj.iter == it && inj.rank == par_rank() && !strcmp(inj.kind, "nan")) grad[0] = NAN;
+            timer_start(&tm, TM_ENCODE);
             xsum_add(acc, grad, n);
             xsum_add(acc + n * XSUM_STRIDE, &loss, 1);
+            timer_stop(&tm, TM_ENCODE);
         }
         acc[nacc - 2] = e->code != 0;
         acc[nacc - 1] = g_stop_signal != 0;

@@ -8,6 +8,10 @@
 #define XSUM_BITS 40
 #define XSUM_TOP 24 /* weight exponent of digit 0 */
 
+/* Digit weights 2^(24 - 40k) and their exact inverses. */
+static const double xsum_w[XSUM_DIGITS] = {0x1p24, 0x1p-16, 0x1p-56, 0x1p-96, 0x1p-136, 0x1p-176};
+static const double xsum_inv[XSUM_DIGITS] = {0x1p-24, 0x1p16, 0x1p56, 0x1p96, 0x1p136, 0x1p176};
+
 void xsum_add(int64_t *acc, const double *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -17,12 +21,17 @@ void xsum_add(int64_t *acc, const double *v, size_t n)
             a[XSUM_DIGITS] += 1;
             continue;
         }
-        for (int k = 0; k < XSUM_DIGITS; k++) {
-            /* Both operations are exact: scaling by a power of two, and
-             * removing the leading part of r (which shares r's bits). */
-            double w = ldexp(1.0, XSUM_TOP - XSUM_BITS * k);
-            double d = trunc(r / w);
-            r -= d * w;
+        /* Leading digits of |r| < weight are zero; a double's 53 bits span
+         * at most three digits, so stop as soon as nothing is left. */
+        int k = 0;
+        double ar = fabs(r);
+        while (k < XSUM_DIGITS && ar < xsum_w[k]) k++;
+        for (; k < XSUM_DIGITS && r != 0.0; k++) {
+            /* All exact: scaling by a power of two (a multiplication by the
+             * exact inverse, not a division), truncation, and removing the
+             * leading part of r (which shares r's bits). */
+            double d = trunc(r * xsum_inv[k]);
+            r -= d * xsum_w[k];
             a[k] += (int64_t)d;
         }
     }

@@ -12,6 +12,7 @@
 typedef enum {
     TM_SAMPLE = 0, /* drawing tasks and solving their LPs for targets */
     TM_LEARN,      /* inner loop + meta-gradient (learner_task_grad) */
+    TM_ENCODE,     /* exact fixed-point encoding of the task gradients (xsum_add) */
     TM_ALLREDUCE,  /* the meta-gradient allreduce (includes waiting) */
     TM_UPDATE,     /* decode, clip, Adam */
     TM_CKPT,       /* checkpoint writes */
