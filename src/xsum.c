@@ -4,36 +4,44 @@
 #include "metagrid/xsum.h"
 
 #include <math.h>
+#include <string.h>
 
 #define XSUM_BITS 40
 #define XSUM_TOP 24 /* weight exponent of digit 0 */
 
-/* Digit weights 2^(24 - 40k) and their exact inverses. */
-static const double xsum_w[XSUM_DIGITS] = {0x1p24, 0x1p-16, 0x1p-56, 0x1p-96, 0x1p-136, 0x1p-176};
-static const double xsum_inv[XSUM_DIGITS] = {0x1p-24, 0x1p16, 0x1p56, 0x1p96, 0x1p136, 0x1p176};
+#define XSUM_LOW (XSUM_TOP - XSUM_BITS * (XSUM_DIGITS - 1)) /* -176: weight exponent of the last digit */
 
 void xsum_add(int64_t *acc, const double *v, size_t n)
 {
+    const uint64_t mask = ((uint64_t)1 << XSUM_BITS) - 1;
     for (size_t i = 0; i < n; i++) {
         int64_t *a = acc + i * XSUM_STRIDE;
-        double r = v[i];
-        if (!isfinite(r) || fabs(r) >= 0x1.0p63) {
+        uint64_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        int exp = (int)((bits >> 52) & 0x7ff);
+        /* |v| >= 2^63 (exponent field >= 1023 + 63), Inf and NaN: flagged. */
+        if (exp >= 1023 + 63) {
             a[XSUM_DIGITS] += 1;
             continue;
         }
-        /* Leading digits of |r| < weight are zero; a double's 53 bits span
-         * at most three digits, so stop as soon as nothing is left. */
-        int k = 0;
-        double ar = fabs(r);
-        while (k < XSUM_DIGITS && ar < xsum_w[k]) k++;
-        for (; k < XSUM_DIGITS && r != 0.0; k++) {
-            /* All exact: scaling by a power of two (a multiplication by the
-             * exact inverse, not a division), truncation, and removing the
-             * leading part of r (which shares r's bits). */
-            double d = trunc(r * xsum_inv[k]);
-            r -= d * xsum_w[k];
-            a[k] += (int64_t)d;
+        /* v = +-m * 2^e2 with m < 2^53; its fixed-point value in units of the
+         * lowest digit weight 2^XSUM_LOW is m * 2^p. */
+        uint64_t m = bits & (((uint64_t)1 << 52) - 1);
+        int e2 = exp ? exp - 1075 : -1074;
+        if (exp) m |= (uint64_t)1 << 52;
+        int p = e2 - XSUM_LOW;
+        if (p < 0) { /* bits below 2^XSUM_LOW are dropped (toward zero) */
+            m = p <= -64 ? 0 : m >> -p;
+            p = 0;
         }
+        if (m == 0) continue;
+        int lo = p / XSUM_BITS, sh = p % XSUM_BITS;
+        unsigned __int128 x = (unsigned __int128)m << sh; /* < 2^92: three digits */
+        int64_t d[3] = {(int64_t)((uint64_t)x & mask), (int64_t)((uint64_t)(x >> XSUM_BITS) & mask),
+                        (int64_t)(uint64_t)(x >> (2 * XSUM_BITS))};
+        int64_t sign = (int64_t)(bits >> 63) ? -1 : 1;
+        for (int j = 0; j < 3 && lo + j < XSUM_DIGITS; j++)
+            a[XSUM_DIGITS - 1 - lo - j] += sign * d[j];
     }
 }
 

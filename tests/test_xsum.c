@@ -55,5 +55,35 @@ int main(void)
     xsum_to_double(e, re, 2);
     CHECK(isnan(re[0]));
     CHECK(re[1] == 1.0);
+    /* Edges: the largest accepted magnitudes, tiny values (dropped toward
+     * zero), subnormals, and the first refused magnitude. */
+    double edge[6] = {0x1.fffffffffffffp62, -0x1.fffffffffffffp62, 1e-300, 5e-324, 0x1p-176, 3.0};
+    int64_t f[6 * XSUM_STRIDE] = {0};
+    xsum_add(f, edge, 6);
+    double rf[6];
+    xsum_to_double(f, rf, 6);
+    CHECK(rf[0] == edge[0] && rf[1] == edge[1]);
+    CHECK(rf[2] == 0.0 && rf[3] == 0.0);
+    CHECK(rf[4] == 0x1p-176 && rf[5] == 3.0);
+    int64_t g[XSUM_STRIDE] = {0};
+    double two63 = 0x1p63, r63;
+    xsum_add(g, &two63, 1);
+    xsum_to_double(g, &r63, 1);
+    CHECK(isnan(r63));
+    /* x + (-x) is exactly zero for every magnitude in range. */
+    int ok = 1;
+    for (int e = -170; e < 62; e += 7) {
+        int64_t h[XSUM_STRIDE] = {0};
+        double x = ldexp(1.2345678901234567, e), mx = -x, z;
+        xsum_add(h, &x, 1);
+        xsum_add(h, &mx, 1);
+        xsum_to_double(h, &z, 1);
+        ok &= z == 0.0;
+        int64_t one[XSUM_STRIDE] = {0};
+        xsum_add(one, &x, 1);
+        xsum_to_double(one, &z, 1);
+        ok &= z == x; /* in range and representable: round trip exact */
+    }
+    CHECK(ok);
     return TEST_REPORT();
 }
