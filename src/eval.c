@@ -266,8 +266,14 @@ static void eval_support_mean(Ctx *x, const TaskData *sd, const TaskData *qd, in
         size_t row = (size_t)t * x->Q + q;
         const double *d = qd->d + (size_t)q * n;
         t0 = mg_now();
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < m; j++) x->xr[i * m + j] = d[i] * mean[i * m + j];
+        /* the learned methods' decoding (EVAL_SPARSIFY) applied to the mean split */
+        for (int i = 0; i < n; i++) {
+            const double *mi = mean + (size_t)i * m;
+            double *xi = x->xr + (size_t)i * m, mx = 0, sum = 0;
+            for (int j = 0; j < m; j++) mx = mi[j] > mx ? mi[j] : mx;
+            for (int j = 0; j < m; j++) sum += xi[j] = mi[j] >= EVAL_SPARSIFY * mx ? mi[j] : 0.0;
+            for (int j = 0; j < m; j++) xi[j] = sum > 0 ? xi[j] * (d[i] / sum) : 0.0;
+        }
         alloc_repair(n, m, d, qd->s + (size_t)q * m, qd->c + (size_t)q * nm, x->xr, x->y, x->work);
         finish_alloc(x, qd, q, x->y, mg_now() - t0, c, row);
         c->mse[row] = row_mse(qd, q, mean);

@@ -379,9 +379,9 @@ int eval_write_report(const EvalResult *r, const char *path, const char *plots, 
     fputc('\n', f);
     if (r->lp)
         fputs("Gap: relative optimality gap (cost − GLPK optimum) / optimum of the final "
-              "allocation (learned methods: x_ij = d_i p_ij, then the feasibility repair, then the "
-              "cost polish; support_mean: its split, repair, polish; greedy: the rule, then the "
-              "polish), over all "
+              "allocation (learned methods: each demand on its most likely supplier under the "
+              "network's split, then the feasibility repair, then the cost polish; support_mean: "
+              "the same from its split; greedy: the rule, then the polish), over all "
               "query instances of all tasks; ± is the 95 % CI half-width across per-task means. "
               "feasible: share of instances feasible after repair; viol raw: largest relative "
               "constraint violation of the network's allocation before repair. latency: median "
@@ -406,7 +406,8 @@ int eval_write_report(const EvalResult *r, const char *path, const char *plots, 
                        "steps; `no_adapt` is the first checkpoint's initialisation as is.%s\n\n",
                     sc->steps,
                     r->lp ? " `support_mean` uses the mean split of the K support instances for "
-                            "every query instance (then the same repair): what memorising the "
+                            "every query instance (then the same decoding, repair and polish): "
+                            "what memorising the "
                             "task's typical allocation gives, without a network. `greedy` fills "
                             "the cheapest arcs first; `solver` is GLPK."
                           : "");

@@ -12,9 +12,10 @@
  *   scratch             random θ (learner_init_theta), eval.steps SGD steps
  *   scratch_long        the same for eval.scratch_steps steps (if > 0)
  *   support_mean        the mean of the K support targets as the split of
- *                       every query instance, then repair (LP families): what
+ *                       every query instance, decoded like the learned
+ *                       methods, then repair + polish (LP families): what
  *                       memorising the task's typical allocation achieves
- *   greedy              alloc_greedy (LP families)
+ *   greedy              alloc_greedy, then polish (LP families)
  *   solver              GLPK dual simplex from the standard basis (LP families)
  *
  * Every per-task and per-instance number is written by exactly one rank into
@@ -22,11 +23,15 @@
  * (timings aside) are bit-identical whatever the number of ranks.
  * Aggregates are computed afterwards in task order on every rank.
  *
- * Learned methods on LP families: fractions p = predict(θ, x) for one
- * instance, allocation x_ij = d_i p_ij, then alloc_repair. Gaps are those of
- * the repaired allocation against the GLPK optimum; viol_max_raw is measured
- * before repair. latency = features + predict + repair of one instance from
- * its raw (d, s, c) (adaptation excluded; reported as adapt_ms per task).
+ * Learned methods on LP families run through policy.h: the adapted θ is
+ * frozen once per task (timed into adapt_ms), then per instance from its raw
+ * (d, s, c): features, forward pass, decoding (EVAL_SPARSIFY: each demand on
+ * its argmax supplier by default), alloc_repair, then alloc_polish
+ * (EVAL_POLISH_PASSES) like every heuristic method (support_mean, greedy).
+ * Gaps are those of the final allocation against the GLPK optimum; gap0_*
+ * (JSON *_unpolished) the same allocation before the polish; viol_max_raw is
+ * measured before repair. latency = the whole per-instance path, one
+ * instance at a time, median (adaptation excluded); polish_us its polish.
  */
 #ifndef METAGRID_EVAL_H
 #define METAGRID_EVAL_H
@@ -43,10 +48,11 @@
 #define EVAL_LABEL_MAX 64
 /* Passes of alloc_polish after every heuristic allocation (learned methods,
  * support_mean, greedy). */
-#define EVAL_POLISH_PASSES 8
-/* Learned methods: fractions below this times their row's largest are
- * dropped before repair (policy.h; 1 = each demand on its argmax supplier). */
-#define EVAL_SPARSIFY 0.05
+#define EVAL_POLISH_PASSES 2
+/* Learned methods and support_mean: fractions below this times their row's
+ * largest are dropped before repair (policy.h; 1 = each demand on its
+ * argmax supplier, no exp needed; 0 = the plain softmax split). */
+#define EVAL_SPARSIFY 1.0
 
 typedef enum {
     EVAL_CKPT = 0,
