@@ -426,6 +426,7 @@ static void aggregate(const Ctx *x, EvalMethod *m, const Cols *c)
 
     m->gap_mean = m->gap_mean_ci95 = m->gap_median = m->gap_p95 = m->gap_max = NAN;
     m->gap0_mean = m->gap0_median = m->gap0_p95 = m->gap0_max = m->polish_us = NAN;
+    m->gap0_mean_ci95 = NAN;
     m->viol_max_raw = m->viol_max = m->feasible_frac = NAN;
     if (x->lp) {
         for (size_t t = 0; t < T; t++) task[t] = mean_of(c->gap + t * Q, Q);
@@ -442,6 +443,8 @@ static void aggregate(const Ctx *x, EvalMethod *m, const Cols *c)
         m->viol_max = max_of(c->viol, N);
         m->feasible_frac = mean_of(c->feas, N);
         m->gap0_mean = mean_of(c->gap0, N);
+        for (size_t t = 0; t < T; t++) task[t] = mean_of(c->gap0 + t * Q, Q);
+        m->gap0_mean_ci95 = eval_ci95(task, T);
         memcpy(tmp, c->gap0, N * sizeof(double));
         qsort(tmp, N, sizeof(double), cmp_double);
         m->gap0_median = eval_quantile(tmp, N, 0.5);

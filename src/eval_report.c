@@ -102,6 +102,7 @@ int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
             json_key_num(f, "viol_max", m->viol_max);
             json_key_num(f, "feasible_frac", m->feasible_frac);
             json_key_num(f, "gap_mean_unpolished", m->gap0_mean);
+            json_key_num(f, "gap_mean_unpolished_ci95", m->gap0_mean_ci95);
             json_key_num(f, "gap_median_unpolished", m->gap0_median);
             json_key_num(f, "gap_p95_unpolished", m->gap0_p95);
             json_key_num(f, "gap_max_unpolished", m->gap0_max);
@@ -347,8 +348,18 @@ void eval_write_goals(const EvalResult *r, FILE *f)
                                   : (isfinite(ci) && isfinite(bci) && v + ci < bv - bci)
                                       ? "ahead"
                                       : "ahead, within the 95 % CIs";
-            fprintf(f, "- ahead of `%s` (%s): **%s** (%.4g vs %.4g)\n", b->label, what, verdict, v,
+            fprintf(f, "- ahead of `%s` (%s): **%s** (%.4g vs %.4g)", b->label, what, verdict, v,
                     bv);
+            if (r->lp && isfinite(m->gap0_mean) && isfinite(b->gap0_mean)) {
+                double u = m->gap0_mean, uc = m->gap0_mean_ci95;
+                double bu = b->gap0_mean, buc = b->gap0_mean_ci95;
+                const char *v0 = !(u < bu) ? "NOT ahead"
+                                 : (isfinite(uc) && isfinite(buc) && u + uc < bu - buc)
+                                     ? "ahead"
+                                     : "ahead, within the 95 % CIs";
+                fprintf(f, "; before the polish: **%s** (%.4g vs %.4g)", v0, u, bu);
+            }
+            fputc('\n', f);
         }
         fputc('\n', f);
     }

@@ -76,6 +76,7 @@ typedef struct {
     double gap_mean, gap_mean_ci95;    /* over all query instances / tasks */
     double gap_median, gap_p95, gap_max;
     double gap0_mean, gap0_median, gap0_p95, gap0_max; /* after repair, before polish */
+    double gap0_mean_ci95;
     double polish_us;                  /* median per-instance time in alloc_polish */
     double viol_max_raw, viol_max;     /* largest relative violation */
     double feasible_frac;              /* after repair */
