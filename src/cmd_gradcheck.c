@@ -169,13 +169,19 @@ static int gc_dump(const char *path, const Config *cfg, Learner *L, const double
     fprintf(f, "{\"algo\":\"%s\",\"layers\":[", config_algo_name(algo));
     for (int l = 0; l <= lay->n_layers; l++) fprintf(f, "%s%d", l ? "," : "", lay->sizes[l]);
     fprintf(f, "],\"activation\":\"%s\",", config_activation_name(lay->act));
-    if (lay->group > 0)
-        fprintf(f, "\"loss\":\"softmax_mse\",\"group\":%d,\"loss_definition\":\"p = softmax "
-                   "over consecutive groups of %d outputs; mean over points and outputs of "
-                   "(p - y)^2\",",
+    if (lay->group > 0 && lay->loss == LOSS_XENT)
+        fprintf(f, "\"loss\":\"xent\",\"head\":\"allocation\",\"group\":%d,"
+                   "\"loss_definition\":\"p = softmax over consecutive groups of %d "
+                   "outputs; mean over points and groups of -sum_j y_j log p_j\",",
+                lay->group, lay->group);
+    else if (lay->group > 0)
+        fprintf(f, "\"loss\":\"mse\",\"head\":\"allocation\",\"group\":%d,"
+                   "\"loss_definition\":\"p = softmax over consecutive groups of %d "
+                   "outputs; mean over points and outputs of (p - y)^2\",",
                 lay->group, lay->group);
     else
-        fprintf(f, "\"loss\":\"mse\",\"loss_definition\":\"mean over points and outputs of "
+        fprintf(f, "\"loss\":\"mse\",\"head\":\"linear\",\"loss_definition\":\"mean over "
+                   "points and outputs of "
                    "(out - y)^2\",");
     fputs("\"params\":", f);
     json_vec(f, meta, nt);

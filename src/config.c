@@ -28,6 +28,7 @@ static const char *const family_names[] = {"uniform", "region", "sinusoid", NULL
 static const char *const act_names[] = {"relu", "tanh", NULL};
 static const char *const algo_names[] = {"maml", "fomaml", "metasgd", "gated", "pretrain", NULL};
 static const char *const gate_names[] = {"sgd", "adam", NULL};
+static const char *const loss_names[] = {"mse", "xent", NULL};
 
 #define OFF(f) offsetof(Config, f)
 #define KINT(n, f, lo, hi, d, h, s) {n, KT_INT, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s}
@@ -68,6 +69,9 @@ const CfgKey cfg_keys[] = {
           "hidden layer widths of the MLP, at most 8 ([] = linear model)"),
     KENUM("model.activation", model.activation, act_names, "relu", 1,
           "hidden-layer activation"),
+    KENUM("model.loss", model.loss, loss_names, "mse", 1,
+          "training loss of the allocation head: squared error of the fractions (mse) or "
+          "per-demand-row softmax cross-entropy against the optimal split (xent; LP families only)"),
     KENUM("algo.name", algo.name, algo_names, "maml", 1,
           "meta-learning algorithm"),
     KFLT("algo.inner_lr", algo.inner_lr, 0.0, 1, 1e3, "0.01", 1,
@@ -121,6 +125,7 @@ const char *config_family_name(int family) { return enum_name(family_names, fami
 const char *config_algo_name(int algo) { return enum_name(algo_names, algo); }
 const char *config_activation_name(int act) { return enum_name(act_names, act); }
 const char *config_gate_base_name(int base) { return enum_name(gate_names, base); }
+const char *config_loss_name(int loss) { return enum_name(loss_names, loss); }
 
 int config_key_count(void) { return cfg_nkeys; }
 const char *config_key_name(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].name : NULL; }
@@ -496,6 +501,11 @@ static int check_rules(const Config *c, int *other, char *prob, size_t n)
         snprintf(prob, n, "must be >= 1 for algo.name %s (0 is only meaningful for pretrain)",
                  config_algo_name(c->algo.name));
         return cfg_find("algo.inner_steps");
+    }
+    if (c->model.loss == LOSS_XENT && c->task.family == FAMILY_SINUSOID) {
+        *other = cfg_find("task.family");
+        snprintf(prob, n, "xent needs an LP family (allocation head); task.family is sinusoid");
+        return cfg_find("model.loss");
     }
     return -1;
 }

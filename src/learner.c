@@ -92,6 +92,8 @@ int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, in
     int rc = mlp_layout_init(&L->lay, in_dim, cfg->model.hidden, cfg->model.n_hidden, out_dim,
                              cfg->model.activation, group, e);
     if (rc) goto error;
+    rc = mlp_layout_set_loss(&L->lay, cfg->model.loss, e);
+    if (rc) goto error;
     L->algo = cfg->algo.name;
     L->lr = cfg->algo.inner_lr;
     L->base = cfg->algo.gate.base;

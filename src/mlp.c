@@ -1,7 +1,8 @@
 /*
  * mlp.c — the MLP's fast path: batched forward, backward and Hessian-vector
  * products on the small-matrix kernels of kernels.c (see mlp.h for the
- * layout, heads and losses).
+ * layout, heads and losses; the head's loss, mse or xent, only enters
+ * head_backward, head_hvp and mlp_loss).
  *
  * Row-major throughout. For layer l (nin = sizes[l] inputs, nout = sizes[l+1]
  * outputs) and a batch of k rows:
@@ -64,6 +65,17 @@ int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int
     }
     lay->n_params = off;
     for (int l = 0; l <= lay->n_layers; l++) lay->max_width = MG_MAX(lay->max_width, lay->sizes[l]);
+    return MG_OK;
+}
+
+int mlp_layout_set_loss(MlpLayout *lay, int loss, MgErr *e)
+{
+    if (loss != LOSS_MSE && loss != LOSS_XENT)
+        return mg_fail(e, MG_EUSAGE, "mlp: unknown loss %d", loss);
+    if (loss == LOSS_XENT && lay->group == 0)
+        return mg_fail(e, MG_EUSAGE, "mlp: the xent loss needs the allocation head (softmax "
+                                     "groups); this network has a linear head");
+    lay->loss = loss;
     return MG_OK;
 }
 
@@ -200,8 +212,28 @@ const double *mlp_output(const MlpLayout *lay, const MlpCache *c)
     return lay->group > 0 ? c->p : c->h[lay->n_layers];
 }
 
+/* The xent loss of the cached batch: per demand row, log-sum-exp of the
+ * logits minus the y-weighted logits, times 1/(rows) (see mlp.h). */
+static double xent_loss(const MlpLayout *lay, const MlpCache *c, const double *y)
+{
+    int m = lay->group;
+    size_t rows = (size_t)c->k * lay->sizes[lay->n_layers] / m;
+    const double *z = c->h[lay->n_layers];
+    double s = 0;
+    for (size_t g = 0; g < rows; g++) {
+        const double *zg = z + g * m, *yg = y + g * m;
+        double mx = zg[0], se = 0;
+        for (int j = 1; j < m; j++) mx = zg[j] > mx ? zg[j] : mx;
+        for (int j = 0; j < m; j++) se += exp(zg[j] - mx);
+        double lse = mx + log(se);
+        for (int j = 0; j < m; j++) s += yg[j] * (lse - zg[j]);
+    }
+    return rows ? s / (double)rows : 0.0;
+}
+
 double mlp_loss(const MlpLayout *lay, const MlpCache *c, const double *y)
 {
+    if (lay->loss == LOSS_XENT) return xent_loss(lay, c, y);
     size_t n = (size_t)c->k * lay->sizes[lay->n_layers];
     const double *o = mlp_output(lay, c);
     double s = 0;
@@ -219,6 +251,16 @@ static void head_backward(const MlpLayout *lay, const MlpCache *c, const double 
     if (m == 0) {
         const double *o = c->h[lay->n_layers];
         for (size_t i = 0; i < n; i++) d[i] = a * (o[i] - y[i]);
+        return;
+    }
+    if (lay->loss == LOSS_XENT) { /* (s p - y) scale / rows, s = sum_j y_j */
+        double ax = n ? scale / (double)(n / m) : 0.0;
+        for (size_t g = 0; g < n / m; g++) {
+            const double *p = c->p + g * m, *yg = y + g * m;
+            double *dg = d + g * m, sy = 0;
+            for (int j = 0; j < m; j++) sy += yg[j];
+            for (int j = 0; j < m; j++) dg[j] = ax * (sy * p[j] - yg[j]);
+        }
         return;
     }
     for (size_t g = 0; g < n / m; g++) {
@@ -284,6 +326,16 @@ static void head_hvp(const MlpLayout *lay, const MlpCache *c, const double *y, c
     double a = n ? 2.0 / (double)n : 0.0;
     if (m == 0) {
         for (size_t i = 0; i < n; i++) rd[i] = a * rz[i];
+        return;
+    }
+    if (lay->loss == LOSS_XENT) { /* s (diag p - p p^T) Rz / rows */
+        double ax = n ? 1.0 / (double)(n / m) : 0.0;
+        for (size_t g = 0; g < n / m; g++) {
+            const double *p = c->p + g * m, *yg = y + g * m, *rzg = rz + g * m;
+            double *rdg = rd + g * m, pr = 0, sy = 0;
+            for (int j = 0; j < m; j++) pr += p[j] * rzg[j], sy += yg[j];
+            for (int j = 0; j < m; j++) rdg[j] = ax * sy * p[j] * (rzg[j] - pr);
+        }
         return;
     }
     for (size_t g = 0; g < n / m; g++) {

@@ -22,7 +22,10 @@ double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double
     size_t hoff[MLP_MAX_LAYERS + 1], o = 0;
     for (int l = 0; l <= L; l++) hoff[l] = o, o += lay->sizes[l];
     if (grad) memset(grad, 0, lay->n_params * sizeof(double));
+    int xent = lay->loss == LOSS_XENT && m > 0;
     double N = (double)k * outd, loss = 0;
+    double R = m > 0 ? (double)k * (outd / m) : 1; /* demand rows (xent) */
+    double *lp = mg_calloc(outd, sizeof(double));   /* log p (xent) */
 
     for (int r = 0; r < k; r++) {
         for (int i = 0; i < lay->sizes[0]; i++) h[i] = x[(size_t)r * lay->sizes[0] + i];
@@ -45,14 +48,17 @@ double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double
                 for (int j = 0; j < m; j++) mx = fmax(mx, z[g * m + j]);
                 for (int j = 0; j < m; j++) s += exp(z[g * m + j] - mx);
                 for (int j = 0; j < m; j++) pr[g * m + j] = exp(z[g * m + j] - mx) / s;
+                for (int j = 0; j < m; j++) lp[g * m + j] = z[g * m + j] - mx - log(s);
             }
         }
         for (int a = 0; a < outd; a++) {
-            loss += (pr[a] - yr[a]) * (pr[a] - yr[a]) / N;
+            if (xent) loss -= yr[a] * lp[a] / R;
+            else loss += (pr[a] - yr[a]) * (pr[a] - yr[a]) / N;
             if (out) out[(size_t)r * outd + a] = pr[a];
         }
         if (!grad) continue;
-        /* dL/dz_L: through the softmax Jacobian p_j (delta_jl - p_l) for groups */
+        /* dL/dz_L: through the softmax Jacobian p_j (delta_jl - p_l) for groups,
+         * from dL/dp = 2 (p - y) / N (mse) or -y / (R p) (xent) */
         double *dz = dh + hoff[L];
         for (int a = 0; a < outd; a++) {
             if (m == 0) {
@@ -63,7 +69,8 @@ double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double
                 for (int j = 0; j < m; j++) {
                     int b2 = g * m + j;
                     double jac = pr[b2] * ((b2 == a) - pr[a]); /* dp_b2 / dz_a */
-                    s += 2 * (pr[b2] - yr[b2]) / N * jac;
+                    double dldp = xent ? -yr[b2] / (R * pr[b2]) : 2 * (pr[b2] - yr[b2]) / N;
+                    s += dldp * jac;
                 }
                 dz[a] = s;
             }
@@ -87,5 +94,6 @@ double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double
     free(h);
     free(dh);
     free(pr);
+    free(lp);
     return loss;
 }

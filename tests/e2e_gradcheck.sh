@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # e2e_gradcheck.sh — `metagrid gradcheck` on small networks: every algorithm
 # (maml, fomaml, metasgd, gated sgd/adam, pretrain) against finite
-# differences, for the sinusoid (linear head) and uniform (allocation head)
-# families, relu and tanh, 3 inner steps; --dump recomputed independently
-# in plain Python; usage errors.
+# differences, for the sinusoid (linear head) and uniform (allocation head,
+# mse and xent losses) families, relu and tanh, 3 inner steps; --dump
+# recomputed independently in plain Python (linear head, allocation head with
+# either loss); usage errors.
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
@@ -29,23 +30,60 @@ for act in relu tanh; do
     check_rc 0 "gradcheck uniform $act" gc "$TMP/uni_$act.out" configs/sinusoid.yaml $small_uni \
         --set model.activation=$act
     check "gradcheck uniform $act: six algorithms ok" gc_ok "$TMP/uni_$act.out"
+    # shellcheck disable=SC2086
+    check_rc 0 "gradcheck uniform xent $act" gc "$TMP/unix_$act.out" configs/sinusoid.yaml \
+        $small_uni --set model.activation=$act --set model.loss=xent
+    check "gradcheck uniform xent $act: six algorithms ok" gc_ok "$TMP/unix_$act.out"
 done
+# xent needs the allocation head
+check_rc 2 "gradcheck sinusoid xent refused" "$METAGRID" gradcheck configs/sinusoid.yaml \
+    --set model.loss=xent 2>"$TMP/err"
+check "xent refusal message" grep -q '^metagrid: .*model.loss: xent needs an LP family' "$TMP/err"
 
 # a tolerance nobody can meet must fail (the check can fail)
 # shellcheck disable=SC2086
 check_rc 1 "gradcheck --tol 1e-30 fails" gc /dev/null configs/sinusoid.yaml $small_sin --tol 1e-30
 
 # --dump: recompute the maml meta-loss and meta-gradient from the dump alone
-# (plain Python: forward, backprop, T SGD steps, finite differences)
+# (plain Python: forward, backprop, T SGD steps, finite differences), for the
+# linear head and for the allocation head with each loss
 # shellcheck disable=SC2086
 "$METAGRID" gradcheck configs/sinusoid.yaml $small_sin --set model.activation=tanh \
     --set algo.inner_steps=2 --dump "$TMP/dump.json" >/dev/null
+for loss in mse xent; do
+    # shellcheck disable=SC2086
+    "$METAGRID" gradcheck configs/sinusoid.yaml $small_uni --set model.activation=tanh \
+        --set algo.inner_steps=2 --set model.loss=$loss --dump "$TMP/dump_$loss.json" >/dev/null
+done
 cat >"$TMP/recompute.py" <<'EOF'
 import json, math, sys
 d = json.load(open(sys.argv[1]))
-sizes, act = d["layers"], d["activation"]
-assert d["loss"] == "mse" and act == "tanh"
+sizes, act, loss_name = d["layers"], d["activation"], d["loss"]
+m = d.get("group", 0)  # softmax group size of the allocation head (0: linear head)
+assert loss_name in ("mse", "xent") and act == "tanh" and (m > 0 or loss_name == "mse")
+assert (d["head"] == "allocation") == (m > 0)
 L = len(sizes) - 1
+def head(z, y, npts):
+    """loss contribution of one point and dL/dz (own softmax, chain rule)"""
+    if not m:
+        n = npts * len(z)
+        return sum((o - t) ** 2 for o, t in zip(z, y)) / n, [2 * (o - t) / n for o, t in zip(z, y)]
+    p = []
+    for g in range(0, len(z), m):
+        e = [math.exp(v - max(z[g:g + m])) for v in z[g:g + m]]
+        p += [v / sum(e) for v in e]
+    if loss_name == "mse":
+        n = npts * len(z)
+        loss, dp = sum((a - t) ** 2 for a, t in zip(p, y)) / n, [2 * (a - t) / n for a, t in zip(p, y)]
+    else:
+        rows = npts * len(z) // m
+        loss = -sum(t * math.log(a) for a, t in zip(p, y)) / rows
+        dp = [-t / (rows * a) for a, t in zip(p, y)]
+    dz = []
+    for g in range(0, len(z), m):
+        s = sum(p[g + j] * dp[g + j] for j in range(m))
+        dz += [p[g + j] * (dp[g + j] - s) for j in range(m)]
+    return loss, dz
 def unpack(p):
     ws, o = [], 0
     for l in range(L):
@@ -55,15 +93,15 @@ def unpack(p):
         ws.append((W, b))
     return ws
 def loss_grad(p, X, Y):
-    ws, n = unpack(p), len(X) * sizes[-1]
+    ws = unpack(p)
     g = [0.0] * len(p); loss = 0.0
     for x, y in zip(X, Y):
         hs = [x]
         for l, (W, b) in enumerate(ws):
             z = [b[a] + sum(W[a][i] * hs[-1][i] for i in range(len(hs[-1]))) for a in range(len(b))]
             hs.append([math.tanh(v) for v in z] if l < L - 1 else z)
-        loss += sum((o - t) ** 2 for o, t in zip(hs[-1], y)) / n
-        d = [2 * (o - t) / n for o, t in zip(hs[-1], y)]
+        lx, d = head(hs[-1], y, len(X))
+        loss += lx
         offs, o = [], 0
         for l in range(L):
             offs.append(o); o += sizes[l] * sizes[l + 1] + sizes[l + 1]
@@ -91,10 +129,13 @@ for i in range(len(p)):
     fd = (fp - fm) / (2 * h)
     err = max(err, abs(fd - d["meta_grad"][i]) / max(abs(fd), 1e-3 * gmax))
 assert err < 1e-5, err
-print("recomputed: meta_loss", ml, "max_rel_err", err)
+print("recomputed", loss_name, "group", m, ": meta_loss", ml, "max_rel_err", err)
 EOF
 if command -v python3 >/dev/null; then
     check "dump recomputed in python" python3 "$TMP/recompute.py" "$TMP/dump.json"
+    check "dump recomputed in python: allocation head, mse" python3 "$TMP/recompute.py" "$TMP/dump_mse.json"
+    check "dump recomputed in python: allocation head, xent" python3 "$TMP/recompute.py" "$TMP/dump_xent.json"
+    check "dump names the loss" grep -q '"loss":"xent"' "$TMP/dump_xent.json"
 else
     skip "dump recomputed in python" "no python3"
 fi

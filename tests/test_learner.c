@@ -2,7 +2,8 @@
  * test_learner.c — exact meta-gradients of every algorithm against central
  * finite differences of the meta-loss (double precision, tolerance 1e-6
  * relative), on small networks with several inner steps, both activations
- * and both heads, on synthetic data built by hand. Plus: fomaml against its
+ * and both heads (the allocation head with the mse and the xent loss), on
+ * synthetic data built by hand. Plus: fomaml against its
  * own first-order definition, adaptation consistency, initialisation.
  */
 #include <stdlib.h>
@@ -52,16 +53,16 @@ static Config small_config(int algo, int act, int T, int base)
 }
 
 /* max over i of |g_i - fd_i| / max(|g_i|, |fd_i|, 1e-3 max_j |fd_j|, 1e-12);
- * fd: 4-point central differences of f along each meta-parameter.
+ * fd: 4-point central differences (step h) of f along each meta-parameter.
  * A coordinate whose 2-point estimates with steps h and 2h disagree by more
  * than 1e-5 relative has a kink (relu) or a near-singular point (Adam's
  * g/sqrt(g^2+eps^2)) inside the stencil: finite differences cannot judge it,
  * so it is skipped; at most a tenth of the coordinates may be skipped. */
 static double fd_check(Learner *L, double *meta, const TaskData *s, const TaskData *q,
-                       const double *g, int first_order_theta)
+                       const double *g, int first_order_theta, double h)
 {
     size_t n = first_order_theta ? learner_n_theta(L) : learner_n_meta(L);
-    double *fd = malloc(n * sizeof(double)), h = 1e-5, fmax_ = 0, err = 0;
+    double *fd = malloc(n * sizeof(double)), fmax_ = 0, err = 0;
     char *kink = calloc(n, 1);
     for (size_t i = 0; i < n; i++) {
         double keep = meta[i], f[4], off[4] = {-2 * h, -h, h, 2 * h};
@@ -86,10 +87,23 @@ static double fd_check(Learner *L, double *meta, const TaskData *s, const TaskDa
     return skipped * 10 > n ? INFINITY : err;
 }
 
-static void check_algo(int algo, int act, int group, int T, int base, uint64_t seed)
+/* loss: LOSS_MSE, or LOSS_XENT (allocation head only) */
+static void check_algo_loss(int algo, int act, int group, int T, int base, uint64_t seed,
+                            int loss_kind)
 {
     int in = 2, out = group ? 6 : 3;
     Config cfg = small_config(algo, act, T, base);
+    cfg.model.loss = loss_kind;
+    /* xent's gradients are ~m times larger than the mse's on the same data
+     * (no p (1 - p) factor, mean over rows rather than outputs): a smaller
+     * step keeps the inner loop in the same regime (and relu kinks out of
+     * most finite-difference stencils) */
+    if (loss_kind == LOSS_XENT) cfg.algo.inner_lr = 0.03;
+    /* finite-difference step: the xent loss is ~20x larger than the mse
+     * (it includes the entropy of y), and so is the roundoff of its
+     * differences; a larger step keeps them below 1e-6 relative (measured:
+     * max_rel_err 2.4e-7 at 5e-5, up to 1.9e-6 at 1e-5, shrinking with h) */
+    double h = loss_kind == LOSS_XENT ? 5e-5 : 1e-5;
     MgErr e = {0};
     Learner *L = NULL;
     CHECK(learner_create(&L, &cfg, in, out, group, &e) == MG_OK);
@@ -122,13 +136,13 @@ static void check_algo(int algo, int act, int group, int T, int base, uint64_t s
         double *thT = malloc(nt * sizeof(double));
         learner_adapt(L, meta, NULL, &sup, T, thT, NULL, NULL);
         CHECK_NEAR(learner_loss(L, thT, &qry), loss, 1e-13);
-        err = fd_check(L, thT, &sup, &qry, g, 1);
+        err = fd_check(L, thT, &sup, &qry, g, 1, h);
         free(thT);
     } else {
-        err = fd_check(L, meta, &sup, &qry, g, 0);
+        err = fd_check(L, meta, &sup, &qry, g, 0, h);
     }
-    CHECK_MSG(err < 1e-6, "%s act %d group %d T %d base %d: max_rel_err %g",
-              config_algo_name(algo), act, group, T, base, err);
+    CHECK_MSG(err < 1e-6, "%s act %d group %d T %d base %d loss %s: max_rel_err %g",
+              config_algo_name(algo), act, group, T, base, config_loss_name(loss_kind), err);
 
     /* adaptation reproduces the inner loop: loss after T steps = meta-loss */
     if (algo != ALGO_PRETRAIN) {
@@ -141,6 +155,11 @@ static void check_algo(int algo, int act, int group, int T, int base, uint64_t s
     free(meta), free(g);
     free_data(&sup), free_data(&qry);
     learner_destroy(L);
+}
+
+static void check_algo(int algo, int act, int group, int T, int base, uint64_t seed)
+{
+    check_algo_loss(algo, act, group, T, base, seed, LOSS_MSE);
 }
 
 int main(void)
@@ -157,6 +176,22 @@ int main(void)
                         check_algo(algos[a], act, group, 1, base, seed++);
                 }
             }
+    /* the cross-entropy allocation loss, every algorithm, both activations */
+    for (int a = 0; a < 5; a++)
+        for (int act = 0; act < 2; act++)
+            for (int base = 0; base < (algos[a] == ALGO_GATED ? 2 : 1); base++)
+                check_algo_loss(algos[a], act, 3, 3, base, seed++, LOSS_XENT);
+
+    /* xent is refused for the linear head; the loss reaches the layout */
+    {
+        Config c = small_config(ALGO_MAML, ACT_RELU, 1, 0);
+        c.model.loss = LOSS_XENT;
+        MgErr e = {0};
+        Learner *L = NULL;
+        CHECK(learner_create(&L, &c, 2, 3, 0, &e) == MG_EUSAGE && L == NULL && strstr(e.msg, "xent"));
+        CHECK(learner_create(&L, &c, 2, 6, 3, &e) == MG_OK && learner_layout(L)->loss == LOSS_XENT);
+        learner_destroy(L);
+    }
 
     /* maml is not fomaml: the second-order part is present */
     {

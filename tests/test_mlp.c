@@ -1,7 +1,8 @@
 /*
  * test_mlp.c — the fast MLP (mlp.c) against the naive reference (mlp_ref.c)
  * and against central finite differences: loss, gradient and Hessian-vector
- * products, for relu and tanh, linear and allocation heads, several shapes.
+ * products, for relu and tanh, linear and allocation heads (mse and xent),
+ * several shapes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,16 @@ static double fast_loss(const MlpLayout *lay, const double *th, const double *x,
     return mlp_loss(lay, c, y);
 }
 
-static void run_case(int in, const int *hidden, int nh, int out, int act, int group, int k,
-                     uint64_t seed)
+/* loss: LOSS_MSE or LOSS_XENT; ynorm: allocation targets rescaled so that
+ * each group sums to 1 (the real targets; the formulas hold for any y >= 0) */
+static void run_case_loss(int in, const int *hidden, int nh, int out, int act, int group, int k,
+                          uint64_t seed, int loss, int ynorm)
 {
     MgErr e = {0};
     MlpLayout lay;
     CHECK(mlp_layout_init(&lay, in, hidden, nh, out, act, group, &e) == MG_OK);
+    CHECK(lay.loss == LOSS_MSE);
+    CHECK(mlp_layout_set_loss(&lay, loss, &e) == MG_OK);
     size_t n = lay.n_params;
     double *th = malloc(n * sizeof(double)), *v = malloc(n * sizeof(double));
     double *g = calloc(n, sizeof(double)), *gref = calloc(n, sizeof(double));
@@ -38,6 +43,12 @@ static void run_case(int in, const int *hidden, int nh, int out, int act, int gr
     for (size_t i = 0; i < n; i++) v[i] = rng_normal(&s);
     for (int i = 0; i < k * in; i++) x[i] = rng_uniform_range(&s, -2, 2);
     for (int i = 0; i < k * out; i++) y[i] = group ? rng_uniform(&s) : rng_normal(&s);
+    if (group && ynorm)
+        for (int r = 0; r < k * out / group; r++) {
+            double t = 0;
+            for (int j = 0; j < group; j++) t += y[r * group + j];
+            for (int j = 0; j < group; j++) y[r * group + j] /= t;
+        }
 
     MlpCache c;
     mlp_cache_init(&c);
@@ -96,9 +107,28 @@ static void run_case(int in, const int *hidden, int nh, int out, int act, int gr
         emax = fmax(emax, fabs(hv[i] / 3 - fd));
         hmax = fmax(hmax, fabs(fd));
     }
-    CHECK_MSG(emax <= 1e-6 * fmax(1e-3, hmax), "HVP vs FD %g (max |Hv| %g) act %d group %d",
-              emax, hmax, act, group);
+    CHECK_MSG(emax <= 1e-6 * fmax(1e-3, hmax), "HVP vs FD %g (max |Hv| %g) act %d group %d loss %d",
+              emax, hmax, act, group, loss);
     CHECK(hmax > 0);
+
+    /* HVP vs the naive reference: 4-point central differences of the
+     * reference gradient along v */
+    {
+        double *gr[4], off[4] = {-2 * h, -h, h, 2 * h};
+        for (int j = 0; j < 4; j++) {
+            gr[j] = malloc(n * sizeof(double));
+            for (size_t i = 0; i < n; i++) tp[i] = th[i] + off[j] * v[i];
+            mlp_ref_loss_grad(&lay, tp, x, y, k, NULL, gr[j]);
+        }
+        emax = 0;
+        for (size_t i = 0; i < n; i++) {
+            double fd = (8 * (gr[2][i] - gr[1][i]) - (gr[3][i] - gr[0][i])) / (12 * h);
+            emax = fmax(emax, fabs(hv[i] / 3 - fd));
+        }
+        CHECK_MSG(emax <= 1e-6 * fmax(1e-3, hmax), "HVP vs ref FD %g act %d group %d loss %d",
+                  emax, act, group, loss);
+        for (int j = 0; j < 4; j++) free(gr[j]);
+    }
 
     /* symmetry: w^T H v = v^T H w */
     double *w = gp, *hw = gm;
@@ -136,6 +166,12 @@ static void run_case(int in, const int *hidden, int nh, int out, int act, int gr
     free(x), free(y), free(oref);
 }
 
+static void run_case(int in, const int *hidden, int nh, int out, int act, int group, int k,
+                     uint64_t seed)
+{
+    run_case_loss(in, hidden, nh, out, act, group, k, seed, LOSS_MSE, 0);
+}
+
 int main(void)
 {
     int h2[2] = {5, 4}, h1[1] = {7}, h3[3] = {6, 3, 5}, h40[2] = {40, 40}, h9[2] = {9, 13};
@@ -149,6 +185,11 @@ int main(void)
             run_case(5, h3, 3, 8, act, 2, 9, 4);     /* allocation head, 4x2, deeper */
             run_case(2, NULL, 0, 3, act, 0, 4, 5);   /* no hidden layer */
             run_case(6, h9, 2, 6, act, 3, 11, 7);    /* odd widths: kernel remainders */
+            /* the cross-entropy allocation loss */
+            run_case_loss(4, h1, 1, 6, act, 3, 5, 8, LOSS_XENT, 1);
+            run_case_loss(5, h3, 3, 8, act, 2, 9, 9, LOSS_XENT, 1);
+            run_case_loss(6, h9, 2, 6, act, 3, 11, 10, LOSS_XENT, 0); /* rows not summing to 1 */
+            run_case_loss(3, NULL, 0, 12, act, 4, 6, 11, LOSS_XENT, 1);
         }
         run_case(1, h40, 2, 1, ACT_RELU, 0, 10, 6);  /* the sinusoid benchmark's net */
     }
@@ -163,5 +204,28 @@ int main(void)
     mlp_tensor(&lay, 3, &off, &sz);
     CHECK(off == 30 && sz == 4 && mlp_n_tensors(&lay) == 6);
     CHECK(mlp_layout_init(&lay, 1, h2, 2, 5, ACT_RELU, 2, &e) == MG_EUSAGE);
+    /* xent needs the allocation head */
+    CHECK(mlp_layout_init(&lay, 1, h2, 2, 1, ACT_RELU, 0, &e) == MG_OK);
+    CHECK(mlp_layout_set_loss(&lay, LOSS_XENT, &e) == MG_EUSAGE && lay.loss == LOSS_MSE);
+    CHECK(mlp_layout_set_loss(&lay, 7, &e) == MG_EUSAGE);
+    CHECK(mlp_layout_init(&lay, 1, h2, 2, 6, ACT_RELU, 3, &e) == MG_OK);
+    CHECK(mlp_layout_set_loss(&lay, LOSS_XENT, &e) == MG_OK && lay.loss == LOSS_XENT);
+    /* xent by hand: one row, logits (0, log 3) -> p = (1/4, 3/4), y = (1/2, 1/2):
+     * L = -(log(1/4) + log(3/4)) / 2; dL/dz = p - y = (-1/4, 1/4) */
+    {
+        MlpLayout l0;
+        CHECK(mlp_layout_init(&l0, 1, NULL, 0, 2, ACT_RELU, 2, &e) == MG_OK);
+        CHECK(mlp_layout_set_loss(&l0, LOSS_XENT, &e) == MG_OK);
+        double th0[4] = {0, 0, 0, log(3.0)}, x0 = 1, y0[2] = {0.5, 0.5}, g0[4];
+        MlpCache c0;
+        mlp_cache_init(&c0);
+        mlp_cache_reserve(&c0, &l0, 1);
+        mlp_forward(&l0, th0, &x0, 1, &c0);
+        CHECK_NEAR(mlp_loss(&l0, &c0, y0), -0.5 * (log(0.25) + log(0.75)), 1e-15);
+        mlp_grad(&l0, th0, &c0, y0, 1.0, g0);
+        CHECK_NEAR(g0[2], -0.25, 1e-15);
+        CHECK_NEAR(g0[3], 0.25, 1e-15);
+        mlp_cache_free(&c0);
+    }
     return TEST_REPORT();
 }

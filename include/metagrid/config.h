@@ -37,6 +37,9 @@ typedef enum {
     ALGO_PRETRAIN = 4
 } AlgoName;
 typedef enum { GATE_SGD = 0, GATE_ADAM = 1 } GateBase;
+/* Training loss of the allocation head (mlp.h): squared error of the
+ * fractions, or per-demand-row softmax cross-entropy. */
+typedef enum { LOSS_MSE = 0, LOSS_XENT = 1 } LossName;
 
 typedef struct {
     int64_t seed;
@@ -54,6 +57,7 @@ typedef struct {
         int hidden[CONFIG_MAX_HIDDEN];
         int n_hidden;
         int activation;        /* Activation */
+        int loss;              /* LossName (xent: allocation head only) */
     } model;
     struct {
         int name;              /* AlgoName */
@@ -123,6 +127,7 @@ const char *config_family_name(int family);
 const char *config_algo_name(int algo);
 const char *config_activation_name(int act);
 const char *config_gate_base_name(int base);
+const char *config_loss_name(int loss);
 
 /* Number of schema keys and the i-th dotted name (for help and suggestions);
  * whether key i enters config_hash; its one-line description. */

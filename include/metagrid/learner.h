@@ -37,7 +37,8 @@
 
 typedef struct Learner Learner; /* owns the layout and all workspaces */
 
-/* group = softmax group size of the allocation head (m), 0 = linear head. */
+/* group = softmax group size of the allocation head (m), 0 = linear head.
+ * The loss is cfg->model.loss (mlp.h; xent needs group > 0, else MG_EUSAGE). */
 int learner_create(Learner **L, const Config *cfg, int in_dim, int out_dim, int group, MgErr *e);
 void learner_destroy(Learner *L);
 

@@ -11,11 +11,20 @@
  * then b_l (sizes[l+1]) at b_off[l]. Gradients, HVPs, optimizer state,
  * checkpoints and the allreduce all use the same layout.
  *
- * Heads and losses (N = k * out, the same normalisation everywhere):
- *   group == 0  linear head, L = (1/N) sum_{r,o} (out_ro - y_ro)^2
+ * Heads and losses (lay->loss, LossName; N = k * out):
+ *   group == 0  linear head, L = (1/N) sum_{r,o} (out_ro - y_ro)^2   (mse only)
  *   group == m  allocation head: out is (k, n*m) logits z, per demand row i
- *               p_ij = softmax_j(z_ij) over its m supplies, and
- *               L = (1/N) sum_{r,i,j} (p_rij - y_rij)^2   (y: target fractions)
+ *               p_ij = softmax_j(z_ij) over its m supplies (y: target fractions)
+ *     mse       L = (1/N) sum_{r,i,j} (p_rij - y_rij)^2
+ *     xent      L = -(1/(k n)) sum_{r,i,j} y_rij log p_rij, the mean over the
+ *               k n demand rows of each row's cross-entropy. With s_ri =
+ *               sum_j y_rij (= 1 for target fractions) the exact derivatives
+ *               w.r.t. the row's logits are
+ *                 dL/dz   = (s p - y) / (k n)
+ *                 d2L/dz2 = s (diag(p) - p p^T) / (k n)
+ *               (so the formulas hold for any y >= 0; the tests use both).
+ *               log p is taken as z - max z - log sum exp(z - max z), so
+ *               the loss stays finite when some p underflow to 0.
  *
  * Calling pattern (llm.c style, all buffers caller-owned):
  *   mlp_forward   fills a cache with the activations of k rows
@@ -40,6 +49,7 @@ typedef struct {
     int sizes[MLP_MAX_LAYERS + 1]; /* sizes[0] = in, sizes[L] = out */
     int act;                       /* Activation (hidden layers) */
     int group;                     /* 0 = linear head, m = softmax groups of m */
+    int loss;                      /* LossName: LOSS_MSE (default) or LOSS_XENT */
     size_t w_off[MLP_MAX_LAYERS];  /* W_l (sizes[l+1], sizes[l]) */
     size_t b_off[MLP_MAX_LAYERS];  /* b_l (sizes[l+1]) */
     size_t n_params;
@@ -71,6 +81,10 @@ typedef struct {
  * out % m == 0). Returns MG_OK or MG_EUSAGE with e filled. */
 int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int out,
                     int act, int group, MgErr *e);
+
+/* Choose the loss (LOSS_MSE, the default after mlp_layout_init, or
+ * LOSS_XENT). xent needs the allocation head (group > 0): MG_EUSAGE else. */
+int mlp_layout_set_loss(MlpLayout *lay, int loss, MgErr *e);
 
 /* Number of tensors (2 per layer: W then b) and the t-th one's offset/size. */
 int mlp_n_tensors(const MlpLayout *lay);
