@@ -39,14 +39,20 @@ wait_requeued() {
     local t=0
     while :; do
         if scontrol show job "$1" 2>/dev/null | grep -q 'Restarts=[1-9]' && [ "$(state "$1")" = PENDING ]; then
+            # let the node finish cleaning up the previous run first: starting
+            # at once can meet its revoked credential and kill the restart
+            local u=0
+            while [ -n "$(sinfo -h -o %T | grep -v '^idle$')" ] && [ $u -lt 20 ]; do sleep 0.5; u=$((u+1)); done
+            sleep 1
             scontrol update jobid="$1" starttime=now >/dev/null 2>&1; return 0
         fi
         sleep 0.5; t=$((t+1)); [ $t -ge $(($2*2)) ] && return 1
     done
 }
 
-# A tiny sinusoid run: long enough (several seconds on 2 ranks) to signal mid-run.
-SETS=(--set train.iterations=1500 --set model.hidden=[20,20] --set train.meta_batch=8
+# A tiny sinusoid run: long enough (several seconds on 2 ranks: ~15k
+# iterations/s on an idle 2-core machine) to signal mid-run.
+SETS=(--set train.iterations=60000 --set model.hidden=[20,20] --set train.meta_batch=8
       --set train.log_every=20 --set train.checkpoint_every=0)
 CFG=$ROOT/configs/sinusoid.yaml
 cd "$TMP"
@@ -75,8 +81,8 @@ check "reference run finished" test -e "$TMP/ref/done"
 "$METAGRID" inspect "$TMP/ref/checkpoint.bin" --params >"$TMP/b.json" 2>/dev/null
 check "interrupted+requeued run ends with the parameters of an uninterrupted one" \
     bash -c "grep -q '\"params\"' '$TMP/a.json' && diff <(sed 's/\"wall_s\": [^,}]*//' '$TMP/a.json') <(sed 's/\"wall_s\": [^,}]*//' '$TMP/b.json')"
-check "the run stopped mid-way (a restart from a checkpoint < 1500)" \
-    bash -c "grep -q 'stopped by signal after iteration' '$out' && ! grep -q 'stopped by signal after iteration 1500' '$out'"
+check "the run stopped mid-way (a restart from a checkpoint < 60000)" \
+    bash -c "grep -q 'stopped by signal after iteration' '$out' && ! grep -q 'stopped by signal after iteration 60000' '$out'"
 
 # -- 2. a sweep as an array job; one array task signalled and requeued ---------
 cat >"$TMP/arr.yaml" <<EOF
@@ -88,7 +94,7 @@ metric: {name: "methods.{algo}.mse", goal: minimize}
 parameters:
   algo.name: {values: [maml, fomaml]}
   eval.tasks: {value: 10}
-  train.iterations: {value: 1000}
+  train.iterations: {value: 20000}
   model.hidden: {value: [20, 20]}
   train.meta_batch: {value: 8}
   train.log_every: {value: 20}
