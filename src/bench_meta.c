@@ -124,7 +124,8 @@ int bench_meta(int argc, char **argv)
             mg_fail(&e, MG_EUSAGE, "bench meta: bad option (see --help)");
         }
     }
-    const char *path = optind < argc ? argv[optind] : "configs/sinusoid.yaml";
+    char defpath[4200];
+    const char *path = optind < argc ? argv[optind] : mg_default_config("sinusoid.yaml", defpath, sizeof defpath);
     Config cfg;
     if (!e.code) config_load(&cfg, path, sets, nsets, &e);
     TaskSampler *ts = NULL;

@@ -57,7 +57,8 @@ int bench_scale(int argc, char **argv)
             mg_fail(&e, MG_EUSAGE, "bench scale: bad option (see --help)");
         }
     }
-    const char *path = optind < argc ? argv[optind] : "configs/default.yaml";
+    char defpath[4200];
+    const char *path = optind < argc ? argv[optind] : mg_default_config("default.yaml", defpath, sizeof defpath);
     Config cfg;
     if (!e.code && iters < 1) mg_fail(&e, MG_EUSAGE, "bench scale: --iterations must be >= 1");
     if (!e.code) config_load(&cfg, path, sets, nsets, &e);

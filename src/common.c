@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int mg_fail(MgErr *e, int code, const char *fmt, ...)
 {
@@ -121,4 +122,24 @@ void mg_path_join(char *out, size_t n, const char *dir, const char *name)
 {
     if (!dir || !dir[0]) snprintf(out, n, "%s", name);
     else snprintf(out, n, "%s/%s", dir, name);
+}
+
+const char *mg_default_config(const char *name, char *buf, size_t n)
+{
+    snprintf(buf, n, "configs/%s", name);
+    if (access(buf, R_OK) == 0) return buf;
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+        static const char *const rel[] = {"../configs", "../share/metagrid/configs"};
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            snprintf(buf, n, "%s/%s/%s", exe, rel[i], name);
+            if (access(buf, R_OK) == 0) return buf;
+        }
+    }
+    snprintf(buf, n, "configs/%s", name);
+    return buf;
 }

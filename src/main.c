@@ -50,13 +50,19 @@ const char *cmd_build_info(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(usage, stderr);
+        fputs("metagrid: missing SUBCOMMAND (train, eval, sweep, inspect, gradcheck, bench; "
+              "see metagrid --help)\n", stderr);
         return MG_EUSAGE;
     }
     const char *sub = argv[1];
-    if (!strcmp(sub, "help") && argc > 2 && !strcmp(argv[2], "config")) {
-        config_write_reference(stdout);
-        return MG_OK;
+    if (!strcmp(sub, "help") && argc > 2) {
+        if (!strcmp(argv[2], "config")) {
+            config_write_reference(stdout);
+            return MG_OK;
+        }
+        fprintf(stderr, "metagrid: help: unknown topic '%s' (try metagrid help config, "
+                        "or metagrid SUBCOMMAND --help)\n", argv[2]);
+        return MG_EUSAGE;
     }
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
         fputs(usage, stdout);
@@ -81,6 +87,7 @@ int main(int argc, char **argv)
         int rc = subs[i].fn(argc - 1, argv + 1);
         par_exit(rc);
     }
-    fprintf(stderr, "metagrid: unknown subcommand '%s'\n\n%s", sub, usage);
+    fprintf(stderr, "metagrid: unknown subcommand '%s' (train, eval, sweep, inspect, gradcheck, "
+                    "bench; see metagrid --help)\n", sub);
     return MG_EUSAGE;
 }

@@ -63,6 +63,11 @@ char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e);
 /* Join dir and name into out (size n). */
 void mg_path_join(char *out, size_t n, const char *dir, const char *name);
 
+/* The path of a shipped config file NAME ("sinusoid.yaml"): configs/NAME in
+ * the current directory, else next to the binary (../configs in a build tree,
+ * ../share/metagrid/configs when installed); writes into buf (size n). */
+const char *mg_default_config(const char *name, char *buf, size_t n);
+
 #define MG_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MG_MAX(a, b) ((a) > (b) ? (a) : (b))
 
