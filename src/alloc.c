@@ -31,9 +31,11 @@
 /*
  * Metrics of x: cost, gap against opt, and the largest absolute and relative
  * violation of each constraint class. Relative violations divide by
- * max(d_i, 1e-6 max_i d_i, 1e-12) (demand rows), max(s_j, 1e-6 max_j s_j,
- * 1e-12) (capacities) and max(max_i d_i, 1e-12) (negativity), so rows with
- * zero demand or capacity are judged on the instance's scale. A non-finite
+ * max(d_i, 1e-6 max_i d_i, 1e-12) (demand rows), max(s_j, max_i d_i, 1e-12)
+ * (capacities: an overload is never judged against less than the largest
+ * demand, so a supplier with almost no capacity, such as solar at night,
+ * does not turn one unit of load into a violation of 1e6) and
+ * max(max_i d_i, 1e-12) (negativity). A non-finite
  * entry of x makes every violation +Inf.
  */
 void alloc_metrics(int n, int m, const double *d, const double *s, const double *c,
@@ -63,7 +65,7 @@ void alloc_metrics(int n, int m, const double *d, const double *s, const double 
         for (int i = 0; i < n; i++) cs += x[(size_t)i * m + j];
         double a = cs - s[j];
         if (a <= 0.0) continue;
-        double rel = a / fmax(fmax(s[j], 1e-6 * smax), 1e-12);
+        double rel = a / fmax(fmax(s[j], dmax), 1e-12);
         if (a > out->viol_cap_abs) out->viol_cap_abs = a;
         if (rel > out->viol_cap_rel) out->viol_cap_rel = rel;
     }

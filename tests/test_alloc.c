@@ -32,10 +32,10 @@ static void test_metrics(void)
     CHECK_NEAR(am.viol_demand_abs, 1.0, 1e-15);
     CHECK_NEAR(am.viol_demand_rel, 0.1, 1e-15);
     CHECK_NEAR(am.viol_cap_abs, 16.0, 1e-15);
-    CHECK_NEAR(am.viol_cap_rel, 16.0 / 15.0, 1e-15);
+    CHECK_NEAR(am.viol_cap_rel, 16.0 / 20.0, 1e-15); /* max(s_0, max d) = 20 */
     CHECK_NEAR(am.viol_neg_abs, 2.0, 1e-15);
     CHECK_NEAR(am.viol_neg_rel, 0.1, 1e-15);
-    CHECK_NEAR(am.viol_max_rel, 16.0 / 15.0, 1e-15);
+    CHECK_NEAR(am.viol_max_rel, 16.0 / 20.0, 1e-15);
     CHECK(!am.feasible);
     /* NaN anywhere: infeasible, cost NaN; unknown optimum: gap NaN */
     double z[4] = {10, NAN, 5, 15};

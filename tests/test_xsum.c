@@ -72,9 +72,9 @@ int main(void)
     CHECK(isnan(r63));
     /* x + (-x) is exactly zero for every magnitude in range. */
     int ok = 1;
-    for (int e = -170; e < 62; e += 7) {
+    for (int ex = -170; ex < 62; ex += 7) {
         int64_t h[XSUM_STRIDE] = {0};
-        double x = ldexp(1.2345678901234567, e), mx = -x, z;
+        double x = ldexp(1.2345678901234567, ex), mx = -x, z;
         xsum_add(h, &x, 1);
         xsum_add(h, &mx, 1);
         xsum_to_double(h, &z, 1);
@@ -82,7 +82,7 @@ int main(void)
         int64_t one[XSUM_STRIDE] = {0};
         xsum_add(one, &x, 1);
         xsum_to_double(one, &z, 1);
-        if (e - 52 >= -176) ok &= z == x; /* every bit at or above 2^-176: exact */
+        if (ex - 52 >= -176) ok &= z == x; /* every bit at or above 2^-176: exact */
     }
     CHECK(ok);
     return TEST_REPORT();

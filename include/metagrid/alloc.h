@@ -18,7 +18,7 @@ typedef struct {
     double viol_demand_abs; /* max_i |sum_j x_ij - d_i| */
     double viol_demand_rel; /* same relative to max(d_i, 1e-6 max_i d_i, 1e-12) */
     double viol_cap_abs;    /* max_j max(0, sum_i x_ij - s_j) */
-    double viol_cap_rel;    /* relative to max(s_j, 1e-6 max_j s_j, 1e-12) */
+    double viol_cap_rel;    /* relative to max(s_j, max_i d_i, 1e-12) */
     double viol_neg_abs;    /* max_ij max(0, -x_ij) */
     double viol_neg_rel;    /* relative to max_i d_i */
     double viol_max_rel;    /* largest of the relative violations */
