@@ -304,6 +304,17 @@ static const EvalMethod *find_kind(const EvalResult *r, int kind)
 }
 
 /* The main comparison number: gap mean for LP, query MSE for sinusoid. */
+
+/* Lower is better: is v (± ci) ahead of the baseline bv (± bci)? Values
+ * within 1e-12 of each other (e.g. both at the optimum up to rounding) tie. */
+static const char *report_verdict(double v, double ci, double bv, double bci)
+{
+    if (fabs(v - bv) <= 1e-12 * fmax(1.0, fmax(fabs(v), fabs(bv)))) return "tied";
+    if (!(v < bv)) return "NOT ahead";
+    if (isfinite(ci) && isfinite(bci) && v + ci < bv - bci) return "ahead";
+    return "ahead, within the 95 % CIs";
+}
+
 static double score(const EvalResult *r, const EvalMethod *m, double *ci)
 {
     *ci = r->lp ? m->gap_mean_ci95 : m->mse_ci95;
@@ -344,19 +355,13 @@ void eval_write_goals(const EvalResult *r, FILE *f)
                            "diverged)\n", b->label, what, v);
                 continue;
             }
-            const char *verdict = !(v < bv) ? "NOT ahead"
-                                  : (isfinite(ci) && isfinite(bci) && v + ci < bv - bci)
-                                      ? "ahead"
-                                      : "ahead, within the 95 % CIs";
+            const char *verdict = report_verdict(v, ci, bv, bci);
             fprintf(f, "- ahead of `%s` (%s): **%s** (%.4g vs %.4g)", b->label, what, verdict, v,
                     bv);
             if (r->lp && isfinite(m->gap0_mean) && isfinite(b->gap0_mean)) {
                 double u = m->gap0_mean, uc = m->gap0_mean_ci95;
                 double bu = b->gap0_mean, buc = b->gap0_mean_ci95;
-                const char *v0 = !(u < bu) ? "NOT ahead"
-                                 : (isfinite(uc) && isfinite(buc) && u + uc < bu - buc)
-                                     ? "ahead"
-                                     : "ahead, within the 95 % CIs";
+                const char *v0 = report_verdict(u, uc, bu, buc);
                 fprintf(f, "; before the polish: **%s** (%.4g vs %.4g)", v0, u, bu);
             }
             fputc('\n', f);
