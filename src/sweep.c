@@ -405,6 +405,54 @@ void sweep_trial_values(const Sweep *s, long t, char (*vals)[SWEEP_VALUE_MAX])
     }
 }
 
+/* c = base with trial overrides vals applied, except parameter skip (-1: none). */
+static int apply_trial(const Sweep *s, const Config *base, char (*vals)[SWEEP_VALUE_MAX], int skip,
+                       Config *c, MgErr *e)
+{
+    char where[CONFIG_PATH_MAX + 32];
+    *c = *base;
+    for (int j = 0; j < s->n_params; j++) {
+        if (j == skip) continue;
+        snprintf(where, sizeof where, "%s:%d", s->path, s->params[j].line);
+        if (config_set(c, s->params[j].key, vals[j], where, e)) return MG_EUSAGE;
+    }
+    return MG_OK;
+}
+
+/*
+ * Cross-key check of trial t (config_check). Its message names one key; the
+ * error points at the sweep line of that key's parameter, else at the first
+ * parameter involved (varying ones first): one whose removal from the trial
+ * (its key back to the base value) makes the problem go away or change.
+ */
+static int check_trial(const Sweep *s, const Config *base, char (*vals)[SWEEP_VALUE_MAX], long t,
+                       MgErr *e)
+{
+    Config c;
+    MgErr first = {0};
+    if (apply_trial(s, base, vals, -1, &c, e)) return MG_EUSAGE;
+    if (config_check(&c, "", &first) == MG_OK) return MG_OK;
+    /* first.msg is ": KEY: problem" */
+    const char *what = first.msg + strspn(first.msg, ": ");
+    size_t klen = strcspn(what, ":");
+    int line = 0;
+    for (int j = 0; j < s->n_params && !line; j++)
+        if (strlen(s->params[j].key) == klen && !strncmp(s->params[j].key, what, klen))
+            line = s->params[j].line;
+    for (int pass = 0; pass < 2 && !line; pass++) {
+        for (int j = 0; j < s->n_params && !line; j++) {
+            if ((s->params[j].kind == SWEEP_VALUE) != pass) continue;
+            MgErr other = {0};
+            if (apply_trial(s, base, vals, j, &c, &other) == MG_OK && config_check(&c, "", &other) == MG_OK)
+                line = s->params[j].line;
+            else if (strcmp(other.msg, first.msg) != 0)
+                line = s->params[j].line;
+        }
+    }
+    if (!line) line = s->params[0].line; /* not reached: the base config passed the check */
+    return mg_fail(e, MG_EUSAGE, "%s:%d: trial %ld: %s", s->path, line, t, what);
+}
+
 int sweep_validate(Sweep *s, MgErr *e)
 {
     Config base, c;
@@ -430,15 +478,7 @@ int sweep_validate(Sweep *s, MgErr *e)
     int rc = MG_OK;
     for (long t = 0; t < s->n_trials && rc == MG_OK; t++) {
         sweep_trial_values(s, t, vals);
-        c = base;
-        for (int j = 0; j < s->n_params && rc == MG_OK; j++) {
-            snprintf(where, sizeof where, "%s:%d", s->path, s->params[j].line);
-            rc = config_set(&c, s->params[j].key, vals[j], where, e);
-        }
-        if (rc == MG_OK) {
-            snprintf(where, sizeof where, "%s: trial %ld", s->path, t);
-            rc = config_check(&c, where, e);
-        }
+        rc = check_trial(s, &base, vals, t, e);
     }
     free(vals);
     return rc;

@@ -62,6 +62,7 @@ bad "value out of the schema" "  algo.name: {values: [maml, reptile]}" "7: algo.
 bad "min > max" "  algo.inner_lr: {distribution: uniform, min: 1, max: 0.5}" "7: algo.inner_lr"
 bad "bad distribution" "  algo.inner_lr: {distribution: normal, min: 0, max: 1}" "7: algo.inner_lr"
 bad "int key, float draws" "  train.meta_batch: {distribution: uniform, min: 1, max: 4}" "7: train.meta_batch"
+bad "cross-key check of a trial" "  algo.inner_steps: {values: [0]}" "7: trial 0: algo.inner_steps"
 { echo "bogus: 1"; cat grid.yaml; } >bad2.yaml
 "$METAGRID" sweep bad2.yaml --dry-run >/dev/null 2>bad.err
 rc=$?; check "unknown sweep key exits 2 (got $rc)" test $rc = 2

@@ -188,6 +188,28 @@ static void test_errors(void)
     snprintf(t, sizeof t, "%s  train.meta_batch: {distribution: int_uniform, min: -3, max: 5}\n", P);
     expect_error(t, 1, "sw.yaml:3: train.meta_batch:", NULL);
     expect_error("base: nowhere.yaml\nparameters:\n  seed: {value: 1}\n", 1, "sw.yaml:1: base:", "nowhere.yaml");
+    /* cross-key checks of a whole trial (config_check): FILE:LINE of the key
+     * the problem names, else of the first parameter involved (varying first) */
+    snprintf(t, sizeof t, "%s  task.family: {value: uniform}\n  task.n_demand: {values: [1000]}\n"
+             "  task.n_supply: {values: [1000]}\n", P);
+    expect_error(t, 1, "sw.yaml:5: trial 0: task.n_supply:", "10000");
+    snprintf(t, sizeof t, "%s  task.family: {value: uniform}\n  seed: {values: [1, 2]}\n"
+             "  task.n_demand: {values: [10, 6000]}\n", P);
+    expect_error(t, 1, "sw.yaml:5: trial 1: task.n_supply:", "6000 x 2");
+    snprintf(t, sizeof t, "%s  seed: {values: [1, 2]}\n  task.family: {value: uniform}\n"
+             "  task.n_demand: {value: 6000}\n", P);
+    expect_error(t, 1, "sw.yaml:4: trial 0: task.n_supply:", NULL);
+    snprintf(t, sizeof t, "%s  algo.name: {values: [pretrain, maml]}\n  algo.inner_steps: {values: [0]}\n", P);
+    expect_error(t, 1, "sw.yaml:4: trial 1: algo.inner_steps:", "pretrain");
+    snprintf(t, sizeof t, "%s  algo.name: {values: [maml]}\n  model.loss: {values: [mse, xent]}\n", P);
+    expect_error(t, 1, "sw.yaml:4: trial 1: model.loss:", "sinusoid");
+    /* a valid trial list with the same keys passes */
+    Sweep s;
+    MgErr e;
+    snprintf(t, sizeof t, "%s  task.family: {value: uniform}\n  task.n_demand: {values: [10, 5000]}\n"
+             "  algo.name: {values: [pretrain, maml]}\n  algo.inner_steps: {values: [1]}\n", P);
+    CHECK_MSG(load(&s, t, &e, 1) == MG_OK, "%s", e.msg);
+    sweep_free(&s);
 }
 
 static void test_json(void)

@@ -20,7 +20,9 @@
  * "0.01", "[40, 40]"): exactly what `metagrid train --set KEY=VALUE` takes.
  * Every override of every trial is validated against the config schema
  * (config_set on a copy of the base config, then config_check) before
- * anything runs; errors are MG_EUSAGE "FILE:LINE: KEY: problem".
+ * anything runs; errors are MG_EUSAGE "FILE:LINE: KEY: problem", and for a
+ * cross-key problem of a whole trial "FILE:LINE: trial T: KEY: problem" with
+ * the line of the parameter of KEY, else of the first parameter involved.
  *
  * This module does not run anything: cmd_sweep.c launches trials (mpirun,
  * sbatch); sweep_summary collects what the trial folders hold.
@@ -94,7 +96,9 @@ void sweep_free(Sweep *s);
 /*
  * Load the base config and apply every trial's overrides to a copy of it
  * (config_set with where = "SWEEPFILE:LINE" of the parameter, then
- * config_check): MG_OK when every trial is a valid config.
+ * config_check): MG_OK when every trial is a valid config. A config_check
+ * error names the line of the parameter whose key it names, else of the first
+ * parameter (varying ones first) whose removal from the trial changes it.
  */
 int sweep_validate(Sweep *s, MgErr *e);
 
