@@ -74,6 +74,27 @@ check "bad metric goal named" grep -qF 'bad3.yaml:2: metric.goal' bad.err
 "$METAGRID" sweep bad.yaml --local 2 --out "$TMP/nothing" >/dev/null 2>&1
 check "a bad sweep runs nothing" test ! -e "$TMP/nothing"
 
+# -- jobs/train.sbatch adds --out only when the train arguments have none -----
+# (a fake srun records the step's command line; no SLURM needed)
+mkdir -p fakebin
+printf '#!/bin/sh\nshift\nprintf "%%s\\n" "$@" >"$SRUN_LOG"\n' >fakebin/srun
+chmod +x fakebin/srun
+sbatch_out() { # train arguments... -> "added" or "kept" (the script's own --out runs/j-9 or not)
+    rm -f "$TMP/srun.log"
+    SRUN_LOG=$TMP/srun.log PATH=$TMP/fakebin:$PATH METAGRID=mg SLURM_JOB_NAME=j SLURM_JOB_ID=9 \
+        SLURM_JOB_NODELIST=n SLURM_NTASKS=1 bash "$ROOT/jobs/train.sbatch" cfg.yaml "$@" >/dev/null 2>&1
+    [ "$(tail -n 1 "$TMP/srun.log" 2>/dev/null)" = --resume ] || { echo "no step"; return; }
+    if grep -qx 'runs/j-9' "$TMP/srun.log"; then echo added; else echo kept; fi
+}
+for args in "--out D" "--out=D" "-o D" "-oD" "-ro D" "--ou D" "--set seed=2 -o D --resume"; do
+    # shellcheck disable=SC2086
+    check "train.sbatch: '$args' keeps its folder (no second --out)" test "$(sbatch_out $args)" = kept
+done
+for args in "" "--set seed=2" "-s -o" "--set out=x" "-c -oD" "--checkpoint=x -r"; do
+    # shellcheck disable=SC2086
+    check "train.sbatch: '$args' gets --out runs/JOB-ID" test "$(sbatch_out $args)" = added
+done
+
 # -- --local 2 on a tiny sweep ----------------------------------------------
 cp "$CFG" base.yaml
 cat >tiny.yaml <<EOF
