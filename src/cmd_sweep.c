@@ -12,11 +12,13 @@
  * DIR/base.yaml the copy of the base config every trial trains from.
  *
  * --local launches `$METAGRID_MPIRUN -np RANKS SELF train BASE --set ...
- * --out TRIALDIR --resume` (METAGRID_MPIRUN defaults to "mpirun
- * --oversubscribe --bind-to none"), each in its own process group so a
- * terminal Ctrl-C reaches only the sweep, which then forwards SIGUSR1 to the
- * running trials (they checkpoint and exit 75) and exits 75 itself; running
- * it again resumes them.
+ * --out TRIALDIR --resume` (METAGRID_MPIRUN defaults to DEFAULT_LAUNCHER:
+ * with mpi_yield_when_idle idle Open MPI ranks yield the core instead of
+ * busy-polling, without it concurrent trials on few cores starve each other;
+ * a warning says when N x RANKS exceeds the online cores), each in its own
+ * process group so a terminal Ctrl-C reaches only the sweep, which then
+ * forwards SIGUSR1 to the running trials (they checkpoint and exit 75) and
+ * exits 75 itself; running it again resumes them.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -35,6 +37,8 @@
 #include "metagrid/common.h"
 #include "metagrid/sweep.h"
 
+#define DEFAULT_LAUNCHER "mpirun --oversubscribe --bind-to none --mca mpi_yield_when_idle 1"
+
 static const char help[] =
     "usage: metagrid sweep SWEEP.yaml [--dry-run | --local N | --slurm | --summary] [--out DIR]\n"
     "\n"
@@ -44,15 +48,20 @@ static const char help[] =
     "  --dry-run    print one JSON line per trial: {\"trial\": 0, \"overrides\": {...}}\n"
     "  --local N    run the trials here, N at a time, each under\n"
     "               `mpirun -np RANKS metagrid train BASE --set ... --resume`;\n"
-    "               skips finished trials, resumes interrupted ones, then summarizes\n"
+    "               skips finished trials, resumes interrupted ones, then summarizes.\n"
+    "               N x RANKS processes at once: keep that within the cores (a\n"
+    "               warning says when it is not; the trials then slow each other)\n"
     "  --slurm      write DIR/sweep.sbatch (one array task per unfinished trial)\n"
     "               and submit it with sbatch; prints the job id\n"
     "  --summary    (re)collect DIR/summary.csv and DIR/summary.md (best first)\n"
     "  --out DIR    sweep folder (default runs/NAME)\n"
     "\n"
     "Environment: METAGRID_MPIRUN (launcher for --local, default\n"
-    "\"mpirun --oversubscribe --bind-to none\"). Exit status: 0 all done, 1 a trial\n"
-    "failed, 2 bad sweep file, 75 interrupted (run again to resume).\n";
+    "\"" DEFAULT_LAUNCHER "\";\n"
+    "mpi_yield_when_idle makes idle Open MPI ranks yield the core instead of\n"
+    "busy-polling, which matters when several trials share few cores; add it to\n"
+    "your own METAGRID_MPIRUN too). Exit status: 0 all done, 1 a trial failed,\n"
+    "2 bad sweep file, 75 interrupted (run again to resume).\n";
 
 /* ---- trial folders ------------------------------------------------------ */
 
@@ -200,7 +209,7 @@ static pid_t launch(const Sweep *s, const char *self, const char *base, const ch
 {
     char tdir[PATH_MAX], log[PATH_MAX + 32], ckpt[PATH_MAX + 32], ranks[16];
     const char *env = getenv("METAGRID_MPIRUN");
-    char *launcher = mg_strdup(env && *env ? env : "mpirun --oversubscribe --bind-to none");
+    char *launcher = mg_strdup(env && *env ? env : DEFAULT_LAUNCHER);
     char (*vals)[SWEEP_VALUE_MAX] = mg_calloc((size_t)s->n_params, SWEEP_VALUE_MAX);
     char (*sets)[2 * SWEEP_VALUE_MAX] = mg_calloc((size_t)s->n_params, 2 * SWEEP_VALUE_MAX);
     sweep_trial_dir(tdir, sizeof tdir, dir, t);
@@ -243,6 +252,16 @@ static int run_local(const Sweep *s, const char *dir, int par, MgErr *e)
     mg_path_join(snap, sizeof snap, dir, "base.yaml");
     if (!realpath(snap, base)) return mg_fail(e, MG_EFAIL, "%s: %s", snap, strerror(errno));
     int need_eval = sweep_metric_from_eval(s);
+    /* N x RANKS busy processes on fewer cores: say so once, up front */
+    long todo = 0, cores = sysconf(_SC_NPROCESSORS_ONLN);
+    for (long t = 0; t < s->n_trials && todo < par; t++) {
+        sweep_trial_dir(tdir, sizeof tdir, dir, t);
+        todo += sweep_trial_state(tdir, need_eval) != TRIAL_DONE;
+    }
+    if (cores > 0 && todo > 1 && todo * s->ranks > cores)
+        fprintf(stderr, "metagrid: sweep: warning: %ld trials at once x %d ranks = %ld processes on %ld cores: "
+                "they will slow each other down (keep --local N x ranks <= %ld)\n",
+                todo, s->ranks, todo * s->ranks, cores, cores);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

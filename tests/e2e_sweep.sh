@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 . tests/lib.sh
 ROOT=$PWD
 [ -x "$METAGRID" ] || { echo "FAIL no binary $METAGRID"; echo "0 passed, 1 failed"; exit 1; }
-export METAGRID_MPIRUN="$MPIRUN"
+export METAGRID_MPIRUN="$MPIRUN --mca mpi_yield_when_idle 1"
 CFG=$ROOT/configs/sinusoid.yaml
 cd "$TMP"
 
@@ -94,6 +94,20 @@ for args in "" "--set seed=2" "-s -o" "--set out=x" "-c -oD" "--checkpoint=x -r"
     # shellcheck disable=SC2086
     check "train.sbatch: '$args' gets --out runs/JOB-ID" test "$(sbatch_out $args)" = added
 done
+
+# -- the default launcher: mpirun with mpi_yield_when_idle; a warning when ----
+# N x ranks exceeds the cores (a fake mpirun writes its arguments to train.log)
+printf '#!/bin/sh\necho "$@"\n' >fakebin/mpirun
+chmod +x fakebin/mpirun
+cores=$(getconf _NPROCESSORS_ONLN)
+printf 'base: %s\nranks: %d\nparameters:\n  seed: {values: [1, 2]}\n' "$CFG" "$cores" >busy.yaml
+env -u METAGRID_MPIRUN PATH=$TMP/fakebin:$PATH "$METAGRID" sweep busy.yaml --local 2 >/dev/null 2>busy.err
+check "default launcher: mpirun --mca mpi_yield_when_idle 1 -np RANKS" \
+    grep -q -- "^--oversubscribe --bind-to none --mca mpi_yield_when_idle 1 -np $cores .* train " runs/busy/trial-001/train.log
+check "--local 2 x $cores ranks on $cores cores: one warning line" \
+    test "$(grep -c '^metagrid: sweep: warning: 2 trials at once x' busy.err)" = 1
+env -u METAGRID_MPIRUN PATH=$TMP/fakebin:$PATH "$METAGRID" sweep busy.yaml --local 1 >/dev/null 2>busy.err
+check "--local 1: no warning" bash -c "! grep -q warning busy.err"
 
 # -- --local 2 on a tiny sweep ----------------------------------------------
 cp "$CFG" base.yaml
