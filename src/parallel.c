@@ -152,6 +152,60 @@ void par_allgather_d(double v, double *out)
     out[0] = v;
 }
 
+void par_blocks(size_t n, size_t *off, size_t *cnt)
+{
+    size_t base = n / (size_t)g_size, extra = n % (size_t)g_size, o = 0;
+    for (int r = 0; r < g_size; r++) {
+        cnt[r] = base + ((size_t)r < extra ? 1 : 0);
+        off[r] = o;
+        o += cnt[r];
+    }
+}
+
+#ifndef MG_SERIAL
+/* MPI counts and displacements are int: refuse what does not fit. */
+static int *par_int_array(const size_t *v, size_t scale)
+{
+    int *out = mg_calloc((size_t)g_size, sizeof(int));
+    for (int r = 0; r < g_size; r++) {
+        MG_ASSERT(v[r] * scale <= (size_t)INT32_MAX);
+        out[r] = (int)(v[r] * scale);
+    }
+    return out;
+}
+#endif
+
+void par_reduce_scatter_sum_i64(const int64_t *send, int64_t *recv, const size_t *off,
+                                const size_t *cnt, size_t stride)
+{
+#ifndef MG_SERIAL
+    if (g_init && g_size > 1) {
+        int *counts = par_int_array(cnt, stride);
+        MPI_Reduce_scatter(send, recv, counts, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+        free(counts);
+        return;
+    }
+#endif
+    memcpy(recv, send + off[g_rank] * stride, cnt[g_rank] * stride * sizeof(int64_t));
+}
+
+void par_allgatherv_d(double *buf, const size_t *off, const size_t *cnt)
+{
+#ifndef MG_SERIAL
+    if (g_init && g_size > 1) {
+        int *counts = par_int_array(cnt, 1), *displs = par_int_array(off, 1);
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, MPI_DOUBLE,
+                       MPI_COMM_WORLD);
+        free(counts);
+        free(displs);
+    }
+#else
+    (void)buf;
+    (void)off;
+    (void)cnt;
+#endif
+}
+
 int par_agree_error(MgErr *e)
 {
 #ifndef MG_SERIAL

@@ -93,11 +93,15 @@ typedef struct {
     uint64_t adam_t;
     int64_t iter;       /* iterations completed */
     double wall_prev;   /* wall seconds of earlier segments (before resume) */
+    size_t *off, *cnt;  /* (ranks) the parameter shard of each rank (par_blocks) */
 } TrainState;
 
 static int train_write_ckpt(const Config *cfg, const TrainOpts *opt, const TrainState *st,
                             double wall_s, const char *cfg_text, MgErr *e)
 {
+    /* Each rank keeps Adam's moments current on its own shard only. */
+    par_allgatherv_d(st->m, st->off, st->cnt);
+    par_allgatherv_d(st->v, st->off, st->cnt);
     if (par_is_root() && opt->write_files) {
         Checkpoint ck = {
             .version = CKPT_VERSION,
@@ -273,7 +277,7 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
     TrainState st = {0};
     TaskData sup = {0}, qry = {0};
     double *grad = NULL, *gsum = NULL;
-    int64_t *acc = NULL;
+    int64_t *acc = NULL, *shard = NULL;
     FILE *metrics = NULL;
     char *cfg_text = config_to_string(cfg);
     Timers tm = {0};
@@ -289,11 +293,21 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
     if (train_setup_state(cfg, opt, L, &st, e)) goto done;
     if (train_prepare_dir(cfg, opt, &st, cfg_text, e)) goto done;
 
+    /* The update is sharded: the summed gradient is reduce-scattered, each
+     * rank decodes and applies Adam to its block of parameters, and an
+     * allgather completes the parameters everywhere (the communication of
+     * one allreduce; decoding and Adam cost 1/ranks each). */
     const size_t n = st.n;
-    const size_t nacc = (n + 1) * XSUM_STRIDE + 2; /* grads, loss, err flag, stop flag */
+    st.off = mg_calloc((size_t)par_size(), sizeof(size_t));
+    st.cnt = mg_calloc((size_t)par_size(), sizeof(size_t));
+    par_blocks(n, st.off, st.cnt);
+    const size_t mlo = st.off[par_rank()], mlen = st.cnt[par_rank()];
     grad = mg_calloc(n, sizeof(double));
-    gsum = mg_calloc(n + 1, sizeof(double));
-    acc = mg_calloc(nacc, sizeof(int64_t));
+    gsum = mg_calloc(mlen + 1, sizeof(double));          /* my shard of the mean gradient */
+    acc = mg_calloc(n * XSUM_STRIDE, sizeof(int64_t));  /* this rank's task gradients */
+    shard = mg_calloc(mlen * XSUM_STRIDE + 1, sizeof(int64_t));
+    int64_t ctl[XSUM_STRIDE + 2];  /* loss digits, error flag, stop flag */
+    int64_t red[XSUM_STRIDE + 1];  /* squared-norm digits, non-finite count */
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
@@ -325,7 +339,8 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
 
     while (st.iter < total_iters && !stop) {
         const int64_t it = st.iter; /* 0-based index of this iteration */
-        memset(acc, 0, nacc * sizeof(int64_t));
+        memset(acc, 0, n * XSUM_STRIDE * sizeof(int64_t));
+        memset(ctl, 0, sizeof ctl);
         long lp_iters = 0;
         for (long t = lo; t < hi; t++) {
             timer_start(&tm, TM_SAMPLE);
@@ -343,29 +358,41 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
             if (inj.iter == it && inj.rank == par_rank() && !strcmp(inj.kind, "nan")) grad[0] = NAN;
             timer_start(&tm, TM_ENCODE);
             xsum_add(acc, grad, n);
-            xsum_add(acc + n * XSUM_STRIDE, &loss, 1);
+            xsum_add(ctl, &loss, 1);
             timer_stop(&tm, TM_ENCODE);
         }
-        acc[nacc - 2] = e->code != 0;
-        acc[nacc - 1] = g_stop_signal != 0;
+        ctl[XSUM_STRIDE] = e->code != 0;
+        ctl[XSUM_STRIDE + 1] = g_stop_signal != 0;
 
         timer_start(&tm, TM_ALLREDUCE);
-        par_allreduce_sum_i64(acc, nacc);
-        timer_stop(&tm, TM_ALLREDUCE);
-        if (acc[nacc - 2]) {
+        par_allreduce_sum_i64(ctl, XSUM_STRIDE + 2);
+        if (ctl[XSUM_STRIDE]) {
+            timer_stop(&tm, TM_ALLREDUCE);
             par_agree_error(e);
             goto done;
         }
-        stop = acc[nacc - 1] != 0;
+        par_reduce_scatter_sum_i64(acc, shard, st.off, st.cnt, XSUM_STRIDE);
+        timer_stop(&tm, TM_ALLREDUCE);
+        stop = ctl[XSUM_STRIDE + 1] != 0;
 
         timer_start(&tm, TM_UPDATE);
-        xsum_to_double(acc, gsum, n + 1);
-        double meta_loss = gsum[n] / B;
-        int finite = isfinite(meta_loss);
-        for (size_t i = 0; i < n; i++) {
+        double meta_loss;
+        xsum_to_double(ctl, &meta_loss, 1);
+        meta_loss /= B;
+        xsum_to_double(shard, gsum, mlen);
+        memset(red, 0, sizeof red);
+        for (size_t i = 0; i < mlen; i++) {
             gsum[i] /= B;
-            finite &= isfinite(gsum[i]) != 0;
+            double sq = gsum[i] * gsum[i];
+            red[XSUM_STRIDE] += !isfinite(gsum[i]);
+            xsum_add(red, &sq, 1);
         }
+        par_allreduce_sum_i64(red, XSUM_STRIDE + 1);
+        double gnorm;
+        xsum_to_double(red, &gnorm, 1);
+        gnorm = sqrt(gnorm); /* NaN when a square overflowed or was not finite */
+        if (isnan(gnorm) && red[XSUM_STRIDE] == 0) gnorm = INFINITY; /* |g| >= 2^31.5 */
+        int finite = isfinite(meta_loss) && red[XSUM_STRIDE] == 0;
         if (!finite) {
             timer_stop(&tm, TM_UPDATE);
             mg_fail(e, MG_EFAIL,
@@ -375,8 +402,17 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
                     opt->write_files ? opt->out_dir : "memory");
             goto done;
         }
-        double gnorm = adam_clip(gsum, n, cfg->train.clip);
-        adam_step(st.meta, gsum, st.m, st.v, n, cfg->train.meta_lr, &st.adam_t);
+        if (cfg->train.clip > 0.0 && !(gnorm <= cfg->train.clip)) {
+            double scale = isfinite(gnorm) ? cfg->train.clip / gnorm : 0.0;
+            for (size_t i = 0; i < mlen; i++) gsum[i] *= scale;
+        }
+        adam_step(st.meta + mlo, gsum, st.m + mlo, st.v + mlo, mlen, cfg->train.meta_lr,
+                  &st.adam_t);
+        timer_stop(&tm, TM_UPDATE);
+        timer_start(&tm, TM_ALLREDUCE);
+        par_allgatherv_d(st.meta, st.off, st.cnt);
+        timer_stop(&tm, TM_ALLREDUCE);
+        timer_start(&tm, TM_UPDATE);
         st.iter = it + 1;
         last_loss = meta_loss;
         tasks_window += B;
@@ -413,7 +449,8 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
                 fprintf(metrics,
                         "{\"iter\":%lld,\"meta_loss\":%.9g,\"wall_s\":%.6f,\"tasks_per_s\":%.6g,"
                         "\"grad_norm\":%.6g,\"lp_iters\":%ld,",
-                        (long long)st.iter, meta_loss, wall, tps, gnorm, lp_iters);
+                        (long long)st.iter, meta_loss, wall, tps, isfinite(gnorm) ? gnorm : 1e308,
+                        lp_iters);
                 if (do_val) fprintf(metrics, "\"val_loss\":%.9g,", val_loss);
                 timers_write_json(&tsx, metrics);
                 fputs("}\n", metrics);
@@ -497,6 +534,9 @@ done:
     free(grad);
     free(gsum);
     free(acc);
+    free(shard);
+    free(st.off);
+    free(st.cnt);
     free(st.meta);
     free(st.m);
     free(st.v);

@@ -62,9 +62,10 @@ void xsum_to_double(const int64_t *acc, double *out, size_t n)
             d[k] -= carry * ((int64_t)1 << XSUM_BITS);
             d[k - 1] += carry;
         }
+        /* d[k] * 2^(24 - 40k) is exact (normal range), as ldexp would be. */
+        static const double w[XSUM_DIGITS] = {0x1p24, 0x1p-16, 0x1p-56, 0x1p-96, 0x1p-136, 0x1p-176};
         double s = 0.0;
-        for (int k = XSUM_DIGITS - 1; k >= 0; k--)
-            s += ldexp((double)d[k], XSUM_TOP - XSUM_BITS * k);
+        for (int k = XSUM_DIGITS - 1; k >= 0; k--) s += (double)d[k] * w[k];
         out[i] = s;
     }
 }

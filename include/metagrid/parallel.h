@@ -39,6 +39,21 @@ int par_max_int(int v);
 /* Gather one double per rank on every rank: out has par_size() entries. */
 void par_allgather_d(double v, double *out);
 
+/* Block decomposition used by the sharded collectives below: rank r owns
+ * elements [off[r], off[r] + cnt[r]) of an n-element vector (balanced,
+ * contiguous). off and cnt have par_size() entries. Local. */
+void par_blocks(size_t n, size_t *off, size_t *cnt);
+
+/* Reduce-scatter (sum) of int64: every rank passes the full vector send
+ * (n_total = sum of counts*stride entries) and receives in recv the sum over
+ * ranks of its own block [off[r]*stride, (off[r]+cnt[r])*stride). */
+void par_reduce_scatter_sum_i64(const int64_t *send, int64_t *recv, const size_t *off,
+                                const size_t *cnt, size_t stride);
+
+/* Allgather of doubles in place: each rank's block [off[r], off[r]+cnt[r])
+ * of buf is sent to every rank, so afterwards buf is complete everywhere. */
+void par_allgatherv_d(double *buf, const size_t *off, const size_t *cnt);
+
 /*
  * Error agreement. Every rank passes its own record (code 0 = fine). Returns
  * the largest code over ranks; on every rank, e is replaced by the record of
