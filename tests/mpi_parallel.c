@@ -58,6 +58,31 @@ int main(int argc, char **argv)
     xsum_to_double(ser, &bb, 1);
     LCHECK(memcmp(&a, &bb, sizeof a) == 0);
 
+    /* Sharded collectives: blocks cover [0, n) in order; reduce-scatter gives
+     * each rank the sum over ranks of its block; allgatherv completes a
+     * vector of which each rank wrote only its block. */
+    {
+        enum { M = 11, S = 3 };
+        size_t off[64], cnt[64], tot = 0;
+        par_blocks(M, off, cnt);
+        for (int q = 0; q < p; q++) {
+            LCHECK(off[q] == tot);
+            tot += cnt[q];
+        }
+        LCHECK(tot == M);
+        int64_t send[M * S], recv[M * S];
+        for (int i = 0; i < M * S; i++) send[i] = (int64_t)(i + 1) * (r + 1);
+        par_reduce_scatter_sum_i64(send, recv, off, cnt, S);
+        int64_t ranks_sum = (int64_t)p * (p + 1) / 2;
+        for (size_t i = 0; i < cnt[r] * S; i++)
+            LCHECK(recv[i] == (int64_t)(off[r] * S + i + 1) * ranks_sum);
+        double full[M];
+        for (int i = 0; i < M; i++) full[i] = -1.0;
+        for (size_t i = off[r]; i < off[r] + cnt[r]; i++) full[i] = 0.5 * (double)i;
+        par_allgatherv_d(full, off, cnt);
+        for (int i = 0; i < M; i++) LCHECK(full[i] == 0.5 * i);
+    }
+
     /* Error agreement: no error -> 0 everywhere. */
     MgErr e0 = {0};
     LCHECK(par_agree_error(&e0) == 0 && e0.code == 0);
