@@ -9,7 +9,7 @@ set -u
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 METAGRID=${METAGRID:-$PWD/build/metagrid}
-MPIRUN="mpirun --oversubscribe --bind-to none --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
+MPIRUN="mpirun --oversubscribe --bind-to none --mca mpi_yield_when_idle 1 --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
 TMP=$(mktemp -d /tmp/metagrid-e2e.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 _p=0 _f=0 _s=0
