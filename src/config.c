@@ -65,6 +65,9 @@ const CfgKey cfg_keys[] = {
          "region: relative noise of hourly demand and solar availability"),
     KBOOL("task.warm_start", task.warm_start, "true", 1,
           "reuse the GLPK basis between the instances of a task"),
+    KBOOL("task.observe_costs", task.observe_costs, "true", 1,
+          "LP families: the unit costs c are network inputs (false: only d and s are, in_dim = "
+          "n + m, and a task's costs must be inferred from its solved support instances)"),
     KLIST("model.hidden", model.hidden, model.n_hidden, 1, 4096, "[40, 40]", 1,
           "hidden layer widths of the MLP, at most 8 ([] = linear model)"),
     KENUM("model.activation", model.activation, act_names, "relu", 1,

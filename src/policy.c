@@ -6,7 +6,10 @@
  * stored W^T (the same kernel and summation order mlp_forward uses, so the
  * fractions agree with learner_predict up to rounding of the first-layer
  * split below). The first-layer cache holds b_0 + f_c W_0c^T where f_c are
- * the cost features of c_task: z_0 = cache + f_ds W_0ds^T.
+ * the cost features of c_task: z_0 = cache + f_ds W_0ds^T. A network
+ * trained with task.observe_costs = false has in = n + m (no cost features):
+ * its features are task_features_ds, c is used only by repair and polish,
+ * and there is nothing to cache.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -28,6 +31,7 @@ struct Policy {
     double *z0c;                /* (sizes[1]) b_0 + cost-feature part */
     double *c_task;             /* (n*m) costs z0c belongs to */
     int cached;
+    int costs_in;               /* the costs are network inputs (in = n + m + n*m) */
     const double *z;            /* logits of the last instance */
     double sparsify;
     int polish;
@@ -37,13 +41,15 @@ struct Policy {
 
 Policy *policy_create(const MlpLayout *lay, int n, int m)
 {
-    MG_ASSERT(lay->group == m && lay->sizes[0] == n + m + n * m &&
+    MG_ASSERT(lay->group == m &&
+              (lay->sizes[0] == n + m + n * m || lay->sizes[0] == n + m) &&
               lay->sizes[lay->n_layers] == n * m);
     Policy *P = mg_calloc(1, sizeof *P);
     P->lay = *lay;
     P->n = n;
     P->m = m;
     P->in = lay->sizes[0];
+    P->costs_in = P->in > n + m;
     for (int l = 0; l < lay->n_layers; l++)
         P->wt[l] = mg_calloc((size_t)lay->sizes[l] * lay->sizes[l + 1], sizeof(double));
     P->h[0] = mg_calloc((size_t)lay->max_width, sizeof(double));
@@ -84,8 +90,8 @@ void policy_set_theta(Policy *P, const double *theta, const double *c_task)
         kern_transpose(P->wt[l], theta + lay->w_off[l], lay->sizes[l + 1], lay->sizes[l]);
         P->b[l] = theta + lay->b_off[l];
     }
-    P->cached = c_task != NULL;
-    if (!c_task) return;
+    P->cached = c_task != NULL && P->costs_in;
+    if (!P->cached) return;
     int n = P->n, m = P->m, nm = n * m, h1 = lay->sizes[1], nds = n + m;
     memcpy(P->c_task, c_task, sizeof(double) * nm);
     /* The cost features do not depend on d and s: compute them with zero d, s. */
@@ -101,7 +107,7 @@ static const double *forward(Policy *P, const double *d, const double *s, const 
     const MlpLayout *lay = &P->lay;
     int L = lay->n_layers, nm = P->n * P->m, nds = P->n + P->m;
     int hit = P->cached && !memcmp(c, P->c_task, sizeof(double) * nm);
-    if (hit) task_features_ds(P->n, P->m, d, s, P->feat);
+    if (hit || !P->costs_in) task_features_ds(P->n, P->m, d, s, P->feat);
     else task_features(P->n, P->m, d, s, c, P->feat);
     const double *in = P->feat;
     double *z = NULL;

@@ -25,6 +25,9 @@
  *   c_ij / cbar - 1            (n*m)  relative cost, centred
  * The optimal split x*_ij / d_i is invariant to scaling (d, s) together and
  * to scaling c, so these normalisations lose nothing the target depends on.
+ * With task.observe_costs = false the cost block is left out (in_dim =
+ * n + m, task_features_ds): the costs, fixed per task, are hidden and must
+ * be inferred from the task's solved support rows. Targets are unchanged.
  *
  * Targets (out_dim = n*m, row-major i then j): y_ij = x*_ij / sum_j x*_ij
  * (= x*_ij / d_i, each row summing to exactly 1). A row with d_i = 0 puts 1
@@ -82,7 +85,7 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
     }
     ts->n = n;
     ts->m = m;
-    ts->in_dim = n + m + n * m;
+    ts->in_dim = cfg->task.observe_costs ? n + m + n * m : n + m;
     ts->out_dim = n * m;
     ts->c_task = mg_calloc((size_t)n * m, sizeof(double));
     ts->s_tmp = mg_calloc((size_t)m, sizeof(double));
@@ -288,7 +291,10 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
             else
                 uniform_instance(ts, pi, iter, task, inst, d, s);
             memcpy(cq, c, (size_t)nm * sizeof(double));
-            task_features(n, m, d, s, cq, td->x + (size_t)q * ts->in_dim);
+            if (cfg->task.observe_costs)
+                task_features(n, m, d, s, cq, td->x + (size_t)q * ts->in_dim);
+            else
+                task_features_ds(n, m, d, s, td->x + (size_t)q * ts->in_dim);
             char what[160];
             snprintf(what, sizeof what, "%s task (seed %lld, iter %llu, task %llu) instance %llu",
                      stream_name(stream), (long long)cfg->seed, (unsigned long long)iter,

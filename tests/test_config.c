@@ -548,12 +548,46 @@ static void test_shipped(void)
     CHECK(e.code == 0);
 }
 
+/* task.observe_costs: default true (so a config text without it, such as
+ * the one embedded in an older checkpoint, keeps the cost features), bool
+ * spellings, --set, refused values, and it is part of the config hash. */
+static void test_observe_costs(void)
+{
+    Config c, d;
+    MgErr e;
+    config_defaults(&c);
+    CHECK(c.task.observe_costs == 1);
+    const char *t = "task:\n  family: region\n  n_demand: 5\n";
+    CHECK(load_text(t, strlen(t), &c, &e) == MG_OK && c.task.observe_costs == 1);
+    t = "task:\n  observe_costs: false\n";
+    CHECK_MSG(load_text(t, strlen(t), &c, &e) == MG_OK && c.task.observe_costs == 0, "%s", e.msg);
+    t = "task: {observe_costs: yes}\n";
+    CHECK(load_text(t, strlen(t), &c, &e) == MG_OK && c.task.observe_costs == 1);
+    EXPECT_ERR("task:\n  observe_costs: partly\n", 2, "task.observe_costs", "true or false");
+    EXPECT_ERR("task:\n  observe_cost: false\n", 2, "task.observe_cost",
+               "did you mean 'task.observe_costs'?");
+    config_defaults(&c);
+    d = c;
+    memset(&e, 0, sizeof e);
+    CHECK(config_set(&d, "task.observe_costs", "false", "--set", &e) == MG_OK &&
+          d.task.observe_costs == 0);
+    CHECK(config_hash(&d) != config_hash(&c));
+    CHECK(config_key_hashed(cfg_find("task.observe_costs")));
+    char buf[16];
+    CHECK(config_get(&d, "task.observe_costs", buf, sizeof buf) == MG_OK && !strcmp(buf, "false"));
+    CHECK(round_trip(&d));
+    memset(&e, 0, sizeof e);
+    CHECK(config_set(&d, "task.observe_costs", "2", "--set", &e) == MG_EUSAGE &&
+          strstr(e.msg, "task.observe_costs"));
+}
+
 int main(void)
 {
     test_errors();
     test_garbage();
     test_values();
     test_round_trip_and_hash();
+    test_observe_costs();
     test_shipped();
     return TEST_REPORT();
 }

@@ -2,7 +2,8 @@
  * test_policy.c — the inference form of an allocation network against
  * learner_predict (both activations, one and two hidden layers, with and
  * without the first-layer cost cache, and a cost matrix that misses the
- * cache), and its decoding: argmax, thresholds, the full softmax split,
+ * cache), a network without cost inputs (task.observe_costs = false), and
+ * its decoding: argmax, thresholds, the full softmax split,
  * feasibility after repair, and the polish never raising the cost.
  */
 #include <math.h>
@@ -16,19 +17,21 @@
 #include "metagrid/policy.h"
 #include "metagrid/task.h"
 
-static void run_case(const char *family, const char *hidden, const char *act)
+static void run_case(const char *family, const char *hidden, const char *act, int observe)
 {
-    char fam[64], hid[64], ac[64];
+    char fam[64], hid[64], ac[64], obs[64];
     snprintf(fam, sizeof fam, "task.family=%s", family);
     snprintf(hid, sizeof hid, "model.hidden=%s", hidden);
     snprintf(ac, sizeof ac, "model.activation=%s", act);
-    const char *sets[] = {fam, "task.n_demand=6", "task.n_supply=4", hid, ac};
+    snprintf(obs, sizeof obs, "task.observe_costs=%s", observe ? "true" : "false");
+    const char *sets[] = {fam, "task.n_demand=6", "task.n_supply=4", hid, ac, obs};
     MgErr e = {0};
     Config cfg;
-    CHECK_MSG(config_load(&cfg, NULL, sets, 5, &e) == MG_OK, "%s", e.msg);
+    CHECK_MSG(config_load(&cfg, NULL, sets, 6, &e) == MG_OK, "%s", e.msg);
     TaskSampler *ts = NULL;
     CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
     int n = 6, m = 4, nm = n * m, in = tasks_in_dim(ts);
+    CHECK(in == (observe ? n + m + nm : n + m));
     Learner *L = NULL;
     CHECK(learner_create(&L, &cfg, in, nm, m, &e) == MG_OK);
     double *theta = calloc(learner_n_meta(L), sizeof(double));
@@ -40,7 +43,7 @@ static void run_case(const char *family, const char *hidden, const char *act)
     CHECK(tasks_make(ts, STREAM_EVAL, 0, 3, 2, 5, 0, &sd, &qd, &e) == MG_OK);
     double p[24], pr[24], xr[24], x[24], x2[24], c2[24], feat[24 + 10];
     double worst = 0, worst_nocache = 0, worst_miss = 0;
-    int feasible = 1, argmax_ok = 1, keep_ok = 1, polish_ok = 1;
+    int feasible = 1, argmax_ok = 1, keep_ok = 1, polish_ok = 1, blind_ok = 1;
     for (int q = 0; q < qd.k; q++) {
         const double *d = qd.d + q * n, *s = qd.s + q * m, *c = qd.c + q * nm;
         learner_predict(L, theta, qd.x + q * in, 1, pr);
@@ -64,10 +67,16 @@ static void run_case(const char *family, const char *hidden, const char *act)
         policy_set_theta(P, theta, sd.c);
         memcpy(c2, c, sizeof c2);
         c2[5] *= 1.5;
-        task_features(n, m, d, s, c2, feat);
+        if (observe) task_features(n, m, d, s, c2, feat);
+        else task_features_ds(n, m, d, s, feat);
         learner_predict(L, theta, feat, 1, pr);
         policy_alloc(P, d, s, c2, p, xr, x);
         for (int k = 0; k < nm; k++) worst_miss = fmax(worst_miss, fabs(p[k] - pr[k]));
+        if (!observe) { /* blind to the costs: the same fractions bit for bit */
+            double pc[24];
+            policy_alloc(P, d, s, c, pc, xr, x);
+            blind_ok &= !memcmp(p, pc, sizeof pc);
+        }
         /* argmax decode: each row all on its largest fraction */
         learner_predict(L, theta, qd.x + q * in, 1, pr);
         policy_set_decode(P, 1.0, 0);
@@ -111,6 +120,7 @@ static void run_case(const char *family, const char *hidden, const char *act)
     CHECK(argmax_ok);
     CHECK(keep_ok);
     CHECK(polish_ok);
+    CHECK(blind_ok);
     taskdata_free(&sd);
     taskdata_free(&qd);
     policy_destroy(P);
@@ -121,8 +131,11 @@ static void run_case(const char *family, const char *hidden, const char *act)
 
 int main(void)
 {
-    run_case("region", "[16]", "relu");
-    run_case("region", "[12,8]", "tanh");
-    run_case("uniform", "[8,8]", "relu");
+    run_case("region", "[16]", "relu", 1);
+    run_case("region", "[12,8]", "tanh", 1);
+    run_case("uniform", "[8,8]", "relu", 1);
+    run_case("region", "[16]", "relu", 0);
+    run_case("uniform", "[12,8]", "tanh", 0);
+    run_case("region", "[]", "relu", 0);
     return TEST_REPORT();
 }

@@ -29,6 +29,7 @@ static Config make_cfg(int family, int n, int m)
     c.task.transmission_cost = 0.5;
     c.task.noise = 0.05;
     c.task.warm_start = 1;
+    c.task.observe_costs = 1;
     return c;
 }
 
@@ -107,7 +108,12 @@ static void check_lp_rows(const Config *cfg, const TaskData *td, int family)
     for (int q = 0; q < td->k; q++) {
         const double *d = td->d + q * n, *s = td->s + q * m, *c = td->c + q * nm;
         const double *xo = td->xopt + q * nm, *y = td->y + q * nm;
-        task_features(n, m, d, s, c, xf);
+        if (cfg->task.observe_costs) {
+            task_features(n, m, d, s, c, xf);
+        } else {
+            task_features_ds(n, m, d, s, xf);
+            ok_feat &= td->in_dim == n + m;
+        }
         ok_feat &= !memcmp(xf, td->x + q * td->in_dim, sizeof(double) * td->in_dim);
         double sd = 0, ss = 0, cx = 0;
         for (int i = 0; i < n; i++) sd += d[i];
@@ -186,6 +192,42 @@ static void test_lp_family(int family)
     tasks_destroy(ts); tasks_destroy(ts2); tasks_destroy(tc);
 }
 
+/* task.observe_costs = false: in_dim = n + m, the features are the (d, s)
+ * block of the full features, and every other field (targets, raw data,
+ * optimal costs) is the same as with the costs observed. */
+static void test_hidden_costs(int family)
+{
+    int n = 6, m = 4, nm = n * m, kq = 7;
+    Config full = make_cfg(family, n, m), hid = full;
+    hid.task.observe_costs = 0;
+    TaskSampler *tf = NULL, *th = NULL;
+    MgErr e = {0};
+    CHECK(tasks_create(&tf, &full, &e) == MG_OK && tasks_create(&th, &hid, &e) == MG_OK);
+    CHECK(tasks_in_dim(th) == n + m && tasks_out_dim(th) == nm && tasks_head_group(th) == m);
+    TaskData sf = {0}, qf = {0}, sh = {0}, qh = {0};
+    CHECK_MSG(tasks_make(th, STREAM_EVAL, 1, 4, 5, kq, 0, &sh, &qh, &e) == MG_OK, "%s", e.msg);
+    CHECK(tasks_make(tf, STREAM_EVAL, 1, 4, 5, kq, 0, &sf, &qf, &e) == MG_OK);
+    check_lp_rows(&hid, &sh, family);
+    check_lp_rows(&hid, &qh, family);
+    CHECK(sh.in_dim == n + m && qh.in_dim == n + m && qh.out_dim == nm);
+    int ok_prefix = 1;
+    for (int q = 0; q < kq; q++)
+        ok_prefix &= !memcmp(qh.x + q * (n + m), qf.x + q * qf.in_dim, sizeof(double) * (n + m));
+    CHECK(ok_prefix);
+    CHECK(!memcmp(qh.y, qf.y, sizeof(double) * kq * nm) &&
+          !memcmp(qh.c, qf.c, sizeof(double) * kq * nm) &&
+          !memcmp(qh.d, qf.d, sizeof(double) * kq * n) &&
+          !memcmp(qh.xopt, qf.xopt, sizeof(double) * kq * nm) &&
+          !memcmp(qh.obj, qf.obj, sizeof(double) * kq));
+    /* The features no longer see the costs: another task's costs differ,
+     * but an instance's features are still a function of (d, s) alone. */
+    double xf[64];
+    task_features_ds(n, m, qh.d + n, qh.s + m, xf);
+    CHECK(!memcmp(xf, qh.x + (n + m), sizeof(double) * (n + m)));
+    taskdata_free(&sf); taskdata_free(&qf); taskdata_free(&sh); taskdata_free(&qh);
+    tasks_destroy(tf); tasks_destroy(th);
+}
+
 static void test_region_invariants(void)
 {
     /* Many tasks, 48 hours each: margin, night-time solar, daily pattern. */
@@ -251,6 +293,8 @@ int main(void)
     test_sinusoid();
     test_lp_family(FAMILY_UNIFORM);
     test_lp_family(FAMILY_REGION);
+    test_hidden_costs(FAMILY_UNIFORM);
+    test_hidden_costs(FAMILY_REGION);
     test_region_invariants();
     test_targets_zero_rows();
     test_bad_config();

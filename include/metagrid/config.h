@@ -52,6 +52,7 @@ typedef struct {
         double transmission_cost; /* region: cost per unit distance */
         double noise;          /* region: relative demand noise */
         int warm_start;        /* reuse the GLPK basis inside a task (bool) */
+        int observe_costs;     /* LP families: cost features are inputs (bool) */
     } task;
     struct {
         int hidden[CONFIG_MAX_HIDDEN];

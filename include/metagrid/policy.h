@@ -25,7 +25,9 @@
 
 typedef struct Policy Policy;
 
-/* For the allocation head of lay (lay->group = m, in = n + m + n*m). */
+/* For the allocation head of lay (lay->group = m, in = n + m + n*m; or
+ * in = n + m for a network without cost inputs, task.observe_costs =
+ * false, where c_task is ignored). */
 Policy *policy_create(const MlpLayout *lay, int n, int m);
 void policy_destroy(Policy *P);
 

@@ -8,7 +8,8 @@
  *
  * For the LP families every instance is solved with GLPK (lp.h) for its
  * target; the model's input features x and targets y are defined here:
- *   x: O(1)-scaled features of (d, s, c)                 (in_dim)
+ *   x: O(1)-scaled features of (d, s, c)                 (in_dim = n+m+n*m;
+ *      of (d, s) only, in_dim = n+m, when task.observe_costs is false)
  *   y: the optimal split of each demand, x*_ij / d_i      (out_dim = n*m,
  *      row-major i then j; rows with d_i = 0 get the cheapest arc's split)
  * and the raw instance data are kept for metrics, repair and baselines.
@@ -73,7 +74,8 @@ void taskdata_free(TaskData *td);
  * instance r), so a task's query set does not depend on k_support. */
 #define TASK_QUERY_BASE 65536ULL
 
-/* The features of one LP instance (see task.c): x (n + m + n*m). */
+/* The features of one LP instance (see task.c): x (n + m + n*m). With
+ * task.observe_costs = false an instance's features are task_features_ds. */
 void task_features(int n, int m, const double *d /*(n)*/, const double *s /*(m)*/,
                    const double *c /*(n*m)*/, double *x);
 /* Its first n + m entries only (demand and supply features; they do not
