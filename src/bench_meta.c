@@ -13,7 +13,6 @@
  * the benchmark; the root prints.
  */
 #include <cblas.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,37 +96,13 @@ static int cmp_double(const void *a, const void *b)
 
 int bench_meta(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"iterations", required_argument, 0, 'n'},
-        {"set", required_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *sets[64];
-    int nsets = 0;
     long iters = 1000;
     MgErr e = {0};
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "n:s:h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            if (par_is_root()) fputs(meta_usage, stdout);
-            return MG_OK;
-        } else if (c == 'n') {
-            char *end;
-            iters = strtol(optarg, &end, 10);
-            if (*end || iters < 5) mg_fail(&e, MG_EUSAGE, "bench meta: --iterations must be >= 5");
-        } else if (c == 's' && nsets < 64) {
-            sets[nsets++] = optarg;
-        } else {
-            mg_fail(&e, MG_EUSAGE, "bench meta: bad option (see --help)");
-        }
-    }
-    char defpath[4200];
-    const char *path = optind < argc ? argv[optind] : mg_default_config("sinusoid.yaml", defpath, sizeof defpath);
     Config cfg;
-    if (!e.code) config_load(&cfg, path, sets, nsets, &e);
+    char path[4200];
+    int prc = bench_parse_config(argc, argv, "meta", meta_usage, "sinusoid.yaml", 5, &iters, &cfg,
+                                 path, sizeof path, &e);
+    if (prc < 0) return MG_OK;
     TaskSampler *ts = NULL;
     Learner *L = NULL;
     if (!e.code) tasks_create(&ts, &cfg, &e);

@@ -7,8 +7,21 @@
 #ifndef METAGRID_BENCH_H
 #define METAGRID_BENCH_H
 
+#include "metagrid/config.h"
+
 int bench_lp(int argc, char **argv);    /* src/bench_lp.c */
 int bench_meta(int argc, char **argv);  /* src/bench_meta.c */
 int bench_scale(int argc, char **argv); /* src/bench_scale.c */
+
+/*
+ * Options shared by `bench meta` and `bench scale`: [CONFIG] [--iterations N]
+ * [--set KEY=VALUE]... and --help. Loads CONFIG (default: the shipped
+ * configs/DEFAULT_CONFIG) with the overrides into cfg and returns MG_OK,
+ * -1 after printing usage (root only), or MG_EUSAGE with e filled. *iters
+ * keeps its default unless --iterations is given (>= min_iters).
+ */
+int bench_parse_config(int argc, char **argv, const char *name, const char *usage,
+                       const char *default_config, long min_iters, long *iters, Config *cfg,
+                       char *path, size_t path_size, MgErr *e);
 
 #endif
