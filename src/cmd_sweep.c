@@ -242,15 +242,23 @@ static pid_t launch(const Sweep *s, const char *self, const char *base, const ch
     return pid;
 }
 
-static int run_local(const Sweep *s, const char *dir, int par, MgErr *e)
+/* self (PATH_MAX): this binary's absolute path; base (PATH_MAX): the
+ * absolute path of the sweep's config snapshot DIR/base.yaml. */
+static int sweep_self_and_base(const char *dir, char *self, char *base, MgErr *e)
 {
-    char self[PATH_MAX], base[PATH_MAX], tdir[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ssize_t n = readlink("/proc/self/exe", self, PATH_MAX - 1);
     if (n <= 0) return mg_fail(e, MG_EFAIL, "cannot find my own binary (/proc/self/exe)");
     self[n] = '\0';
     char snap[PATH_MAX + 32];
     mg_path_join(snap, sizeof snap, dir, "base.yaml");
     if (!realpath(snap, base)) return mg_fail(e, MG_EFAIL, "%s: %s", snap, strerror(errno));
+    return MG_OK;
+}
+
+static int run_local(const Sweep *s, const char *dir, int par, MgErr *e)
+{
+    char self[PATH_MAX], base[PATH_MAX], tdir[PATH_MAX];
+    if (sweep_self_and_base(dir, self, base, e)) return e->code;
     int need_eval = sweep_metric_from_eval(s);
     /* N x RANKS busy processes on fewer cores: say so once, up front */
     long todo = 0, cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -397,12 +405,7 @@ static int has_opt(const Sweep *s, const char *key)
 static int write_sbatch(const Sweep *s, const char *dir, const char *array, const char *path, MgErr *e)
 {
     char self[PATH_MAX], base[PATH_MAX], adir[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return mg_fail(e, MG_EFAIL, "cannot find my own binary (/proc/self/exe)");
-    self[n] = '\0';
-    char snap[PATH_MAX + 32];
-    mg_path_join(snap, sizeof snap, dir, "base.yaml");
-    if (!realpath(snap, base)) return mg_fail(e, MG_EFAIL, "%s: %s", snap, strerror(errno));
+    if (sweep_self_and_base(dir, self, base, e)) return e->code;
     if (!realpath(dir, adir)) return mg_fail(e, MG_EFAIL, "%s: %s", dir, strerror(errno));
     FILE *f = fopen(path, "w");
     if (!f) return mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
