@@ -401,7 +401,7 @@ int eval_write_report(const EvalResult *r, const char *path, const char *plots, 
               "query instances of all tasks; ± is the 95 % CI half-width across per-task means. "
               "feasible: share of instances feasible after repair; viol raw: largest relative "
               "constraint violation of the network's allocation before repair. latency: median "
-              "time to produce one instance's allocation from its raw data (features + forward pass + softmax + repair + polish; "
+              "time to produce one instance's allocation from its raw data (features + forward pass + argmax decode + repair + polish; "
               "greedy rule + polish; one GLPK dual simplex solve from the standard basis for `solver`), "
               "adaptation excluded and reported per task as adapt ms. speedup: solver latency / "
               "method latency. mse: squared error of the per-demand split fractions against "
