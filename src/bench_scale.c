@@ -61,8 +61,14 @@ int bench_scale(int argc, char **argv)
      * parameters (the two tiny allreduces are left out). */
     TaskSampler *ts = NULL;
     Learner *L = NULL;
-    tasks_create(&ts, &cfg, &e);
-    learner_create(&L, &cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), &e);
+    if (tasks_create(&ts, &cfg, &e) == MG_OK)
+        learner_create(&L, &cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), &e);
+    if (par_agree_error(&e)) {
+        par_report_err(&e);
+        learner_destroy(L);
+        tasks_destroy(ts);
+        return e.code;
+    }
     size_t n = learner_n_meta(L), P = (size_t)par_size();
     size_t *off = mg_calloc(P, sizeof(size_t)), *cnt = mg_calloc(P, sizeof(size_t));
     par_blocks(n, off, cnt);

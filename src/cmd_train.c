@@ -46,12 +46,18 @@ int cmd_train(int argc, char **argv)
     }
     char dir[CONFIG_PATH_MAX];
     if (out) {
+        if (strlen(out) >= sizeof dir) {
+            mg_fail(&e, MG_EUSAGE, "train: --out: path longer than %zu characters", sizeof dir - 1);
+            par_report_err(&e);
+            return e.code;
+        }
         snprintf(dir, sizeof dir, "%s", out);
-    } else {
+    } else { /* runs/<config file name without its last extension> */
         const char *base = strrchr(config_path, '/');
         base = base ? base + 1 : config_path;
-        size_t len = strcspn(base, ".");
-        snprintf(dir, sizeof dir, "runs/%.*s", (int)len, base);
+        const char *dot = strrchr(base, '.');
+        size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+        snprintf(dir, sizeof dir, "runs/%.*s", (int)MG_MIN(len, sizeof dir - 6), base);
     }
     TrainOpts opt = {.out_dir = dir, .resume = resume, .quiet = 0, .write_files = 1};
     if (par_is_root())

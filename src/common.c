@@ -91,7 +91,7 @@ char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e)
     char *buf = mg_malloc(cap + 1);
     for (;;) {
         if (n == cap) {
-            if (cap >= max_bytes) {
+            if (cap > max_bytes) { /* read max_bytes + 1: more than allowed */
                 mg_fail(e, MG_EUSAGE, "%s: file larger than %zu bytes", path, max_bytes);
                 free(buf);
                 fclose(f);

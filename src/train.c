@@ -4,7 +4,7 @@
  * metrics.jsonl and progress output.
  *
  * Testing hook: METAGRID_INJECT=KIND@ITER[:RANK] makes rank RANK (default 0)
- * misbehave at iteration ITER: KIND "nan" poisons its meta-gradient, "fail"
+ * misbehave at 0-based iteration ITER (reported as iteration ITER + 1): KIND "nan" poisons its meta-gradient, "fail"
  * raises an error as a failed solve would. Used by tests/e2e_faults.sh.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -31,15 +31,23 @@ static volatile sig_atomic_t g_stop_signal = 0;
 
 static void train_on_signal(int sig) { g_stop_signal = sig; }
 
-static void train_install_signals(void)
+/* Install the flag-setting handlers for SIGTERM and SIGUSR1, keeping the
+ * previous ones in old[2] for train_restore_signals. */
+static void train_install_signals(struct sigaction *old)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = train_on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGTERM, &sa, &old[0]);
+    sigaction(SIGUSR1, &sa, &old[1]);
+}
+
+static void train_restore_signals(const struct sigaction *old)
+{
+    sigaction(SIGTERM, &old[0], NULL);
+    sigaction(SIGUSR1, &old[1], NULL);
 }
 
 /* A live progress line (carriage returns) only on a real terminal: mpirun
@@ -284,6 +292,10 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
     Inject inj;
     train_parse_inject(&inj);
     memset(stats, 0, sizeof *stats);
+    /* Signals set a flag from the start: one arriving during set-up stops the
+     * run at its first iteration boundary, with a checkpoint. */
+    struct sigaction old_handlers[2];
+    train_install_signals(old_handlers);
 
     /* Everything that can fail on bad input is checked before the run
      * directory is touched. */
@@ -306,7 +318,7 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
     gsum = mg_calloc(mlen + 1, sizeof(double));          /* my shard of the mean gradient */
     acc = mg_calloc(n * XSUM_STRIDE, sizeof(int64_t));  /* this rank's task gradients */
     shard = mg_calloc(mlen * XSUM_STRIDE + 1, sizeof(int64_t));
-    int64_t ctl[XSUM_STRIDE + 2];  /* loss digits, error flag, stop flag */
+    int64_t ctl[XSUM_STRIDE + 3];  /* loss digits, error flag, stop flag, LP iterations */
     int64_t red[XSUM_STRIDE + 1];  /* squared-norm digits, non-finite count */
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
@@ -315,7 +327,6 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
         if (!metrics) mg_fail(e, MG_EFAIL, "%s: cannot append: %s", path, strerror(errno));
     }
     if (par_agree_error(e)) goto done;
-    train_install_signals();
 
     const int64_t total_iters = cfg->train.iterations;
     const int B = cfg->train.meta_batch;
@@ -363,9 +374,11 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
         }
         ctl[XSUM_STRIDE] = e->code != 0;
         ctl[XSUM_STRIDE + 1] = g_stop_signal != 0;
+        ctl[XSUM_STRIDE + 2] = lp_iters;
 
         timer_start(&tm, TM_ALLREDUCE);
-        par_allreduce_sum_i64(ctl, XSUM_STRIDE + 2);
+        par_allreduce_sum_i64(ctl, XSUM_STRIDE + 3);
+        lp_iters = (long)ctl[XSUM_STRIDE + 2]; /* all ranks' simplex iterations */
         if (ctl[XSUM_STRIDE]) {
             timer_stop(&tm, TM_ALLREDUCE);
             par_agree_error(e);
@@ -383,15 +396,20 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
         memset(red, 0, sizeof red);
         for (size_t i = 0; i < mlen; i++) {
             gsum[i] /= B;
-            double sq = gsum[i] * gsum[i];
+            /* squares of g * 2^-32 (exact scaling) stay below 2^63 for any
+             * |g| < 2^63; carries are folded every 2^20 terms so the digits
+             * never overflow however many parameters there are */
+            double gs = gsum[i] * 0x1p-32, sq = gs * gs;
             red[XSUM_STRIDE] += !isfinite(gsum[i]);
             xsum_add(red, &sq, 1);
+            if ((i & 0xfffff) == 0xfffff) xsum_normalize(red, 1);
         }
+        xsum_normalize(red, 1);
         par_allreduce_sum_i64(red, XSUM_STRIDE + 1);
         double gnorm;
         xsum_to_double(red, &gnorm, 1);
-        gnorm = sqrt(gnorm); /* NaN when a square overflowed or was not finite */
-        if (isnan(gnorm) && red[XSUM_STRIDE] == 0) gnorm = INFINITY; /* |g| >= 2^31.5 */
+        gnorm = sqrt(gnorm) * 0x1p32; /* NaN when a gradient was not finite */
+        if (isnan(gnorm) && red[XSUM_STRIDE] == 0) gnorm = INFINITY; /* |g| >= 2^63.5 */
         int finite = isfinite(meta_loss) && red[XSUM_STRIDE] == 0;
         if (!finite) {
             timer_stop(&tm, TM_UPDATE);
@@ -451,7 +469,8 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
                         "\"grad_norm\":%.6g,\"lp_iters\":%ld,",
                         (long long)st.iter, meta_loss, wall, tps, isfinite(gnorm) ? gnorm : 1e308,
                         lp_iters);
-                if (do_val) fprintf(metrics, "\"val_loss\":%.9g,", val_loss);
+                if (do_val && isfinite(val_loss)) fprintf(metrics, "\"val_loss\":%.9g,", val_loss);
+                else if (do_val) fputs("\"val_loss\":null,", metrics);
                 timers_write_json(&tsx, metrics);
                 fputs("}\n", metrics);
                 fflush(metrics);
@@ -507,8 +526,11 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
                 (long long)st.iter);
         goto done;
     }
-    /* The final checkpoint, then the completion marker. */
-    if (train_write_ckpt(cfg, opt, &st, st.wall_prev + stats->wall_s, cfg_text, e)) goto done;
+    /* The final checkpoint (unless this call ran nothing: rewriting it would
+     * replace checkpoint.prev.bin with the same state), then the marker. */
+    if (stats->iters_done > 0 &&
+        train_write_ckpt(cfg, opt, &st, st.wall_prev + stats->wall_s, cfg_text, e))
+        goto done;
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "done");
@@ -543,5 +565,6 @@ done:
     free(cfg_text);
     learner_destroy(L);
     tasks_destroy(ts);
+    train_restore_signals(old_handlers);
     return e->code;
 }

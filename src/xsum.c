@@ -45,27 +45,53 @@ void xsum_add(int64_t *acc, const double *v, size_t n)
     }
 }
 
+/* Floor division by 2^40 without relying on the shift of negative values. */
+static int64_t xsum_floor_carry(int64_t d)
+{
+    const int64_t base = (int64_t)1 << XSUM_BITS;
+    return d >= 0 ? d / base : -((-d + base - 1) / base);
+}
+
+/* Canonical digits: every digit but the top one in [0, 2^40). Exact. */
+static void xsum_canon(int64_t *d)
+{
+    const int64_t base = (int64_t)1 << XSUM_BITS;
+    for (int k = XSUM_DIGITS - 1; k > 0; k--) {
+        int64_t carry = xsum_floor_carry(d[k]);
+        d[k] -= carry * base;
+        d[k - 1] += carry;
+    }
+}
+
+void xsum_normalize(int64_t *acc, size_t n)
+{
+    for (size_t i = 0; i < n; i++) xsum_canon(acc + i * XSUM_STRIDE);
+}
+
 void xsum_to_double(const int64_t *acc, double *out, size_t n)
 {
+    /* d[k] * 2^(24 - 40k) is exact (normal range). */
+    static const double w[XSUM_DIGITS] = {0x1p24, 0x1p-16, 0x1p-56, 0x1p-96, 0x1p-136, 0x1p-176};
     for (size_t i = 0; i < n; i++) {
         const int64_t *a = acc + i * XSUM_STRIDE;
         if (a[XSUM_DIGITS] != 0) {
             out[i] = NAN;
             continue;
         }
-        /* Propagate carries from the least significant digit so every digit
-         * but the top one lies in (-2^40, 2^40), then add smallest first. */
+        /* Canonical digits; for a negative total, those of its magnitude, so
+         * that every term has the same sign: adding smallest first then
+         * rounds like one correctly rounded sum (within an ulp). */
         int64_t d[XSUM_DIGITS];
         for (int k = 0; k < XSUM_DIGITS; k++) d[k] = a[k];
-        for (int k = XSUM_DIGITS - 1; k > 0; k--) {
-            int64_t carry = d[k] / ((int64_t)1 << XSUM_BITS);
-            d[k] -= carry * ((int64_t)1 << XSUM_BITS);
-            d[k - 1] += carry;
+        xsum_canon(d);
+        double sign = 1.0;
+        if (d[0] < 0) {
+            for (int k = 0; k < XSUM_DIGITS; k++) d[k] = -d[k];
+            xsum_canon(d);
+            sign = -1.0;
         }
-        /* d[k] * 2^(24 - 40k) is exact (normal range), as ldexp would be. */
-        static const double w[XSUM_DIGITS] = {0x1p24, 0x1p-16, 0x1p-56, 0x1p-96, 0x1p-136, 0x1p-176};
         double s = 0.0;
         for (int k = XSUM_DIGITS - 1; k >= 0; k--) s += (double)d[k] * w[k];
-        out[i] = s;
+        out[i] = sign * s;
     }
 }

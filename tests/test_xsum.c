@@ -85,5 +85,31 @@ int main(void)
         if (ex - 52 >= -176) ok &= z == x; /* every bit at or above 2^-176: exact */
     }
     CHECK(ok);
+    /* Cancellation across digits decodes within an ulp (review case). */
+    {
+        int64_t c[XSUM_STRIDE] = {0};
+        double t[3] = {0x1p24, -(0x1p24 - 0x1p-10), -0x1p-60}, r;
+        for (int i = 0; i < 3; i++) xsum_add(c, &t[i], 1);
+        xsum_to_double(c, &r, 1);
+        CHECK_MSG(r == 0x1.ffffffffffff8p-11, "%a", r);
+        for (int i = 0; i < 3; i++) t[i] = -t[i];
+        int64_t cn[XSUM_STRIDE] = {0};
+        for (int i = 0; i < 3; i++) xsum_add(cn, &t[i], 1);
+        xsum_to_double(cn, &r, 1);
+        CHECK_MSG(r == -0x1.ffffffffffff8p-11, "%a", r);
+    }
+    /* normalize keeps the value and lets far more than 2^23 terms add up. */
+    {
+        /* just below 2^24: digit 1 gets ~2^40 per term, so 2^24 terms would
+         * overflow int64 without the periodic normalisation */
+        int64_t c[XSUM_STRIDE] = {0};
+        double near24 = 0x1.fffffep23, r;
+        for (long i = 0; i < (1L << 24); i++) {
+            xsum_add(c, &near24, 1);
+            if ((i & 0xfffff) == 0xfffff) xsum_normalize(c, 1);
+        }
+        xsum_to_double(c, &r, 1);
+        CHECK_MSG(r == 0x1.fffffep47, "%a", r);
+    }
     return TEST_REPORT();
 }

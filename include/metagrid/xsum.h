@@ -21,6 +21,9 @@
 
 /* acc (n, XSUM_STRIDE) += exact split of v (n). acc starts zeroed. */
 void xsum_add(int64_t *acc, const double *v, size_t n);
+/* Fold carries so every digit but the top one lies in [0, 2^40): the value
+ * is unchanged and another 2^23 values can be added. */
+void xsum_normalize(int64_t *acc, size_t n);
 /* out (n) = the double nearest (to within 1 ulp) the exact sum in acc. */
 void xsum_to_double(const int64_t *acc, double *out, size_t n);
 
