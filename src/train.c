@@ -133,9 +133,9 @@ static int train_write_ckpt(const Config *cfg, const TrainOpts *opt, const Train
 static int train_trim_metrics(const char *path, int64_t upto, MgErr *e)
 {
     size_t len = 0;
-    MgErr ignore = {0};
-    char *text = mg_read_file(path, (size_t)1 << 30, &len, &ignore);
-    if (!text) return MG_OK; /* no metrics yet */
+    if (access(path, F_OK) != 0) return MG_OK; /* no metrics yet */
+    char *text = mg_read_file(path, (size_t)1 << 30, &len, e);
+    if (!text) return e->code; /* unreadable: never keep lines past the checkpoint */
     char tmp[CONFIG_PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
@@ -473,8 +473,11 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
                 else if (do_val) fputs("\"val_loss\":null,", metrics);
                 timers_write_json(&tsx, metrics);
                 fputs("}\n", metrics);
-                fflush(metrics);
+                if (fflush(metrics) != 0 || ferror(metrics))
+                    mg_fail(e, MG_EFAIL, "%s/metrics.jsonl: write failed: %s", opt->out_dir,
+                            strerror(errno));
             }
+            if (par_agree_error(e)) goto done; /* at log iterations only */
             if (par_is_root() && !opt->quiet) {
                 char eta[32];
                 train_fmt_eta(eta, sizeof eta,
@@ -535,8 +538,10 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "done");
         FILE *f = fopen(path, "w");
-        if (f) fclose(f);
+        if (!f || fclose(f) != 0)
+            mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
     }
+    if (par_agree_error(e)) goto done;
     if (par_is_root() && !opt->quiet && stats->iters_done == 0) {
         printf("metagrid train: nothing to do, already at iteration %lld of %lld\n",
                (long long)st.iter, (long long)total_iters);

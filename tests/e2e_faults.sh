@@ -62,4 +62,10 @@ check "one-rank failure: exit 1" test "$rc" = 1
 check "one-rank failure: one message" test "$(grep -c '^metagrid:' "$d.err")" = 1
 check "one-rank failure: names the rank" grep -q "rank 1" "$d.err"
 check "one-rank failure: no MPI abort noise" bash -c "! grep -qi 'MPI_ABORT\|orterun\|prterun' '$d.err'"
+# A full disk under metrics.jsonl: exit 1 with one message naming the file.
+d="$TMP/full"; mkdir -p "$d"; ln -s /dev/full "$d/metrics.jsonl"
+$MPIRUN -np 2 "$METAGRID" train "${CFG[@]}" --set train.iterations=20 --set train.log_every=5 \
+    --out "$d" --resume >"$d.out" 2>"$d.err"; rc=$?
+check "full disk: exit 1" test "$rc" = 1
+check "full disk: one message naming metrics.jsonl" bash -c "[ \$(grep -c '^metagrid:' '$d.err') = 1 ] && grep -q 'metrics.jsonl' '$d.err'"
 report
