@@ -41,49 +41,54 @@ LIBS      = $(PKG_LIBS) -lglpk -lm
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILD_DEFS = -DMG_GIT_REV='"$(GIT_REV)"' -DMG_CFLAGS='"$(OPT)"' -DMG_CC='"$(shell $(CC) -dumpfullversion)"'
 
-# Library sources: everything in src/ but the MPI layer and main.
-LIB_SRC  := $(filter-out src/main.c src/parallel.c,$(wildcard src/*.c))
+# Sources sit in layer folders, src/LAYER/*.c (README: Architecture; the
+# order is checked by `make check-layers`). Library: everything but the MPI
+# layer and main.
+LAYERS   := core dist lp tasks nn meta exp cli
+LIB_SRC  := $(filter-out src/cli/main.c src/dist/parallel.c,$(wildcard $(LAYERS:%=src/%/*.c)))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit run bench asan clean install check-deps
+.PHONY: all deps test unit run bench asan clean install check-deps check-layers
 all: $(BUILD)/metagrid
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/main.o: src/main.c
+$(BUILD)/obj/cli/main.o: src/cli/main.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BUILD_DEFS) -c $< -o $@
 
-$(BUILD)/obj/parallel.o: src/parallel.c
+$(BUILD)/obj/dist/parallel.o: src/dist/parallel.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(MPI_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/parallel_serial.o: src/parallel.c
+$(BUILD)/obj/dist/parallel_serial.o: src/dist/parallel.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DMG_SERIAL -c $< -o $@
 
 $(BUILD)/libmetagrid.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/metagrid: $(BUILD)/obj/main.o $(BUILD)/obj/parallel.o $(LIB_OBJ)
+$(BUILD)/metagrid: $(BUILD)/obj/cli/main.o $(BUILD)/obj/dist/parallel.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS) $(MPI_LIBS)
 
 # Unit tests link the serial MPI layer: they run without mpirun.
-$(BUILD)/tests/%: tests/%.c tests/harness.h $(BUILD)/obj/parallel_serial.o $(BUILD)/libmetagrid.a
+# tests/mlp_ref.c is the slow reference the MLP is tested against: it is linked
+# into the tests, never into the binary.
+$(BUILD)/tests/%: tests/%.c tests/harness.h tests/mlp_ref.c tests/mlp_ref.h $(BUILD)/obj/dist/parallel_serial.o $(BUILD)/libmetagrid.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $< $(BUILD)/obj/parallel_serial.o $(BUILD)/libmetagrid.a -o $@ $(LIBS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $< tests/mlp_ref.c $(BUILD)/obj/dist/parallel_serial.o $(BUILD)/libmetagrid.a -o $@ $(LIBS)
 
 # MPI test programs (tests/mpi_*.c) link the real MPI layer; e2e scripts run
 # them under mpirun.
 MPI_TEST_SRC := $(wildcard tests/mpi_*.c)
 MPI_TEST_BIN := $(MPI_TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-$(BUILD)/tests/mpi_%: tests/mpi_%.c tests/harness.h $(BUILD)/obj/parallel.o $(BUILD)/libmetagrid.a
+$(BUILD)/tests/mpi_%: tests/mpi_%.c tests/harness.h $(BUILD)/obj/dist/parallel.o $(BUILD)/libmetagrid.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $< $(BUILD)/obj/parallel.o $(BUILD)/libmetagrid.a -o $@ $(LIBS) $(MPI_LIBS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $< $(BUILD)/obj/dist/parallel.o $(BUILD)/libmetagrid.a -o $@ $(LIBS) $(MPI_LIBS)
 
 unit: $(TEST_BIN) $(MPI_TEST_BIN)
 
@@ -99,9 +104,14 @@ deps:
 	else echo "make deps: all packages present"; fi
 
 test: deps
+	@bash tools/check_layers.sh
 	$(MAKE) --no-print-directory all unit WERROR=1
 	$(MAKE) --no-print-directory unit BUILD=build-san SANITIZE=address,undefined WERROR=1
 	@bash tests/run.sh $(BUILD) build-san
+
+# Fails when a file includes a header of a layer above its own.
+check-layers:
+	@bash tools/check_layers.sh
 
 asan:
 	$(MAKE) --no-print-directory all unit BUILD=build-san SANITIZE=address,undefined
@@ -123,4 +133,4 @@ install: all
 clean:
 	rm -rf build build-san build-*
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/config_internal.h"
+#include "../src/core/config_internal.h"
 #include "harness.h"
 #include "metagrid/config.h"
 #include "metagrid/rng.h"

@@ -11,6 +11,7 @@
 #include "metagrid/kernels.h"
 #include "metagrid/mlp.h"
 #include "metagrid/rng.h"
+#include "mlp_ref.h"
 
 static double fast_loss(const MlpLayout *lay, const double *th, const double *x,
                         const double *y, int k, MlpCache *c)

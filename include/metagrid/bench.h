@@ -9,9 +9,9 @@
 
 #include "metagrid/config.h"
 
-int bench_lp(int argc, char **argv);    /* src/bench_lp.c */
-int bench_meta(int argc, char **argv);  /* src/bench_meta.c */
-int bench_scale(int argc, char **argv); /* src/bench_scale.c */
+int bench_lp(int argc, char **argv);    /* src/exp/bench_lp.c */
+int bench_meta(int argc, char **argv);  /* src/exp/bench_meta.c */
+int bench_scale(int argc, char **argv); /* src/exp/bench_scale.c */
 
 /*
  * Options shared by `bench meta` and `bench scale`: [CONFIG] [--iterations N]

@@ -3,7 +3,7 @@
  * small helpers shared by all modules.
  *
  * Library code never prints or exits: it returns a status and fills an MgErr.
- * Only the command layer (src/main.c and the cmd_*.c files) prints and exits,
+ * Only the command layer (src/cli/main.c and the cmd_*.c files) prints and exits,
  * and under MPI it first agrees the status over all ranks (par_agree_error).
  */
 #ifndef METAGRID_COMMON_H

@@ -1,7 +1,7 @@
 /*
  * config.h — the validated run configuration (libyaml).
  *
- * One schema table (src/config.c) lists every key: its dotted name, type,
+ * One schema table (src/core/config.c) lists every key: its dotted name, type,
  * default, range or enum values, and whether it defines the training problem
  * (and so enters config_hash). Loading, --set overrides, the resolved
  * config.yaml writer, the hash and the sweep validator are loops over it.

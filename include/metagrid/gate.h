@@ -1,5 +1,5 @@
 /*
- * gate.h — the gating network of the `gated` algorithm (see src/gate.c for
+ * gate.h — the gating network of the `gated` algorithm (see src/meta/gate.c for
  * the design argument).
  *
  * At inner step t the gate reads a context c_t computed from the task's

@@ -1,5 +1,5 @@
 /*
- * kernels.h — small dense matrix kernels for the MLP (src/kernels.c).
+ * kernels.h — small dense matrix kernels for the MLP (src/nn/kernels.c).
  *
  * The network's products are tiny (k = 10 rows, 40 x 40 weights): BLAS
  * spends more time packing and dispatching than multiplying. These kernels

@@ -131,11 +131,4 @@ void mlp_hvp(const MlpLayout *lay, const double *theta, MlpCache *c,
              const double *y /*(k,out)*/, const double *v /*(n_params)*/, double scale,
              double *hv /*(n_params)*/);
 
-/* Naive references (src/mlp_ref.c): per-row triple loops, no BLAS, no cache.
- * out receives the head's prediction (outputs or fractions); grad is
- * overwritten with dL/dtheta; returns the loss. */
-double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double *x,
-                         const double *y, int k, double *out /*(k,out) or NULL*/,
-                         double *grad /*(n_params) or NULL*/);
-
 #endif

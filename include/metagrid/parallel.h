@@ -1,7 +1,7 @@
 /*
  * parallel.h — the only window onto MPI.
  *
- * src/parallel.c is the only file that includes <mpi.h>. Built with
+ * src/dist/parallel.c is the only file that includes <mpi.h>. Built with
  * -DMG_SERIAL it becomes a one-rank implementation with the same API, so the
  * unit tests and tools build and run without mpirun.
  *

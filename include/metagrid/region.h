@@ -1,6 +1,6 @@
 /*
  * region.h — the `region` task family: a structured power-system generator
- * (src/task_region.c). Used by task.c; exposed for tests and benchmarks.
+ * (src/tasks/task_region.c). Used by task.c; exposed for tests and benchmarks.
  *
  * A task is one region: demand sites clustered in towns and generators
  * (thermal and solar) placed in the unit square, with fixed unit costs

@@ -9,6 +9,7 @@
 
 #include "metagrid/common.h"
 #include "metagrid/mlp.h"
+#include "mlp_ref.h"
 
 double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double *x,
                          const double *y, int k, double *out, double *grad)
