@@ -525,9 +525,11 @@ static int check_rules(const Config *c, int *other, char *prob, size_t n)
         snprintf(prob, n, "xent needs an LP family (allocation head); task.family is sinusoid");
         return cfg_find("model.loss");
     }
-    if (c->model.head == HEAD_PRICES && c->task.family == FAMILY_SINUSOID) {
+    if (c->model.head != HEAD_AUTO && c->task.family == FAMILY_SINUSOID) {
         *other = cfg_find("task.family");
-        snprintf(prob, n, "prices needs an LP family (capacity prices); task.family is sinusoid");
+        snprintf(prob, n, "%s needs an LP family (%s); task.family is sinusoid (use auto)",
+                 config_head_name(c->model.head),
+                 c->model.head == HEAD_PRICES ? "capacity prices" : "allocations");
         return cfg_find("model.head");
     }
     int head = config_head(c);
