@@ -145,6 +145,17 @@ static void test_errors(void)
     EXPECT_ERR("task: {family: sinusoid}\nmodel:\n  loss: xent\n", 3, "model.loss",
                "xent needs an LP family (allocation head)");
     EXPECT_ERR("model.loss: cross_entropy\n", 1, "model.loss", "one of mse");
+    /* the price head: LP families only; each loss with its head */
+    EXPECT_ERR("task: {family: sinusoid}\nmodel:\n  head: prices\n", 3, "model.head",
+               "prices needs an LP family");
+    EXPECT_ERR("task: {family: sinusoid}\nmodel: {head: alloc}\n", 2, "model.head",
+               "alloc needs an LP family");
+    EXPECT_ERR("model:\n  head: prices\n  loss: xent\n", 3, "model.loss",
+               "xent is a loss of the alloc head");
+    EXPECT_ERR("model:\n  loss: lagrangian\n", 2, "model.loss",
+               "lagrangian is a loss of the prices head; model.head is alloc");
+    EXPECT_ERR("model:\n  head: linear\n", 2, "model.head", "one of auto");
+    EXPECT_ERR("model:\n  temperature: -0.1\n", 2, "model.temperature", ">= 0");
     /* NaN and infinity */
     EXPECT_ERR("algo:\n  inner_lr: .nan\n", 2, "algo.inner_lr", "NaN or infinity");
     EXPECT_ERR("algo:\n  inner_lr: .inf\n", 2, "algo.inner_lr", "NaN or infinity");
@@ -492,7 +503,9 @@ static void test_round_trip_and_hash(void)
         c.task.n_demand = 1 + (int)rng_below(&r, 100);
         c.task.n_supply = 1 + (int)rng_below(&r, 100);
         if (c.algo.inner_steps == 0) c.algo.inner_steps = 1;
-        if (c.task.family == FAMILY_SINUSOID) c.model.loss = LOSS_MSE;
+        if (c.task.family == FAMILY_SINUSOID) c.model.loss = LOSS_MSE, c.model.head = HEAD_AUTO;
+        if (c.model.head == HEAD_PRICES && c.model.loss == LOSS_XENT) c.model.loss = LOSS_LAGRANGIAN;
+        if (c.model.head != HEAD_PRICES && c.model.loss == LOSS_LAGRANGIAN) c.model.loss = LOSS_MSE;
         ok &= round_trip(&c);
     }
     CHECK(ok);

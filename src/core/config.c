@@ -30,7 +30,8 @@ static const char *const family_names[] = {"uniform", "region", "sinusoid", "gri
 static const char *const act_names[] = {"relu", "tanh", NULL};
 static const char *const algo_names[] = {"maml", "fomaml", "metasgd", "gated", "pretrain", NULL};
 static const char *const gate_names[] = {"sgd", "adam", NULL};
-static const char *const loss_names[] = {"mse", "xent", NULL};
+static const char *const loss_names[] = {"mse", "xent", "lagrangian", NULL};
+static const char *const head_names[] = {"auto", "alloc", "prices", NULL};
 
 #define OFF(f) offsetof(Config, f)
 #define KINT(n, f, lo, hi, d, h, s) {n, KT_INT, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s}
@@ -82,9 +83,16 @@ const CfgKey cfg_keys[] = {
           "hidden layer widths of the MLP, at most 8 ([] = linear model)"),
     KENUM("model.activation", model.activation, act_names, "relu", 1,
           "hidden-layer activation"),
+    KENUM("model.head", model.head, head_names, "auto", 1,
+          "output head: auto (linear for sinusoid, alloc for LP families), alloc (per-demand "
+          "split of every demand), prices (one capacity price per supply point; LP families only)"),
     KENUM("model.loss", model.loss, loss_names, "mse", 1,
-          "training loss of the allocation head: squared error of the fractions (mse) or "
-          "per-demand-row softmax cross-entropy against the optimal split (xent; LP families only)"),
+          "training loss: mse (alloc: squared error of the fractions; prices: of the scaled GLPK "
+          "capacity duals), xent (alloc only: per-demand-row softmax cross-entropy against the "
+          "optimal split), lagrangian (prices only: relative gap of the soft Lagrangian bound)"),
+    KFLT("model.temperature", model.temperature, 0.0, 0, 10.0, "0.01", 1,
+         "lagrangian loss: soft-min temperature in units of the instance's mean cost (0 = exact "
+         "min; the soft bound stays a valid lower bound)"),
     KENUM("algo.name", algo.name, algo_names, "maml", 1,
           "meta-learning algorithm"),
     KFLT("algo.inner_lr", algo.inner_lr, 0.0, 1, 1e3, "0.01", 1,
@@ -139,6 +147,13 @@ const char *config_algo_name(int algo) { return enum_name(algo_names, algo); }
 const char *config_activation_name(int act) { return enum_name(act_names, act); }
 const char *config_gate_base_name(int base) { return enum_name(gate_names, base); }
 const char *config_loss_name(int loss) { return enum_name(loss_names, loss); }
+const char *config_head_name(int head) { return enum_name(head_names, head); }
+
+int config_head(const Config *c)
+{
+    if (c->model.head != HEAD_AUTO) return c->model.head;
+    return c->task.family == FAMILY_SINUSOID ? HEAD_LINEAR : HEAD_ALLOC;
+}
 
 int config_key_count(void) { return cfg_nkeys; }
 const char *config_key_name(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].name : NULL; }
@@ -536,6 +551,26 @@ static int check_rules(const Config *c, int *other, char *prob, size_t n)
     if (c->model.loss == LOSS_XENT && c->task.family == FAMILY_SINUSOID) {
         *other = cfg_find("task.family");
         snprintf(prob, n, "xent needs an LP family (allocation head); task.family is sinusoid");
+        return cfg_find("model.loss");
+    }
+    if (c->model.head != HEAD_AUTO && c->task.family == FAMILY_SINUSOID) {
+        *other = cfg_find("task.family");
+        snprintf(prob, n, "%s needs an LP family (%s); task.family is sinusoid (use auto)",
+                 config_head_name(c->model.head),
+                 c->model.head == HEAD_PRICES ? "capacity prices" : "allocations");
+        return cfg_find("model.head");
+    }
+    int head = config_head(c);
+    if (c->model.loss == LOSS_XENT && head == HEAD_PRICES) {
+        *other = cfg_find("model.head");
+        snprintf(prob, n, "xent is a loss of the alloc head; model.head is prices (use mse or "
+                          "lagrangian)");
+        return cfg_find("model.loss");
+    }
+    if (c->model.loss == LOSS_LAGRANGIAN && head != HEAD_PRICES) {
+        *other = cfg_find("model.head");
+        snprintf(prob, n, "lagrangian is a loss of the prices head; model.head is %s",
+                 head == HEAD_LINEAR ? "linear (sinusoid)" : "alloc");
         return cfg_find("model.loss");
     }
     return -1;

@@ -15,9 +15,15 @@
  * whose right derivative sum_{b_i > lambda_j} d_i - s_j is non-increasing:
  * the exact maximiser is the smallest lambda_j >= 0 where the demand whose
  * breakpoint lies above lambda_j fits into s_j (a weighted quantile of the
- * b_i). One ascent step is one sweep of these exact coordinate moves over
- * j = 0..m-1: deterministic, O(n m^2 + m n log n), and it never lowers g
- * (each move is accepted only if the recomputed bound did not drop).
+ * b_i). Coordinate moves alone stall where several suppliers must rise
+ * together, so each ascent step is one sweep of exact coordinate moves over
+ * j = 0..m-1 followed by one exact block move along 1_S, S the suppliers
+ * reachable from the demand a max-flow over tight arcs leaves unrouted
+ * (Hall's deficient set: the primal-dual step of the transportation
+ * problem; the same line search with s(S) and the row minima inside and
+ * outside S). Deterministic, O(n m^2 + m n log n) plus one max-flow per
+ * step; a move is accepted only if the recomputed bound did not drop, so
+ * the bound never decreases.
  *
  * Decode. With exact prices every optimal x uses only arcs of zero reduced
  * cost c_ij + lambda_j - mu_i and fills every supplier with lambda_j > 0
@@ -77,67 +83,6 @@ double cert_lower_bound(int n, int m, const double *c, const double *d, const do
     return g - (double)(n + m + 4) * DBL_EPSILON * mag;
 }
 
-/* --- ascent ------------------------------------------------------------- */
-
-typedef struct {
-    double b, d;
-} Brk;
-
-static int brk_desc(const void *pa, const void *pb)
-{
-    const Brk *a = pa, *b = pb;
-    return (a->b < b->b) - (a->b > b->b);
-}
-
-/* The exact maximiser of g along coordinate j (see the file comment). */
-static double ascent_coord(int n, int m, const double *c, const double *d, const double *s,
-                           const double *lambda, int j, Brk *brk)
-{
-    int nb = 0;
-    for (int i = 0; i < n; i++) {
-        if (!(d[i] > 0.0)) continue;
-        const double *ci = c + (size_t)i * m;
-        double a = INFINITY;
-        for (int k = 0; k < m; k++)
-            if (k != j) a = fmin(a, ci[k] + price_of(lambda, k));
-        brk[nb].b = a - ci[j]; /* +Inf when m == 1 */
-        brk[nb].d = d[i];
-        nb++;
-    }
-    qsort(brk, (size_t)nb, sizeof *brk, brk_desc);
-    double cum = 0.0;
-    for (int t = 0; t < nb; t++) {
-        cum += brk[t].d;
-        if (cum > s[j]) return isfinite(brk[t].b) && brk[t].b > 0.0 ? brk[t].b : 0.0;
-    }
-    return 0.0;
-}
-
-double cert_ascent(int n, int m, const double *c, const double *d, const double *s,
-                   double *lambda, int steps)
-{
-    for (int j = 0; j < m; j++) lambda[j] = price_of(lambda, j);
-    for (int j = 0; j < m; j++)
-        if (!isfinite(lambda[j])) lambda[j] = 0.0;
-    double best = cert_lower_bound(n, m, c, d, s, lambda);
-    if (!isfinite(best) || n < 1 || m < 1) return best;
-    Brk *brk = mg_malloc(sizeof(Brk) * (size_t)n);
-    for (int it = 0; it < steps; it++) {
-        double start = best;
-        for (int j = 0; j < m; j++) {
-            double old = lambda[j];
-            lambda[j] = ascent_coord(n, m, c, d, s, lambda, j, brk);
-            if (lambda[j] == old) continue;
-            double g = cert_lower_bound(n, m, c, d, s, lambda);
-            if (g >= best) best = g;
-            else lambda[j] = old; /* rounding: never accept a drop */
-        }
-        if (!(best > start)) break; /* a fixed point of the sweep */
-    }
-    free(brk);
-    return best;
-}
-
 /* --- decode ------------------------------------------------------------- */
 
 typedef struct {
@@ -148,6 +93,7 @@ typedef struct {
     int *order;    /* (m) suppliers by decreasing price */
     int *prev;     /* (n + m) BFS parent: demand -> supplier, supplier -> demand */
     int *queue;    /* (n + m) */
+    int *dead;     /* (m) not reachable from unrouted demand at this level */
 } DecodeWork;
 
 static size_t align8(size_t b) { return (b + 7) & ~(size_t)7; }
@@ -156,7 +102,7 @@ size_t cert_decode_work_bytes(int n, int m)
 {
     size_t nm = (size_t)n * m;
     return align8(sizeof(double) * ((size_t)n * 2 + m + nm + n + m)) +
-           align8(sizeof(int) * ((size_t)m + 2 * ((size_t)n + m)));
+           align8(sizeof(int) * ((size_t)2 * m + 2 * ((size_t)n + m)));
 }
 
 static void decode_work_split(int n, int m, void *mem, DecodeWork *w)
@@ -171,6 +117,7 @@ static void decode_work_split(int n, int m, void *mem, DecodeWork *w)
     w->order = q;
     w->prev = q + m;
     w->queue = q + m + n + m;
+    w->dead = q + m + 2 * (n + m);
 }
 
 typedef struct {
@@ -244,6 +191,40 @@ static double flow_augment(Flow *f, int t)
     return amt;
 }
 
+/*
+ * Route as much of the remaining demand as the allowed arcs permit, filling
+ * suppliers in decreasing price order: for each, first direct pushes from
+ * demands with an allowed arc, then augmenting paths until none is left.
+ * The suppliers a failed search does not reach stay unreachable for the
+ * rest of the level (augmenting only shrinks the reachable set), so each is
+ * skipped without a search. Returns the demand left unrouted.
+ */
+static double flow_level(Flow *f)
+{
+    int n = f->n, m = f->m;
+    DecodeWork *w = f->w;
+    for (int j = 0; j < m; j++) w->dead[j] = 0;
+    for (int t = 0; t < m; t++) {
+        int j = w->order[t];
+        if (w->dead[j]) continue;
+        for (int i = 0; i < n && w->slack[j] > f->ztol; i++) {
+            if (!(w->rem[i] > f->ztol) || !arc_allowed(f, i, j)) continue;
+            double amt = fmin(w->rem[i], w->slack[j]);
+            f->x[(size_t)i * m + j] += amt;
+            w->rem[i] -= amt;
+            w->slack[j] -= amt;
+        }
+        while (w->slack[j] > f->ztol) {
+            if (flow_augment(f, j) > 0.0) continue;
+            for (int k = 0; k < m; k++) w->dead[k] |= w->prev[n + k] == -2;
+            break;
+        }
+    }
+    double left = 0.0;
+    for (int i = 0; i < n; i++) left += w->rem[i];
+    return left;
+}
+
 /* Suppliers by decreasing price, ties by index (insertion sort: m is small). */
 static void decode_order(int m, const double *lambda, int *order)
 {
@@ -299,19 +280,171 @@ int cert_decode(int n, int m, const double *c, const double *d, const double *s,
               .ztol = 1e-15 * dsum};
     static const double levels[] = {1e-9, 1e-6, 1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0};
     int nlev = (int)(sizeof levels / sizeof levels[0]);
+    long narcs_prev = -1;
     for (int lv = 0; lv <= nlev; lv++) {
         f.eps = lv < nlev ? levels[lv] * (lv == 0 ? scale : fmax(span, 1e-9 * scale))
                           : INFINITY;
-        for (int t = 0; t < m; t++) {
-            int j = w.order[t];
-            while (w.slack[j] > f.ztol && flow_augment(&f, j) > 0.0) {}
-        }
-        double left = 0.0;
-        for (int i = 0; i < n; i++) left += w.rem[i];
-        if (left <= f.ztol * n) break;
+        long narcs = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++) narcs += arc_allowed(&f, i, j);
+        if (narcs == narcs_prev) continue; /* no new arcs: nothing new to route */
+        narcs_prev = narcs;
+        if (flow_level(&f) <= f.ztol * n) break;
     }
     int rc = alloc_repair(n, m, d, s, c, x, x, w.rep);
     free(zero);
     free(own);
     return rc;
+}
+
+/*
+ * The block direction of cert_ascent: a max-flow over the arcs tight to
+ * 1e-12 of the cost scale; when some demand is left over, in_s = the
+ * suppliers reachable from it in the residual graph (Hall's deficient set:
+ * their capacity is less than the demand that can only reach them, so
+ * raising their prices together increases g). Returns 0 when the flow is
+ * complete (no such set).
+ */
+static int ascent_deficit_set(int n, int m, const double *c, const double *d,
+                              const double *s, const double *lambda, unsigned char *in_s,
+                              void *mem)
+{
+    DecodeWork w;
+    decode_work_split(n, m, mem, &w);
+    double *x = w.rep; /* n*m, unused by the flow otherwise */
+    double dsum = 0.0, scale = 0.0;
+    for (int j = 0; j < m; j++) w.slack[j] = s[j] > 0.0 ? s[j] : 0.0;
+    for (int i = 0; i < n; i++) {
+        double mu = INFINITY;
+        for (int j = 0; j < m; j++) {
+            double r = c[(size_t)i * m + j] + price_of(lambda, j);
+            mu = fmin(mu, r);
+            scale = fmax(scale, fabs(r));
+        }
+        w.mu[i] = mu;
+        dsum += w.rem[i] = d[i] > 0.0 ? d[i] : 0.0;
+    }
+    memset(x, 0, sizeof(double) * (size_t)n * m);
+    Flow f = {.n = n, .m = m, .c = c, .lambda = lambda, .x = x, .w = &w,
+              .eps = 1e-12 * scale, .ztol = 1e-12 * dsum};
+    for (int j = 0; j < m; j++) w.order[j] = j;
+    if (!(flow_level(&f) > f.ztol)) return 0;
+    flow_augment(&f, -1); /* a full search from the demand left over */
+    int any = 0;
+    for (int j = 0; j < m; j++) {
+        in_s[j] = w.prev[n + j] != -2;
+        any |= in_s[j];
+    }
+    return any;
+}
+
+/* --- ascent ------------------------------------------------------------- */
+
+typedef struct {
+    double b, d;
+} Brk;
+
+static int brk_desc(const void *pa, const void *pb)
+{
+    const Brk *a = pa, *b = pb;
+    return (a->b < b->b) - (a->b > b->b);
+}
+
+/*
+ * The exact maximiser t of g(lambda + t 1_S) over t >= -min_{j in S} lambda_j
+ * (see the file comment; S = {j} is the coordinate move). With
+ * B_i = min_{j in S} r_ij and A_i = min_{k not in S} r_ik, the breakpoints
+ * are b_i = A_i - B_i and the slope right of t is sum_{b_i > t} d_i - s(S).
+ * Returns 0 when the maximiser is not finite (sum(s) < sum(d)).
+ */
+static double ascent_line(int n, int m, const double *c, const double *d, const double *s,
+                          const double *lambda, const unsigned char *in_s, Brk *brk)
+{
+    double tmin = INFINITY, cap = 0.0;
+    for (int j = 0; j < m; j++)
+        if (in_s[j]) {
+            tmin = fmin(tmin, price_of(lambda, j));
+            cap += s[j] > 0.0 ? s[j] : 0.0;
+        }
+    tmin = -tmin;
+    int nb = 0;
+    double dtot = 0.0;
+    for (int i = 0; i < n; i++) {
+        if (!(d[i] > 0.0)) continue;
+        const double *ci = c + (size_t)i * m;
+        double a = INFINITY, bmin = INFINITY;
+        for (int k = 0; k < m; k++) {
+            double r = ci[k] + price_of(lambda, k);
+            if (in_s[k]) bmin = fmin(bmin, r);
+            else a = fmin(a, r);
+        }
+        double b = a - bmin; /* +Inf when S holds every supplier */
+        if (!(b > tmin)) continue; /* never on S in the feasible range */
+        brk[nb].b = b;
+        brk[nb].d = d[i];
+        dtot += d[i];
+        nb++;
+    }
+    if (dtot <= cap) return tmin; /* the slope is <= 0 from tmin on */
+    qsort(brk, (size_t)nb, sizeof *brk, brk_desc);
+    double cum = 0.0;
+    for (int t = 0; t < nb; t++) {
+        cum += brk[t].d;
+        if (cum > cap) return isfinite(brk[t].b) ? fmax(brk[t].b, tmin) : 0.0;
+    }
+    return tmin;
+}
+
+/* Move lambda_S by t if the recomputed bound does not drop; returns the bound. */
+static double ascent_try(int n, int m, const double *c, const double *d, const double *s,
+                         double *lambda, const unsigned char *in_s, double t, double best,
+                         double *old)
+{
+    if (t == 0.0) return best;
+    for (int j = 0; j < m; j++) {
+        old[j] = lambda[j];
+        if (in_s[j]) lambda[j] = fmax(0.0, lambda[j] + t);
+    }
+    double g = cert_lower_bound(n, m, c, d, s, lambda);
+    if (g >= best) return g;
+    memcpy(lambda, old, sizeof(double) * (size_t)m); /* rounding: never accept a drop */
+    return best;
+}
+
+double cert_ascent(int n, int m, const double *c, const double *d, const double *s,
+                   double *lambda, int steps)
+{
+    for (int j = 0; j < m; j++)
+        if (!isfinite(lambda[j]) || !(lambda[j] > 0.0)) lambda[j] = 0.0;
+    double best = cert_lower_bound(n, m, c, d, s, lambda);
+    if (!isfinite(best) || n < 1 || m < 1) return best;
+    Brk *brk = mg_malloc(sizeof(Brk) * (size_t)n);
+    double *old = mg_malloc(sizeof(double) * ((size_t)m + (size_t)n * m));
+    unsigned char *in_s = mg_calloc((size_t)m, 1);
+    void *mem = mg_malloc(cert_decode_work_bytes(n, m));
+    for (int it = 0; it < steps; it++) {
+        double start = best;
+        /* one sweep of exact coordinate moves, checked once at its end */
+        memcpy(old + m, lambda, sizeof(double) * (size_t)m);
+        for (int j = 0; j < m; j++) {
+            memset(in_s, 0, (size_t)m);
+            in_s[j] = 1;
+            lambda[j] = fmax(0.0, lambda[j] + ascent_line(n, m, c, d, s, lambda, in_s, brk));
+        }
+        double g = cert_lower_bound(n, m, c, d, s, lambda);
+        if (g >= best) best = g;
+        else memcpy(lambda, old + m, sizeof(double) * (size_t)m); /* rounding */
+        /* then one block move: raise together the suppliers that the demand
+         * left over by a max-flow on tight arcs can reach */
+        if (ascent_deficit_set(n, m, c, d, s, lambda, in_s, mem)) {
+            double t = ascent_line(n, m, c, d, s, lambda, in_s, brk);
+            best = ascent_try(n, m, c, d, s, lambda, in_s, t, best, old);
+        }
+        if (!(best > start)) break; /* a fixed point of both moves */
+    }
+    free(brk);
+    free(old);
+    free(in_s);
+    free(mem);
+    return best;
 }
