@@ -121,7 +121,9 @@ static void test_errors(void)
     EXPECT_ERR("task:\n  warm_start: maybe\n", 2, "task.warm_start", "true or false");
     EXPECT_ERR("\nalgo:\n  name: reptile\n", 3, "algo.name",
                "one of maml, fomaml, metasgd, gated, pretrain, got 'reptile'");
-    EXPECT_ERR("task: {family: grid}\n", 1, "task.family", "uniform, region, sinusoid");
+    EXPECT_ERR("task: {family: grids}\n", 1, "task.family", "uniform, region, sinusoid, grid");
+    EXPECT_ERR("task: {family: grid}\n", 1, "task.case", "needs a case file");
+    EXPECT_ERR("task:\n  case: \"a\\tb.m\"\n", 2, "task.case", "control character");
     EXPECT_ERR("model:\n  hidden: [40, x]\n", 2, "model.hidden", "expected an integer, got 'x'");
     EXPECT_ERR("model:\n  hidden: 40\n", 2, "model.hidden", "a list of integers");
     EXPECT_ERR("seed:\n", 1, "seed", "missing value");
@@ -436,6 +438,7 @@ static void other_value(const Config *c, int k, char *buf, size_t n)
     case KT_BOOL: snprintf(buf, n, "%s", *(const int *)f ? "false" : "true"); break;
     case KT_ENUM: snprintf(buf, n, "%s", K->names[*(const int *)f == 0]); break;
     case KT_INTLIST: snprintf(buf, n, "[3, 5, 7]"); break;
+    case KT_PATH: snprintf(buf, n, "/data/it's a case.m"); break;
     }
 }
 
@@ -494,6 +497,7 @@ static void test_round_trip_and_hash(void)
                 cfg_store_list(&c, k, v, m);
                 break;
             }
+            case KT_PATH: snprintf(f, CONFIG_PATH_MAX, "/cases/%d'%d.m", t, k); break;
             }
         }
         c.task.n_demand = 1 + (int)rng_below(&r, 100);

@@ -27,7 +27,12 @@
 #define CONFIG_MAX_HIDDEN 8
 #define CONFIG_PATH_MAX 1024
 
-typedef enum { FAMILY_UNIFORM = 0, FAMILY_REGION = 1, FAMILY_SINUSOID = 2 } TaskFamily;
+typedef enum {
+    FAMILY_UNIFORM = 0,
+    FAMILY_REGION = 1,
+    FAMILY_SINUSOID = 2,
+    FAMILY_GRID = 3
+} TaskFamily;
 typedef enum { ACT_RELU = 0, ACT_TANH = 1 } Activation;
 typedef enum {
     ALGO_MAML = 0,
@@ -58,6 +63,8 @@ typedef struct {
         double noise;          /* region: relative demand noise */
         int warm_start;        /* reuse the GLPK basis inside a task (bool) */
         int observe_costs;     /* LP families: cost features are inputs (bool) */
+        char case_path[CONFIG_PATH_MAX]; /* grid: the MATPOWER case (absolute once loaded) */
+        double outage_rate;    /* grid: probability that a generator is out for a task */
     } task;
     struct {
         int hidden[CONFIG_MAX_HIDDEN];

@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "metagrid/case.h"
 #include "metagrid/common.h"
 #include "metagrid/config.h"
 
@@ -55,7 +56,14 @@ typedef struct TaskSampler TaskSampler; /* owns the config and LP workspace */
 int tasks_create(TaskSampler **ts, const Config *cfg, MgErr *e);
 void tasks_destroy(TaskSampler *ts);
 
+/* task.family grid: read task.case and set task.n_demand / task.n_supply to
+ * its loads x generators, so the resolved config records the sizes. Other
+ * families: nothing. Commands call it right after config_load. */
+int tasks_config_resolve(Config *c, MgErr *e);
+
 int tasks_in_dim(const TaskSampler *ts);
+/* The grid family's nominal instance (case.h), NULL for other families. */
+const GridModel *tasks_grid_model(const TaskSampler *ts);
 int tasks_out_dim(const TaskSampler *ts);
 /* The learner's group argument (learner_create): the softmax group size of
  * the allocation head (m), the number of demand points n for the price head

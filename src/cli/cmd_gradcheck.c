@@ -296,7 +296,8 @@ int cmd_gradcheck(int argc, char **argv)
     }
     MgErr e = {0};
     Config cfg;
-    if (config_load(&cfg, argv[optind], sets, nsets, &e) != MG_OK) {
+    if (config_load(&cfg, argv[optind], sets, nsets, &e) != MG_OK ||
+        tasks_config_resolve(&cfg, &e) != MG_OK) {
         mg_print_err(&e);
         return MG_EUSAGE;
     }

@@ -54,6 +54,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metagrid/case.h"
+#include "metagrid/grid.h"
 #include "metagrid/lp.h"
 #include "metagrid/mlp.h"
 #include "metagrid/region.h"
@@ -67,6 +69,8 @@ struct TaskSampler {
     LpSolver *lp;
     double *c_task; /* (n*m) uniform: the task's costs */
     double *s_tmp;  /* (m) */
+    GridCase gcase; /* grid: the case and its nominal instance */
+    GridModel gmodel;
 };
 
 static const double task_pi = 3.14159265358979323846;
@@ -82,12 +86,24 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
         *out = ts;
         return MG_OK;
     }
-    if (ts->family != FAMILY_UNIFORM && ts->family != FAMILY_REGION) {
+    if (ts->family != FAMILY_UNIFORM && ts->family != FAMILY_REGION &&
+        ts->family != FAMILY_GRID) {
         free(ts);
         return mg_fail(e, MG_EUSAGE, "task.family: unknown family %d", cfg->task.family);
     }
     int n = cfg->task.n_demand, m = cfg->task.n_supply;
-    if (n < 1 || m < 1 || n > 1000 || m > 1000) {
+    if (ts->family == FAMILY_GRID) {
+        int rc = case_load(&ts->gcase, cfg->task.case_path, e);
+        if (rc == MG_OK)
+            rc = case_build(&ts->gmodel, &ts->gcase, cfg->task.transmission_cost,
+                            cfg->task.case_path, e);
+        if (rc != MG_OK) {
+            tasks_destroy(ts);
+            return rc;
+        }
+        n = ts->gmodel.n;
+        m = ts->gmodel.m;
+    } else if (n < 1 || m < 1 || n > 1000 || m > 1000) {
         free(ts);
         return mg_fail(e, MG_EUSAGE, "task.n_demand, task.n_supply: %dx%d out of range "
                        "(1..1000 each)", n, m);
@@ -115,10 +131,30 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
     return MG_OK;
 }
 
+int tasks_config_resolve(Config *c, MgErr *e)
+{
+    if (c->task.family != FAMILY_GRID) return MG_OK;
+    GridCase gc;
+    GridModel gm;
+    int rc = case_load(&gc, c->task.case_path, e);
+    if (rc == MG_OK) rc = case_build(&gm, &gc, c->task.transmission_cost, c->task.case_path, e);
+    case_free(&gc);
+    if (rc != MG_OK) return rc;
+    if (gm.n > 10000 || gm.m > 10000)
+        rc = mg_fail(e, MG_EUSAGE, "%s: %d loads x %d generators: at most 10000 each",
+                     c->task.case_path, gm.n, gm.m);
+    c->task.n_demand = gm.n;
+    c->task.n_supply = gm.m;
+    case_model_free(&gm);
+    return rc;
+}
+
 void tasks_destroy(TaskSampler *ts)
 {
     if (!ts) return;
     lp_destroy(ts->lp);
+    case_model_free(&ts->gmodel);
+    case_free(&ts->gcase);
     free(ts->c_task);
     free(ts->s_tmp);
     free(ts->v_tmp);
@@ -126,6 +162,10 @@ void tasks_destroy(TaskSampler *ts)
 }
 
 int tasks_in_dim(const TaskSampler *ts) { return ts->in_dim; }
+const GridModel *tasks_grid_model(const TaskSampler *ts)
+{
+    return ts->family == FAMILY_GRID ? &ts->gmodel : NULL;
+}
 int tasks_out_dim(const TaskSampler *ts) { return ts->out_dim; }
 int tasks_y_dim(const TaskSampler *ts) { return ts->y_dim; }
 int tasks_head_group(const TaskSampler *ts)
@@ -303,9 +343,16 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
     RngStream r;
     rng_stream_init(&r, seed, pt, iter, task, 0);
     RegionTask rt;
+    GridTask gt;
     memset(&rt, 0, sizeof rt);
+    memset(&gt, 0, sizeof gt);
     const double *c;
-    if (ts->family == FAMILY_REGION) {
+    if (ts->family == FAMILY_GRID) {
+        GridKnobs kn = {cfg->task.rho, cfg->task.renewable_frac, cfg->task.outage_rate,
+                        cfg->task.noise, cfg->task.transmission_cost};
+        grid_task_draw(&gt, &ts->gmodel, &kn, &r);
+        c = gt.c;
+    } else if (ts->family == FAMILY_REGION) {
         region_task_draw(&rt, n, m, cfg->task.rho, cfg->task.renewable_frac,
                          cfg->task.transmission_cost, cfg->task.noise, &r);
         c = rt.c;
@@ -323,7 +370,9 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
             uint64_t inst = part ? TASK_QUERY_BASE + (uint64_t)q : (uint64_t)q;
             double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
             double *cq = td->c + (size_t)q * nm;
-            if (ts->family == FAMILY_REGION)
+            if (ts->family == FAMILY_GRID)
+                grid_instance(&gt, seed, pi, iter, task, inst, d, s);
+            else if (ts->family == FAMILY_REGION)
                 region_instance(&rt, seed, pi, iter, task, inst, d, s);
             else
                 uniform_instance(ts, pi, iter, task, inst, d, s);
@@ -353,6 +402,7 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
         }
     }
     region_task_free(&rt);
+    grid_task_free(&gt);
     return rc;
 }
 
