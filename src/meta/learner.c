@@ -144,8 +144,10 @@ int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, in
 {
     *out = NULL;
     Learner *L = mg_calloc(1, sizeof *L);
+    int prices = config_head(cfg) == HEAD_PRICES; /* then group = n (learner.h) */
     int rc = mlp_layout_init(&L->lay, in_dim, cfg->model.hidden, cfg->model.n_hidden, out_dim,
-                             cfg->model.activation, group, e);
+                             cfg->model.activation, prices ? 0 : group, e);
+    if (rc == MG_OK && prices) rc = mlp_layout_set_prices(&L->lay, group, cfg->model.temperature, e);
     if (rc) goto error;
     rc = mlp_layout_set_loss(&L->lay, cfg->model.loss, e);
     if (rc) goto error;
