@@ -14,7 +14,9 @@
  *   solver_warm  GLPK's dual simplex from the previous hour's optimal basis
  *                (the last support hour for the first query hour), exact
  * and `prices_fallback` charges the warm solve on top of the policy for every
- * hour whose certified gap (cost - bound) / |bound| is above --tolerance.
+ * hour whose certified gap (cost - bound) / |bound| is above --tolerance;
+ * `support_duals` (quality only) decodes and certifies every query hour from
+ * the mean of the support hours' GLPK prices, the non-learned reference.
  * Per method one JSON line: us_median and us_mean over all hours; for prices
  * the true gap (against GLPK) and the certified gap, median and p95, and
  * certified_frac; speedups are solver_warm's time over the method's (median
@@ -29,6 +31,7 @@
 
 #include "metagrid/alloc.h"
 #include "metagrid/bench.h"
+#include "metagrid/cert.h"
 #include "metagrid/ckpt.h"
 #include "metagrid/common.h"
 #include "metagrid/learner.h"
@@ -46,7 +49,7 @@ static const char bench_policy_usage[] =
     "tasks (default 16) of H query hours each (default 24), after adapting on\n"
     "eval.k_support solved hours with eval.steps steps. The checkpoint must have\n"
     "model.head: prices. Prints one JSON line per method (prices,\n"
-    "prices_fallback, solver_warm): us_median, us_mean, speedups against\n"
+    "prices_fallback, support_duals, solver_warm): us_median, us_mean, speedups against\n"
     "solver_warm, and for prices gap / cert_gap median and p95 and\n"
     "certified_frac (cert_gap <= X, default 1e-3). --ascent N: N cert_ascent\n"
     "steps on the network's prices before the decode and the bound (default 0).\n";
@@ -77,6 +80,7 @@ static double mean(const double *v, size_t n)
 
 typedef struct {
     double *t_pol, *t_fb, *t_warm, *gap, *cgap; /* (T*H) per hour */
+    double *sgap, *scgap;                       /* (T*H) support_duals baseline */
     double adapt_s;
     size_t n;
 } Times;
@@ -101,9 +105,24 @@ static int bench_task(const Config *cfg, TaskSampler *ts, Learner *L, Policy *P,
         rc = lp_solve(lp, sd.d + (size_t)last * n, sd.s + (size_t)last * m,
                       sd.c + (size_t)last * nm, LP_DUAL_COLD, &res, "bench policy", e);
     }
+    /* support_duals: the mean of the support hours' GLPK prices (cost units) */
+    double *lam_sup = mg_calloc((size_t)m, sizeof(double));
+    for (int r = 0; r < sd.k && rc == MG_OK; r++) {
+        double cbar = 0;
+        for (int k = 0; k < nm; k++) cbar += sd.c[(size_t)r * nm + k] / nm;
+        for (int j = 0; j < m; j++) lam_sup[j] += sd.y[(size_t)r * sd.y_dim + j] * cbar / sd.k;
+    }
     for (int q = 0; q < H && rc == MG_OK; q++) {
         const double *d = qd.d + (size_t)q * n, *s = qd.s + (size_t)q * m;
         const double *c = qd.c + (size_t)q * nm;
+        {
+            AllocMetrics am;
+            cert_decode(n, m, c, d, s, lam_sup, x, NULL);
+            double lb = cert_lower_bound(n, m, c, d, s, lam_sup);
+            alloc_metrics(n, m, d, s, c, x, qd.obj[q], &am);
+            tm->sgap[tm->n] = am.feasible ? am.gap : INFINITY;
+            tm->scgap[tm->n] = am.feasible ? (am.cost - lb) / fmax(fabs(lb), 1e-300) : INFINITY;
+        }
         double lb, t0 = mg_now();
         policy_prices(P, d, s, c, lam, x, &lb);
         double t1 = mg_now();
@@ -120,7 +139,7 @@ static int bench_task(const Config *cfg, TaskSampler *ts, Learner *L, Policy *P,
         tm->gap[k] = am.feasible ? am.gap : INFINITY;
         tm->cgap[k] = am.feasible ? cg : INFINITY;
     }
-    free(x), free(lam), free(xw);
+    free(x), free(lam), free(xw), free(lam_sup);
     taskdata_free(&sd);
     taskdata_free(&qd);
     return rc;
@@ -151,6 +170,13 @@ static void print_results(const Config *cfg, Times *tm, int T, int H, double tol
            "\"fallback_frac\":%.4f}\n",
            fam, size, 1e6 * fb_med, 1e6 * fb_mean, warm_med / fb_med, warm_mean / fb_mean,
            n ? 1.0 - (double)cert / n : NAN);
+    size_t scert = 0;
+    for (size_t i = 0; i < n; i++) scert += tm->scgap[i] <= tol;
+    printf("{\"method\":\"support_duals\",\"family\":\"%s\",\"size\":\"%s\",\"gap_median\":%.6g,"
+           "\"gap_p95\":%.6g,\"cert_gap_median\":%.6g,\"cert_gap_p95\":%.6g,"
+           "\"certified_frac\":%.4f}\n", fam, size, quantile(tm->sgap, n, 0.5),
+           quantile(tm->sgap, n, 0.95), quantile(tm->scgap, n, 0.5), quantile(tm->scgap, n, 0.95),
+           n ? (double)scert / n : NAN);
     printf("{\"method\":\"solver_warm\",\"family\":\"%s\",\"size\":\"%s\",\"us_median\":%.3f,"
            "\"us_mean\":%.3f}\n", fam, size, 1e6 * warm_med, 1e6 * warm_mean);
 }
@@ -204,11 +230,13 @@ static int run(const char *path, const char *const *sets, int nsets, int T, int 
         tm.t_pol = mg_calloc(nh, sizeof(double)), tm.t_fb = mg_calloc(nh, sizeof(double));
         tm.t_warm = mg_calloc(nh, sizeof(double)), tm.gap = mg_calloc(nh, sizeof(double));
         tm.cgap = mg_calloc(nh, sizeof(double));
+        tm.sgap = mg_calloc(nh, sizeof(double)), tm.scgap = mg_calloc(nh, sizeof(double));
     }
     for (int t = 0; t < T && rc == MG_OK; t++)
         rc = bench_task(&cfg, ts, L, P, lp, ck.meta, theta, t, H, tol, &tm, e);
     if (rc == MG_OK) print_results(&cfg, &tm, T, H, tol, ascent);
     free(tm.t_pol), free(tm.t_fb), free(tm.t_warm), free(tm.gap), free(tm.cgap), free(theta);
+    free(tm.sgap), free(tm.scgap);
     policy_destroy(P);
     lp_destroy(lp);
     learner_destroy(L);
