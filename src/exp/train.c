@@ -5,7 +5,9 @@
  *
  * Testing hook: METAGRID_INJECT=KIND@ITER[:RANK] makes rank RANK (default 0)
  * misbehave at 0-based iteration ITER (reported as iteration ITER + 1): KIND "nan" poisons its meta-gradient, "fail"
- * raises an error as a failed solve would. Used by tests/e2e_faults.sh.
+ * raises an error as a failed solve would, "slow" makes its first task take
+ * 3 s more (signals do not cut it short). Used by tests/e2e_faults.sh and
+ * tests/e2e_signals.sh.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "metagrid/train.h"
@@ -15,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -29,10 +32,31 @@
  * iteration boundaries. */
 static volatile sig_atomic_t g_stop_signal = 0;
 
-static void train_on_signal(int sig) { g_stop_signal = sig; }
+/* SIGTERM, SIGUSR1 and SIGINT (Ctrl-C) ask for a checkpoint at the next
+ * iteration boundary. A SIGINT after a stop was already asked for stops at
+ * once: the default action (killed by SIGINT, exit 130 in a shell); the last
+ * checkpoint written stays valid (checkpoints are written atomically). */
+static void train_on_signal(int sig)
+{
+    if (sig == SIGINT && g_stop_signal != 0) {
+        static const char msg[] = "\nmetagrid: interrupted again: stopping at once; the last "
+                                  "checkpoint written (if any) is kept\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        sigaction(SIGINT, &dfl, NULL);
+        raise(SIGINT);
+        return;
+    }
+    g_stop_signal = sig;
+}
 
-/* Install the flag-setting handlers for SIGTERM and SIGUSR1, keeping the
- * previous ones in old[2] for train_restore_signals. */
+/* Install the flag-setting handlers for SIGTERM, SIGUSR1 and SIGINT, keeping
+ * the previous ones in old[3] for train_restore_signals. A SIGINT ignored
+ * when the run starts (a background job of a script, nohup) stays ignored. */
 static void train_install_signals(struct sigaction *old)
 {
     struct sigaction sa;
@@ -40,14 +64,29 @@ static void train_install_signals(struct sigaction *old)
     sa.sa_handler = train_on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
+    g_stop_signal = 0;
     sigaction(SIGTERM, &sa, &old[0]);
     sigaction(SIGUSR1, &sa, &old[1]);
+    sigaction(SIGINT, NULL, &old[2]);
+    if (old[2].sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
 }
 
 static void train_restore_signals(const struct sigaction *old)
 {
     sigaction(SIGTERM, &old[0], NULL);
     sigaction(SIGUSR1, &old[1], NULL);
+    sigaction(SIGINT, &old[2], NULL);
+}
+
+/* The name of the stop signal this rank received ("" if none). */
+static const char *train_signal_name(void)
+{
+    switch (g_stop_signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
+    default: return g_stop_signal ? "a signal" : "";
+    }
 }
 
 /* A live progress line (carriage returns) only on a real terminal: mpirun
@@ -294,7 +333,7 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
     memset(stats, 0, sizeof *stats);
     /* Signals set a flag from the start: one arriving during set-up stops the
      * run at its first iteration boundary, with a checkpoint. */
-    struct sigaction old_handlers[2];
+    struct sigaction old_handlers[3];
     train_install_signals(old_handlers);
 
     /* Everything that can fail on bad input is checked before the run
@@ -356,7 +395,7 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
         memset(acc, 0, n * XSUM_STRIDE * sizeof(int64_t));
         memset(ctl, 0, sizeof ctl);
         long lp_iters = 0;
-        for (long t = lo; t < hi; t++) {
+        for (long t = lo; t < hi && !g_stop_signal; t++) {
             timer_start(&tm, TM_SAMPLE);
             int rc = tasks_make(ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t, cfg->task.k_support,
                                 cfg->task.k_query, 0, &sup, &qry, e);
@@ -364,6 +403,11 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
             if (rc == MG_OK && inj.iter == it && inj.rank == par_rank() && !strcmp(inj.kind, "fail"))
                 rc = mg_fail(e, MG_EFAIL, "injected failure at iteration %lld, task %ld (rank %d)",
                              (long long)it + 1, t, par_rank());
+            if (rc == MG_OK && inj.iter == it && inj.rank == par_rank() && t == lo &&
+                !strcmp(inj.kind, "slow")) {
+                struct timespec pause = {3, 0};
+                while (nanosleep(&pause, &pause) != 0 && errno == EINTR) continue;
+            }
             if (rc != MG_OK) break;
             lp_iters += sup.lp_iters + qry.lp_iters;
             timer_start(&tm, TM_LEARN);
@@ -387,9 +431,22 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
             par_agree_error(e);
             goto done;
         }
+        if (ctl[XSUM_STRIDE + 1]) {
+            /* A stop signal on any rank: this iteration (its tasks may be
+             * incomplete) is dropped and the state after the last completed
+             * one is saved, so the stop waits for one task, not a whole
+             * iteration (mpirun SIGKILLs the ranks 1 s after its SIGTERM). */
+            timer_stop(&tm, TM_ALLREDUCE);
+            stop = 1;
+            timer_start(&tm, TM_CKPT);
+            int rc = train_write_ckpt(cfg, opt, &st, st.wall_prev + (mg_now() - t_start),
+                                      cfg_text, e);
+            timer_stop(&tm, TM_CKPT);
+            if (rc) goto done;
+            break;
+        }
         if (!alone) par_reduce_scatter_sum_i64(acc, shard, st.off, st.cnt, XSUM_STRIDE);
         timer_stop(&tm, TM_ALLREDUCE);
-        stop = ctl[XSUM_STRIDE + 1] != 0;
 
         timer_start(&tm, TM_UPDATE);
         double meta_loss;
@@ -525,11 +582,12 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
     timers_reduce(&tm, &stats->timers);
 
     if (stop) {
-        if (par_is_root() && !opt->quiet)
-            printf("metagrid train: stopped by signal after iteration %lld; checkpoint written, "
-                   "continue with --resume\n", (long long)st.iter);
-        mg_fail(e, MG_ESTOP, "stopped by signal after iteration %lld (checkpoint written)",
-                (long long)st.iter);
+        /* The command layer prints this with the command that continues. */
+        const char *sig = train_signal_name();
+        mg_fail(e, MG_ESTOP, "stopped by signal after iteration %lld of %lld (%s); checkpoint "
+                "written to %s/%s", (long long)st.iter, (long long)total_iters,
+                *sig ? sig : "received by another rank",
+                opt->write_files ? opt->out_dir : "(no files)", CKPT_FILE);
         goto done;
     }
     /* The final checkpoint (unless this call ran nothing: rewriting it would
