@@ -9,6 +9,8 @@
 
 #include "harness.h"
 #include "metagrid/alloc.h"
+#include "metagrid/cert.h"
+#include "metagrid/mlp.h"
 #include "metagrid/region.h"
 #include "metagrid/rng.h"
 #include "metagrid/task.h"
@@ -279,6 +281,62 @@ static void test_targets_zero_rows(void)
     CHECK(y[0] == 0 && y[1] == 1 && y[2] == 0);
 }
 
+/* The price head's targets: out_dim m, the row layout of mlp.h, GLPK's
+ * capacity prices are optimal duals (their Lagrangian bound is the optimum,
+ * in real and in scaled units), non-negative, 0 on suppliers with slack. */
+static void test_price_targets(int family)
+{
+    int n = 7, m = 4, nm = n * m;
+    Config cfg = make_cfg(family, n, m);
+    cfg.model.head = HEAD_PRICES;
+    TaskSampler *ts = NULL;
+    MgErr e = {0};
+    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    CHECK(tasks_out_dim(ts) == m && tasks_head_group(ts) == n);
+    CHECK(tasks_y_dim(ts) == MLP_PY_DIM(n, m) && MLP_PY_DIM(n, m) == 2 * m + 1 + n + nm);
+    TaskData sup = {0}, qry = {0};
+    double lam[4], worst = 0, worst_scaled = 0;
+    int slack_priced = 0, negative = 0;
+    for (int t = 0; t < 6; t++) {
+        CHECK(tasks_make(ts, STREAM_TRAIN, 3, t, 5, 7, 0, &sup, &qry, &e) == MG_OK);
+        CHECK(qry.y_dim == MLP_PY_DIM(n, m) && qry.out_dim == m);
+        for (int q = 0; q < qry.k; q++) {
+            const double *y = qry.y + (size_t)q * qry.y_dim, *c = qry.c + (size_t)q * nm;
+            const double *d = qry.d + (size_t)q * n, *s = qry.s + (size_t)q * m;
+            double cbar = 0, opt = qry.obj[q];
+            for (int k = 0; k < nm; k++) cbar += c[k] / nm;
+            for (int j = 0; j < m; j++) {
+                lam[j] = y[j] * cbar;
+                negative += y[j] < 0;
+                double load = 0;
+                for (int i = 0; i < n; i++) load += qry.xopt[(size_t)q * nm + i * m + j];
+                slack_priced += load < s[j] * (1 - 1e-9) && y[j] > 0;
+            }
+            worst = fmax(worst, fabs(cert_lower_bound(n, m, c, d, s, lam) - opt) / opt);
+            CHECK_NEAR(y[MLP_PY_OPT(n, m)], 1.0, 1e-15);
+            CHECK_NEAR(y[MLP_PY_A(n, m) + 2], cbar * d[2] / opt, 1e-15);
+            CHECK_NEAR(y[MLP_PY_B(n, m) + 1], cbar * s[1] / opt, 1e-15);
+            CHECK_NEAR(y[MLP_PY_C(n, m) + 5], c[5] / cbar, 1e-15);
+            /* the scaled bound: sum_i a_i min_j (ct_ij + lam_j) - sum_j b_j lam_j = 1 */
+            double g = 0;
+            for (int i = 0; i < n; i++) {
+                double mn = INFINITY;
+                for (int j = 0; j < m; j++)
+                    mn = fmin(mn, y[MLP_PY_C(n, m) + i * m + j] + y[j]);
+                g += y[MLP_PY_A(n, m) + i] * mn;
+            }
+            for (int j = 0; j < m; j++) g -= y[MLP_PY_B(n, m) + j] * y[j];
+            worst_scaled = fmax(worst_scaled, fabs(g - 1));
+        }
+    }
+    CHECK_MSG(worst < 1e-9, "Lagrangian bound of GLPK's prices vs opt: %g", worst);
+    CHECK_MSG(worst_scaled < 1e-9, "scaled bound vs 1: %g", worst_scaled);
+    CHECK(negative == 0 && slack_priced == 0);
+    taskdata_free(&sup);
+    taskdata_free(&qry);
+    tasks_destroy(ts);
+}
+
 static void test_bad_config(void)
 {
     Config cfg = make_cfg(FAMILY_UNIFORM, 4, 3);
@@ -368,6 +426,8 @@ int main(void)
     test_hidden_costs(FAMILY_REGION);
     test_region_invariants();
     test_targets_zero_rows();
+    test_price_targets(FAMILY_UNIFORM);
+    test_price_targets(FAMILY_REGION);
     test_bad_config();
     test_hours();
     return TEST_REPORT();

@@ -10,6 +10,7 @@
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
 #include "metagrid/parallel.h"
+#include "metagrid/task.h"
 
 static const char bench_usage[] =
     "usage: metagrid bench NAME [OPTIONS]\n"
@@ -71,5 +72,6 @@ int bench_parse_config(int argc, char **argv, const char *name, const char *usag
     }
     if (optind < argc) snprintf(path, path_size, "%s", argv[optind]);
     else mg_default_config(default_config, path, path_size);
-    return config_load(cfg, path, sets, nsets, e);
+    int rc = config_load(cfg, path, sets, nsets, e);
+    return rc == MG_OK ? tasks_config_resolve(cfg, e) : rc;
 }

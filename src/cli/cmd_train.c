@@ -9,6 +9,7 @@
 #include "metagrid/common.h"
 #include "metagrid/config.h"
 #include "metagrid/parallel.h"
+#include "metagrid/task.h"
 #include "metagrid/train.h"
 
 static const char train_usage[] =
@@ -39,7 +40,8 @@ int cmd_train(int argc, char **argv)
                               NULL, NULL, NULL, &e);
     if (rc < 0) return MG_OK; /* --help */
     Config cfg;
-    if (rc == MG_OK) config_load(&cfg, config_path, sets, nsets, &e);
+    if (rc == MG_OK && config_load(&cfg, config_path, sets, nsets, &e) == MG_OK)
+        tasks_config_resolve(&cfg, &e);
     if (par_agree_error(&e)) {
         par_report_err(&e);
         return e.code;

@@ -10,7 +10,7 @@
 
 #include "metagrid/config.h"
 
-typedef enum { KT_INT, KT_INT64, KT_FLOAT, KT_BOOL, KT_ENUM, KT_INTLIST } CfgType;
+typedef enum { KT_INT, KT_INT64, KT_FLOAT, KT_BOOL, KT_ENUM, KT_INTLIST, KT_PATH } CfgType;
 
 /* One row of the schema: every key of Config is exactly one row. */
 typedef struct {
