@@ -2,9 +2,10 @@
 # e2e_gradcheck.sh — `metagrid gradcheck` on small networks: every algorithm
 # (maml, fomaml, metasgd, gated sgd/adam, pretrain) against finite
 # differences, for the sinusoid (linear head) and uniform (allocation head,
-# mse and xent losses) families, relu and tanh, 3 inner steps; --dump
-# recomputed independently in plain Python (linear head, allocation head with
-# either loss); usage errors.
+# mse and xent losses; price head, mse and lagrangian losses) families, relu
+# and tanh, 3 inner steps; --dump recomputed independently in plain Python
+# (linear head, allocation head and price head with each of their losses);
+# usage errors.
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
@@ -34,7 +35,24 @@ for act in relu tanh; do
     check_rc 0 "gradcheck uniform xent $act" gc "$TMP/unix_$act.out" configs/sinusoid.yaml \
         $small_uni --set model.activation=$act --set model.loss=xent
     check "gradcheck uniform xent $act: six algorithms ok" gc_ok "$TMP/unix_$act.out"
+    for loss in mse lagrangian; do # the price head
+        # shellcheck disable=SC2086
+        check_rc 0 "gradcheck uniform prices $loss $act" gc "$TMP/unip_${loss}_$act.out" \
+            configs/sinusoid.yaml $small_uni --set model.activation=$act --set model.head=prices \
+            --set model.loss=$loss
+        check "gradcheck uniform prices $loss $act: six algorithms ok" gc_ok "$TMP/unip_${loss}_$act.out"
+    done
 done
+# the price head needs an LP family; each loss needs its head
+check_rc 2 "gradcheck sinusoid prices refused" "$METAGRID" gradcheck configs/sinusoid.yaml \
+    --set model.head=prices 2>"$TMP/err"
+check "prices refusal message" grep -q '^metagrid: .*model.head: prices needs an LP family' "$TMP/err"
+check_rc 2 "gradcheck prices xent refused" "$METAGRID" gradcheck configs/sinusoid.yaml \
+    $small_uni --set model.head=prices --set model.loss=xent 2>"$TMP/err"
+check "prices xent refusal message" grep -q '^metagrid: --set: model.loss: xent is a loss of the alloc head' "$TMP/err"
+check_rc 2 "gradcheck alloc lagrangian refused" "$METAGRID" gradcheck configs/sinusoid.yaml \
+    $small_uni --set model.loss=lagrangian 2>"$TMP/err"
+check "alloc lagrangian refusal message" grep -q '^metagrid: --set: model.loss: lagrangian is a loss of the prices head' "$TMP/err"
 # xent needs the allocation head
 check_rc 2 "gradcheck sinusoid xent refused" "$METAGRID" gradcheck configs/sinusoid.yaml \
     --set model.loss=xent 2>"$TMP/err"
@@ -55,16 +73,44 @@ for loss in mse xent; do
     "$METAGRID" gradcheck configs/sinusoid.yaml $small_uni --set model.activation=tanh \
         --set algo.inner_steps=2 --set model.loss=$loss --dump "$TMP/dump_$loss.json" >/dev/null
 done
+for loss in mse lagrangian; do
+    # shellcheck disable=SC2086
+    "$METAGRID" gradcheck configs/sinusoid.yaml $small_uni --set model.activation=tanh \
+        --set algo.inner_steps=2 --set model.head=prices --set model.loss=$loss \
+        --set model.temperature=0.05 --dump "$TMP/dump_prices_$loss.json" >/dev/null
+done
 cat >"$TMP/recompute.py" <<'EOF'
 import json, math, sys
 d = json.load(open(sys.argv[1]))
 sizes, act, loss_name = d["layers"], d["activation"], d["loss"]
 m = d.get("group", 0)  # softmax group size of the allocation head (0: linear head)
-assert loss_name in ("mse", "xent") and act == "tanh" and (m > 0 or loss_name == "mse")
+prices = d["head"] == "prices"
+assert act == "tanh" and (loss_name in ("mse", "lagrangian") if prices else
+                          loss_name in ("mse", "xent") and (m > 0 or loss_name == "mse"))
 assert (d["head"] == "allocation") == (m > 0)
 L = len(sizes) - 1
+def price_head(z, y, npts):
+    """the price head: lam = softplus(z); y = [lam*, opt, a, b, c] (m, 1, n, m, n*m)"""
+    n, ms, t = d["n_demand"], d["n_supply"], d["temperature"]
+    assert len(z) == ms and len(y) == 2 * ms + 1 + n + n * ms
+    lam = [math.log1p(math.exp(v)) for v in z]
+    sig = [1 / (1 + math.exp(-v)) for v in z]
+    if loss_name == "mse":
+        k = npts * ms
+        return (sum((l - y[j]) ** 2 for j, l in enumerate(lam)) / k,
+                [2 * (l - y[j]) / k * sig[j] for j, l in enumerate(lam)])
+    opt, a, b, c = y[ms], y[ms + 1:ms + 1 + n], y[ms + 1 + n:2 * ms + 1 + n], y[2 * ms + 1 + n:]
+    g, dl = -sum(bj * l for bj, l in zip(b, lam)), list(b)
+    for i in range(n):
+        v = [c[i * ms + j] + lam[j] for j in range(ms)]
+        w = [math.exp(-(x - min(v)) / t) for x in v]
+        g += a[i] * (min(v) - t * math.log(sum(w)))
+        for j in range(ms): dl[j] -= a[i] * w[j] / sum(w)
+    return (opt - g) / npts, [dl[j] / npts * sig[j] for j in range(ms)]
 def head(z, y, npts):
     """loss contribution of one point and dL/dz (own softmax, chain rule)"""
+    if prices:
+        return price_head(z, y, npts)
     if not m:
         n = npts * len(z)
         return sum((o - t) ** 2 for o, t in zip(z, y)) / n, [2 * (o - t) / n for o, t in zip(z, y)]
@@ -129,13 +175,19 @@ for i in range(len(p)):
     fd = (fp - fm) / (2 * h)
     err = max(err, abs(fd - d["meta_grad"][i]) / max(abs(fd), 1e-3 * gmax))
 assert err < 1e-5, err
-print("recomputed", loss_name, "group", m, ": meta_loss", ml, "max_rel_err", err)
+print("recomputed", d["head"], loss_name, "group", m, ": meta_loss", ml, "max_rel_err", err)
 EOF
 if command -v python3 >/dev/null; then
     check "dump recomputed in python" python3 "$TMP/recompute.py" "$TMP/dump.json"
     check "dump recomputed in python: allocation head, mse" python3 "$TMP/recompute.py" "$TMP/dump_mse.json"
     check "dump recomputed in python: allocation head, xent" python3 "$TMP/recompute.py" "$TMP/dump_xent.json"
     check "dump names the loss" grep -q '"loss":"xent"' "$TMP/dump_xent.json"
+    for loss in mse lagrangian; do
+        check "dump recomputed in python: price head, $loss" python3 "$TMP/recompute.py" \
+            "$TMP/dump_prices_$loss.json"
+        check "dump names the price head ($loss)" grep -q "\"head\":\"prices\",.*\"loss\":\"$loss\"\|\"loss\":\"$loss\",\"head\":\"prices\"" \
+            "$TMP/dump_prices_$loss.json"
+    done
 else
     skip "dump recomputed in python" "no python3"
 fi

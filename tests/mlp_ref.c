@@ -11,6 +11,69 @@
 #include "metagrid/mlp.h"
 #include "mlp_ref.h"
 
+/* Backpropagate one row's dL/dz_L (in dh at hoff[L]) into grad. */
+static void ref_backprop(const MlpLayout *lay, const double *theta, const double *h, double *dh,
+                         const size_t *hoff, double *grad)
+{
+    for (int l = lay->n_layers - 1; l >= 0; l--) {
+        int I = lay->sizes[l], O = lay->sizes[l + 1];
+        const double *W = theta + lay->w_off[l];
+        double *gW = grad + lay->w_off[l], *gb = grad + lay->b_off[l];
+        for (int a = 0; a < O; a++) {
+            gb[a] += dh[hoff[l + 1] + a];
+            for (int i = 0; i < I; i++) gW[(size_t)a * I + i] += dh[hoff[l + 1] + a] * h[hoff[l] + i];
+        }
+        if (l == 0) break;
+        for (int i = 0; i < I; i++) {
+            double s = 0, hi = h[hoff[l] + i];
+            for (int a = 0; a < O; a++) s += W[(size_t)a * I + i] * dh[hoff[l + 1] + a];
+            dh[hoff[l] + i] = lay->act == ACT_RELU ? (hi > 0 ? s : 0) : s * (1 - hi * hi);
+        }
+    }
+}
+
+/* The price head on one row: lam = log(1 + exp(z)) into lam, the row's loss
+ * (already divided by its share of the mean) returned, dL/dz into dz.
+ * Written from the definitions (mlp.h) with plain loops. */
+static double ref_prices(const MlpLayout *lay, const double *z, const double *yr, int k,
+                         double *lam, double *dz)
+{
+    int m = lay->sizes[lay->n_layers], n = lay->n_demand;
+    double tau = lay->temp, loss = 0;
+    double *dlam = mg_calloc(m, sizeof(double));
+    for (int j = 0; j < m; j++) lam[j] = log(1 + exp(z[j]));
+    if (lay->loss == LOSS_MSE) {
+        for (int j = 0; j < m; j++) {
+            loss += (lam[j] - yr[j]) * (lam[j] - yr[j]) / ((double)k * m);
+            dlam[j] = 2 * (lam[j] - yr[j]) / ((double)k * m);
+        }
+    } else {
+        const double *a = yr + m + 1, *b = yr + m + 1 + n, *ct = yr + 2 * m + 1 + n;
+        double g = 0;
+        for (int j = 0; j < m; j++) g -= b[j] * lam[j], dlam[j] = b[j];
+        for (int i = 0; i < n; i++) {
+            double mn = INFINITY, s = 0;
+            int jm = 0;
+            for (int j = 0; j < m; j++)
+                if (ct[i * m + j] + lam[j] < mn) mn = ct[i * m + j] + lam[j], jm = j;
+            if (tau > 0) {
+                for (int j = 0; j < m; j++) s += exp(-(ct[i * m + j] + lam[j] - mn) / tau);
+                g += a[i] * (mn - tau * log(s));
+                for (int j = 0; j < m; j++)
+                    dlam[j] -= a[i] * exp(-(ct[i * m + j] + lam[j] - mn) / tau) / s;
+            } else {
+                g += a[i] * mn;
+                dlam[jm] -= a[i];
+            }
+        }
+        loss = (yr[m] - g) / k;
+        for (int j = 0; j < m; j++) dlam[j] /= k;
+    }
+    for (int j = 0; j < m; j++) dz[j] = dlam[j] / (1 + exp(-z[j]));
+    free(dlam);
+    return loss;
+}
+
 double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double *x,
                          const double *y, int k, double *out, double *grad)
 {
@@ -41,6 +104,13 @@ double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double
             }
         }
         const double *z = h + hoff[L], *yr = y + (size_t)r * outd;
+        if (lay->prices) { /* price head: its own loss and signal */
+            yr = y + (size_t)r * lay->y_dim;
+            loss += ref_prices(lay, z, yr, k, pr, dh + hoff[L]);
+            if (out) memcpy(out + (size_t)r * outd, pr, outd * sizeof(double));
+            if (grad) ref_backprop(lay, theta, h, dh, hoff, grad);
+            continue;
+        }
         if (m == 0) {
             for (int a = 0; a < outd; a++) pr[a] = z[a];
         } else {
@@ -76,21 +146,7 @@ double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double
                 dz[a] = s;
             }
         }
-        for (int l = L - 1; l >= 0; l--) {
-            int I = lay->sizes[l], O = lay->sizes[l + 1];
-            const double *W = theta + lay->w_off[l];
-            double *gW = grad + lay->w_off[l], *gb = grad + lay->b_off[l];
-            for (int a = 0; a < O; a++) {
-                gb[a] += dh[hoff[l + 1] + a];
-                for (int i = 0; i < I; i++) gW[(size_t)a * I + i] += dh[hoff[l + 1] + a] * h[hoff[l] + i];
-            }
-            if (l == 0) break;
-            for (int i = 0; i < I; i++) {
-                double s = 0, hi = h[hoff[l] + i];
-                for (int a = 0; a < O; a++) s += W[(size_t)a * I + i] * dh[hoff[l + 1] + a];
-                dh[hoff[l] + i] = lay->act == ACT_RELU ? (hi > 0 ? s : 0) : s * (1 - hi * hi);
-            }
-        }
+        ref_backprop(lay, theta, h, dh, hoff, grad);
     }
     free(h);
     free(dh);

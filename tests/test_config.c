@@ -121,7 +121,9 @@ static void test_errors(void)
     EXPECT_ERR("task:\n  warm_start: maybe\n", 2, "task.warm_start", "true or false");
     EXPECT_ERR("\nalgo:\n  name: reptile\n", 3, "algo.name",
                "one of maml, fomaml, metasgd, gated, pretrain, got 'reptile'");
-    EXPECT_ERR("task: {family: grid}\n", 1, "task.family", "uniform, region, sinusoid");
+    EXPECT_ERR("task: {family: grids}\n", 1, "task.family", "uniform, region, sinusoid, grid");
+    EXPECT_ERR("task: {family: grid}\n", 1, "task.case", "needs a case file");
+    EXPECT_ERR("task:\n  case: \"a\\tb.m\"\n", 2, "task.case", "control character");
     EXPECT_ERR("model:\n  hidden: [40, x]\n", 2, "model.hidden", "expected an integer, got 'x'");
     EXPECT_ERR("model:\n  hidden: 40\n", 2, "model.hidden", "a list of integers");
     EXPECT_ERR("seed:\n", 1, "seed", "missing value");
@@ -143,6 +145,17 @@ static void test_errors(void)
     EXPECT_ERR("task: {family: sinusoid}\nmodel:\n  loss: xent\n", 3, "model.loss",
                "xent needs an LP family (allocation head)");
     EXPECT_ERR("model.loss: cross_entropy\n", 1, "model.loss", "one of mse");
+    /* the price head: LP families only; each loss with its head */
+    EXPECT_ERR("task: {family: sinusoid}\nmodel:\n  head: prices\n", 3, "model.head",
+               "prices needs an LP family");
+    EXPECT_ERR("task: {family: sinusoid}\nmodel: {head: alloc}\n", 2, "model.head",
+               "alloc needs an LP family");
+    EXPECT_ERR("model:\n  head: prices\n  loss: xent\n", 3, "model.loss",
+               "xent is a loss of the alloc head");
+    EXPECT_ERR("model:\n  loss: lagrangian\n", 2, "model.loss",
+               "lagrangian is a loss of the prices head; model.head is alloc");
+    EXPECT_ERR("model:\n  head: linear\n", 2, "model.head", "one of auto");
+    EXPECT_ERR("model:\n  temperature: -0.1\n", 2, "model.temperature", ">= 0");
     /* NaN and infinity */
     EXPECT_ERR("algo:\n  inner_lr: .nan\n", 2, "algo.inner_lr", "NaN or infinity");
     EXPECT_ERR("algo:\n  inner_lr: .inf\n", 2, "algo.inner_lr", "NaN or infinity");
@@ -438,6 +451,7 @@ static void other_value(const Config *c, int k, char *buf, size_t n)
     case KT_BOOL: snprintf(buf, n, "%s", *(const int *)f ? "false" : "true"); break;
     case KT_ENUM: snprintf(buf, n, "%s", K->names[*(const int *)f == 0]); break;
     case KT_INTLIST: snprintf(buf, n, "[3, 5, 7]"); break;
+    case KT_PATH: snprintf(buf, n, "/data/it's a case.m"); break;
     default: snprintf(buf, n, "x"); break;
     }
 }
@@ -497,13 +511,16 @@ static void test_round_trip_and_hash(void)
                 schema_store_list(K, &c, v, m);
                 break;
             }
+            case KT_PATH: snprintf(f, CONFIG_PATH_MAX, "/cases/%d'%d.m", t, k); break;
             default: break;
             }
         }
         c.task.n_demand = 1 + (int)rng_below(&r, 100);
         c.task.n_supply = 1 + (int)rng_below(&r, 100);
         if (c.algo.inner_steps == 0) c.algo.inner_steps = 1;
-        if (c.task.family == FAMILY_SINUSOID) c.model.loss = LOSS_MSE;
+        if (c.task.family == FAMILY_SINUSOID) c.model.loss = LOSS_MSE, c.model.head = HEAD_AUTO;
+        if (c.model.head == HEAD_PRICES && c.model.loss == LOSS_XENT) c.model.loss = LOSS_LAGRANGIAN;
+        if (c.model.head != HEAD_PRICES && c.model.loss == LOSS_LAGRANGIAN) c.model.loss = LOSS_MSE;
         ok &= round_trip(&c);
     }
     CHECK(ok);

@@ -20,6 +20,11 @@ static double fast_loss(const MlpLayout *lay, const double *th, const double *x,
     return mlp_loss(lay, c, y);
 }
 
+/* The price head for the next run_case_loss: n demand points (0: not a
+ * price head) and the soft-min temperature. */
+static int price_n;
+static double price_temp;
+
 /* loss: LOSS_MSE or LOSS_XENT; ynorm: allocation targets rescaled so that
  * each group sums to 1 (the real targets; the formulas hold for any y >= 0) */
 static void run_case_loss(int in, const int *hidden, int nh, int out, int act, int group, int k,
@@ -28,14 +33,19 @@ static void run_case_loss(int in, const int *hidden, int nh, int out, int act, i
     MgErr e = {0};
     MlpLayout lay;
     CHECK(mlp_layout_init(&lay, in, hidden, nh, out, act, group, &e) == MG_OK);
-    CHECK(lay.loss == LOSS_MSE);
+    CHECK(lay.loss == LOSS_MSE && lay.y_dim == out && !lay.prices);
+    if (price_n > 0) {
+        CHECK(mlp_layout_set_prices(&lay, price_n, price_temp, &e) == MG_OK);
+        CHECK(lay.y_dim == 2 * out + 1 + price_n + price_n * out);
+    }
     CHECK(mlp_layout_set_loss(&lay, loss, &e) == MG_OK);
     size_t n = lay.n_params;
     double *th = malloc(n * sizeof(double)), *v = malloc(n * sizeof(double));
     double *g = calloc(n, sizeof(double)), *gref = calloc(n, sizeof(double));
     double *hv = calloc(n, sizeof(double)), *gp = calloc(n, sizeof(double));
     double *gm = calloc(n, sizeof(double)), *tp = malloc(n * sizeof(double));
-    double *x = malloc((size_t)k * in * sizeof(double)), *y = malloc((size_t)k * out * sizeof(double));
+    double *x = malloc((size_t)k * in * sizeof(double));
+    double *y = malloc((size_t)k * lay.y_dim * sizeof(double));
     double *oref = malloc((size_t)k * out * sizeof(double));
     RngStream s;
     rng_stream_init(&s, seed, RNG_TEST, 0, 0, 0);
@@ -43,7 +53,7 @@ static void run_case_loss(int in, const int *hidden, int nh, int out, int act, i
     for (size_t i = 0; i < n; i++) th[i] += 0.1 * rng_normal(&s); /* nonzero biases too */
     for (size_t i = 0; i < n; i++) v[i] = rng_normal(&s);
     for (int i = 0; i < k * in; i++) x[i] = rng_uniform_range(&s, -2, 2);
-    for (int i = 0; i < k * out; i++) y[i] = group ? rng_uniform(&s) : rng_normal(&s);
+    for (int i = 0; i < k * lay.y_dim; i++) y[i] = group || lay.prices ? rng_uniform(&s) : rng_normal(&s);
     if (group && ynorm)
         for (int r = 0; r < k * out / group; r++) {
             double t = 0;
@@ -193,6 +203,20 @@ int main(void)
             run_case_loss(3, NULL, 0, 12, act, 4, 6, 11, LOSS_XENT, 1);
         }
         run_case(1, h40, 2, 1, ACT_RELU, 0, 10, 6);  /* the sinusoid benchmark's net */
+        /* the price head (out = m prices; targets of width 2m+1+n+nm):
+         * mse and lagrangian at several temperatures */
+        for (int act = 0; act < 2; act++) {
+            price_n = 4, price_temp = 0.1;
+            run_case_loss(5, h1, 1, 3, act, 0, 6, 20, LOSS_MSE, 0);
+            run_case_loss(5, h1, 1, 3, act, 0, 6, 21, LOSS_LAGRANGIAN, 0);
+            price_n = 7, price_temp = 0.03;
+            run_case_loss(4, h9, 2, 5, act, 0, 9, 22, LOSS_LAGRANGIAN, 0);
+            price_n = 2, price_temp = 1.0;
+            run_case_loss(3, NULL, 0, 4, act, 0, 3, 23, LOSS_LAGRANGIAN, 0);
+            price_n = 3, price_temp = 0.0; /* exact min: piecewise linear in lam */
+            run_case_loss(4, h1, 1, 3, act, 0, 5, 24, LOSS_LAGRANGIAN, 0);
+            price_n = 0;
+        }
     }
     kern_force_portable(0);
     /* layout */
@@ -211,6 +235,43 @@ int main(void)
     CHECK(mlp_layout_set_loss(&lay, 7, &e) == MG_EUSAGE);
     CHECK(mlp_layout_init(&lay, 1, h2, 2, 6, ACT_RELU, 3, &e) == MG_OK);
     CHECK(mlp_layout_set_loss(&lay, LOSS_XENT, &e) == MG_OK && lay.loss == LOSS_XENT);
+    /* the price head: no softmax groups; xent refused, lagrangian only with it */
+    CHECK(mlp_layout_init(&lay, 3, h1, 1, 6, ACT_RELU, 3, &e) == MG_OK);
+    CHECK(mlp_layout_set_prices(&lay, 2, 0.1, &e) == MG_EUSAGE);
+    CHECK(mlp_layout_init(&lay, 3, h1, 1, 4, ACT_RELU, 0, &e) == MG_OK);
+    CHECK(mlp_layout_set_loss(&lay, LOSS_LAGRANGIAN, &e) == MG_EUSAGE);
+    CHECK(mlp_layout_set_prices(&lay, 0, 0.1, &e) == MG_EUSAGE);
+    CHECK(mlp_layout_set_prices(&lay, 2, -1, &e) == MG_EUSAGE);
+    CHECK(mlp_layout_set_prices(&lay, 2, 0.1, &e) == MG_OK && lay.y_dim == 8 + 1 + 2 + 8);
+    memset(&e, 0, sizeof e);
+    CHECK(mlp_layout_set_loss(&lay, LOSS_XENT, &e) == MG_EUSAGE && strstr(e.msg, "price"));
+    CHECK(mlp_layout_set_loss(&lay, LOSS_LAGRANGIAN, &e) == MG_OK);
+    /* lagrangian by hand: no hidden layer, W = 0, b = log(e - 1) so lam = 1
+     * for both of m = 2 supplies; one demand row a = 1, ct = (0, 3), b = (0.5,
+     * 0.25), opt/Z = 2, tau = 0: g = min(1, 4) - 0.75 = 0.25, L = 1.75,
+     * dL/dlam = b - (1, 0) = (-0.5, 0.25), dz = dlam * sigma(b) = dlam (1 - 1/e) */
+    {
+        MlpLayout l0;
+        CHECK(mlp_layout_init(&l0, 1, NULL, 0, 2, ACT_RELU, 0, &e) == MG_OK);
+        CHECK(mlp_layout_set_prices(&l0, 1, 0.0, &e) == MG_OK);
+        CHECK(mlp_layout_set_loss(&l0, LOSS_LAGRANGIAN, &e) == MG_OK);
+        double b1 = log(exp(1.0) - 1), th0[4] = {0, 0, b1, b1}, x0 = 1, g0[4];
+        double y0[8] = {0, 0, 2.0, 1.0, 0.5, 0.25, 0.0, 3.0};
+        CHECK(l0.y_dim == 8);
+        MlpCache c0;
+        mlp_cache_init(&c0);
+        mlp_cache_reserve(&c0, &l0, 1);
+        mlp_forward(&l0, th0, &x0, 1, &c0);
+        CHECK_NEAR(mlp_output(&l0, &c0)[0], 1.0, 1e-14);
+        CHECK_NEAR(mlp_loss(&l0, &c0, y0), 1.75, 1e-14);
+        mlp_grad(&l0, th0, &c0, y0, 1.0, g0);
+        CHECK_NEAR(g0[2], -0.5 * (1 - exp(-1.0)), 1e-14);
+        CHECK_NEAR(g0[3], 0.25 * (1 - exp(-1.0)), 1e-14);
+        /* a soft-min bound is below the exact one: the loss is larger */
+        l0.temp = 0.5;
+        CHECK(mlp_loss(&l0, &c0, y0) > 1.75);
+        mlp_cache_free(&c0);
+    }
     /* xent by hand: one row, logits (0, log 3) -> p = (1/4, 3/4), y = (1/2, 1/2):
      * L = -(log(1/4) + log(3/4)) / 2; dL/dz = p - y = (-1/4, 1/4) */
     {

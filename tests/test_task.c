@@ -9,7 +9,10 @@
 
 #include "harness.h"
 #include "metagrid/alloc.h"
+#include "metagrid/cert.h"
+#include "metagrid/mlp.h"
 #include "metagrid/region.h"
+#include "metagrid/rng.h"
 #include "metagrid/task.h"
 
 static const double PI = 3.14159265358979323846;
@@ -278,6 +281,62 @@ static void test_targets_zero_rows(void)
     CHECK(y[0] == 0 && y[1] == 1 && y[2] == 0);
 }
 
+/* The price head's targets: out_dim m, the row layout of mlp.h, GLPK's
+ * capacity prices are optimal duals (their Lagrangian bound is the optimum,
+ * in real and in scaled units), non-negative, 0 on suppliers with slack. */
+static void test_price_targets(int family)
+{
+    int n = 7, m = 4, nm = n * m;
+    Config cfg = make_cfg(family, n, m);
+    cfg.model.head = HEAD_PRICES;
+    TaskSampler *ts = NULL;
+    MgErr e = {0};
+    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    CHECK(tasks_out_dim(ts) == m && tasks_head_group(ts) == n);
+    CHECK(tasks_y_dim(ts) == MLP_PY_DIM(n, m) && MLP_PY_DIM(n, m) == 2 * m + 1 + n + nm);
+    TaskData sup = {0}, qry = {0};
+    double lam[4], worst = 0, worst_scaled = 0;
+    int slack_priced = 0, negative = 0;
+    for (int t = 0; t < 6; t++) {
+        CHECK(tasks_make(ts, STREAM_TRAIN, 3, t, 5, 7, 0, &sup, &qry, &e) == MG_OK);
+        CHECK(qry.y_dim == MLP_PY_DIM(n, m) && qry.out_dim == m);
+        for (int q = 0; q < qry.k; q++) {
+            const double *y = qry.y + (size_t)q * qry.y_dim, *c = qry.c + (size_t)q * nm;
+            const double *d = qry.d + (size_t)q * n, *s = qry.s + (size_t)q * m;
+            double cbar = 0, opt = qry.obj[q];
+            for (int k = 0; k < nm; k++) cbar += c[k] / nm;
+            for (int j = 0; j < m; j++) {
+                lam[j] = y[j] * cbar;
+                negative += y[j] < 0;
+                double load = 0;
+                for (int i = 0; i < n; i++) load += qry.xopt[(size_t)q * nm + i * m + j];
+                slack_priced += load < s[j] * (1 - 1e-9) && y[j] > 0;
+            }
+            worst = fmax(worst, fabs(cert_lower_bound(n, m, c, d, s, lam) - opt) / opt);
+            CHECK_NEAR(y[MLP_PY_OPT(n, m)], 1.0, 1e-15);
+            CHECK_NEAR(y[MLP_PY_A(n, m) + 2], cbar * d[2] / opt, 1e-15);
+            CHECK_NEAR(y[MLP_PY_B(n, m) + 1], cbar * s[1] / opt, 1e-15);
+            CHECK_NEAR(y[MLP_PY_C(n, m) + 5], c[5] / cbar, 1e-15);
+            /* the scaled bound: sum_i a_i min_j (ct_ij + lam_j) - sum_j b_j lam_j = 1 */
+            double g = 0;
+            for (int i = 0; i < n; i++) {
+                double mn = INFINITY;
+                for (int j = 0; j < m; j++)
+                    mn = fmin(mn, y[MLP_PY_C(n, m) + i * m + j] + y[j]);
+                g += y[MLP_PY_A(n, m) + i] * mn;
+            }
+            for (int j = 0; j < m; j++) g -= y[MLP_PY_B(n, m) + j] * y[j];
+            worst_scaled = fmax(worst_scaled, fabs(g - 1));
+        }
+    }
+    CHECK_MSG(worst < 1e-9, "Lagrangian bound of GLPK's prices vs opt: %g", worst);
+    CHECK_MSG(worst_scaled < 1e-9, "scaled bound vs 1: %g", worst_scaled);
+    CHECK(negative == 0 && slack_priced == 0);
+    taskdata_free(&sup);
+    taskdata_free(&qry);
+    tasks_destroy(ts);
+}
+
 static void test_bad_config(void)
 {
     Config cfg = make_cfg(FAMILY_UNIFORM, 4, 3);
@@ -286,6 +345,76 @@ static void test_bad_config(void)
     MgErr e = {0};
     CHECK(tasks_create(&ts, &cfg, &e) == MG_EUSAGE && ts == NULL);
     CHECK_MSG(strstr(e.msg, "task.rho") != NULL, "%s", e.msg);
+}
+
+/* Support and query hours: support distinct and inside the history, query
+ * in later days; both uniform over the hour of day (histograms over many
+ * tasks agree within sampling error); nested support sets; the capacity
+ * prices of every solved row certify its optimum. */
+static void test_hours(void)
+{
+    const uint64_t hist = 24ULL * TASK_HISTORY_DAYS;
+    double hs[24] = {0}, hq[24] = {0};
+    int ok_range = 1, ok_distinct = 1, ok_prefix = 1, ok_query = 1;
+    uint64_t h10[10], h5[5], q1[20], q2[20];
+    int ntask = 3000;
+    for (int task = 0; task < ntask; task++) {
+        task_hours(7, RNG_TRAIN_INST, 1, (uint64_t)task, 10, 20, h10, q1);
+        task_hours(7, RNG_TRAIN_INST, 1, (uint64_t)task, 5, 20, h5, q2);
+        ok_prefix &= !memcmp(h5, h10, sizeof h5);
+        ok_query &= !memcmp(q1, q2, sizeof q1);
+        for (int r = 0; r < 10; r++) {
+            ok_range &= h10[r] < hist;
+            for (int p = 0; p < r; p++) ok_distinct &= h10[p] != h10[r];
+            hs[h10[r] % 24] += 1.0;
+        }
+        for (int q = 0; q < 20; q++) {
+            ok_range &= q1[q] >= 24ULL * TASK_QUERY_DAY0 &&
+                        q1[q] < 24ULL * (TASK_QUERY_DAY0 + TASK_QUERY_DAYS);
+            hq[q1[q] % 24] += 1.0;
+        }
+    }
+    CHECK(ok_range && ok_distinct && ok_prefix && ok_query);
+    /* chi-square of both histograms against uniform (23 dof: 99.9 % at 49.7) */
+    double xs = 0, xq = 0, es = ntask * 10 / 24.0, eq = ntask * 20 / 24.0;
+    for (int h = 0; h < 24; h++) {
+        xs += (hs[h] - es) * (hs[h] - es) / es;
+        xq += (hq[h] - eq) * (hq[h] - eq) / eq;
+    }
+    CHECK_MSG(xs < 49.7 && xq < 49.7, "chi2 support %g query %g", xs, xq);
+    /* a long history takes its first K hours */
+    uint64_t *big = malloc(sizeof(uint64_t) * 400);
+    task_hours(7, RNG_TRAIN_INST, 1, 0, 400, 0, big, NULL);
+    int seq = 1;
+    for (int r = 0; r < 400; r++) seq &= big[r] == (uint64_t)r;
+    CHECK(seq);
+    free(big);
+    /* prices: lambda >= 0 and g(lambda) = opt on every row */
+    Config cfg = make_cfg(FAMILY_REGION, 6, 4);
+    TaskSampler *ts = NULL;
+    MgErr e = {0};
+    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskData s = {0}, q = {0};
+    CHECK(tasks_make(ts, STREAM_EVAL, 0, 3, 5, 7, 0, &s, &q, &e) == MG_OK);
+    int ok_lam = 1;
+    for (int r = 0; r < 7; r++) {
+        const double *lam = q.lambda + r * 4;
+        double g = 0.0;
+        for (int j = 0; j < 4; j++) {
+            ok_lam &= lam[j] >= 0.0;
+            g -= lam[j] * q.s[r * 4 + j];
+        }
+        for (int i = 0; i < 6; i++) {
+            double mu = INFINITY;
+            for (int j = 0; j < 4; j++) mu = fmin(mu, q.c[r * 24 + i * 4 + j] + lam[j]);
+            g += q.d[r * 6 + i] * mu;
+        }
+        ok_lam &= fabs(g - q.obj[r]) <= 1e-9 * fabs(q.obj[r]);
+    }
+    CHECK(ok_lam);
+    taskdata_free(&s);
+    taskdata_free(&q);
+    tasks_destroy(ts);
 }
 
 int main(void)
@@ -297,6 +426,9 @@ int main(void)
     test_hidden_costs(FAMILY_REGION);
     test_region_invariants();
     test_targets_zero_rows();
+    test_price_targets(FAMILY_UNIFORM);
+    test_price_targets(FAMILY_REGION);
     test_bad_config();
+    test_hours();
     return TEST_REPORT();
 }

@@ -19,9 +19,12 @@
 double cert_lower_bound(int n, int m, const double *c /*(n*m)*/, const double *d /*(n)*/,
                         const double *s /*(m)*/, const double *lambda /*(m)*/);
 
-/* Improve lambda in place by at most `steps` projected supergradient ascent
- * steps on g (bounded, deterministic); returns the best bound seen, and leaves
- * in lambda the prices that attain it. */
+/* Improve lambda in place by at most `steps` ascent steps on g (each: one
+ * sweep of exact coordinate maximisations, then one exact block move raising
+ * the prices of a deficient supplier set found by a max-flow over tight arcs;
+ * bounded, deterministic, never lowers g; stops early at a fixed point).
+ * Returns the best bound seen, and leaves in lambda the prices that attain it
+ * (negative or non-finite entries are first set to 0). */
 double cert_ascent(int n, int m, const double *c, const double *d, const double *s,
                    double *lambda /*(m), in/out*/, int steps);
 

@@ -27,7 +27,12 @@
 #define CONFIG_MAX_HIDDEN 8
 #define CONFIG_PATH_MAX 1024
 
-typedef enum { FAMILY_UNIFORM = 0, FAMILY_REGION = 1, FAMILY_SINUSOID = 2 } TaskFamily;
+typedef enum {
+    FAMILY_UNIFORM = 0,
+    FAMILY_REGION = 1,
+    FAMILY_SINUSOID = 2,
+    FAMILY_GRID = 3
+} TaskFamily;
 typedef enum { ACT_RELU = 0, ACT_TANH = 1 } Activation;
 typedef enum {
     ALGO_MAML = 0,
@@ -37,9 +42,14 @@ typedef enum {
     ALGO_PRETRAIN = 4
 } AlgoName;
 typedef enum { GATE_SGD = 0, GATE_ADAM = 1 } GateBase;
-/* Training loss of the allocation head (mlp.h): squared error of the
- * fractions, or per-demand-row softmax cross-entropy. */
-typedef enum { LOSS_MSE = 0, LOSS_XENT = 1 } LossName;
+/* Training loss (mlp.h): squared error (both heads), per-demand-row softmax
+ * cross-entropy (alloc head), or the relative gap of the (soft) Lagrangian
+ * bound (prices head). */
+typedef enum { LOSS_MSE = 0, LOSS_XENT = 1, LOSS_LAGRANGIAN = 2 } LossName;
+/* Output head (model.head; mlp.h): HEAD_AUTO resolves (config_head) to
+ * HEAD_LINEAR for sinusoid and HEAD_ALLOC for the LP families. HEAD_LINEAR is
+ * never written in a config. */
+typedef enum { HEAD_AUTO = 0, HEAD_ALLOC = 1, HEAD_PRICES = 2, HEAD_LINEAR = 3 } HeadName;
 
 typedef struct {
     int64_t seed;
@@ -53,12 +63,16 @@ typedef struct {
         double noise;          /* region: relative demand noise */
         int warm_start;        /* reuse the GLPK basis inside a task (bool) */
         int observe_costs;     /* LP families: cost features are inputs (bool) */
+        char case_path[CONFIG_PATH_MAX]; /* grid: the MATPOWER case (absolute once loaded) */
+        double outage_rate;    /* grid: probability that a generator is out for a task */
     } task;
     struct {
         int hidden[CONFIG_MAX_HIDDEN];
         int n_hidden;
         int activation;        /* Activation */
-        int loss;              /* LossName (xent: allocation head only) */
+        int head;              /* HeadName as configured (auto, alloc, prices) */
+        int loss;              /* LossName (xent: alloc head only; lagrangian: prices only) */
+        double temperature;    /* lagrangian: soft-min temperature (scaled cost units) */
     } model;
     struct {
         int name;              /* AlgoName */
@@ -129,6 +143,10 @@ const char *config_algo_name(int algo);
 const char *config_activation_name(int act);
 const char *config_gate_base_name(int base);
 const char *config_loss_name(int loss);
+const char *config_head_name(int head);
+/* The resolved head: model.head, or for auto HEAD_LINEAR (sinusoid) /
+ * HEAD_ALLOC (LP families). */
+int config_head(const Config *c);
 
 /* Number of schema keys and the i-th dotted name (for help and suggestions);
  * whether key i enters config_hash; its one-line description. */

@@ -37,8 +37,11 @@
 
 typedef struct Learner Learner; /* owns the layout and all workspaces */
 
-/* group = softmax group size of the allocation head (m), 0 = linear head.
- * The loss is cfg->model.loss (mlp.h; xent needs group > 0, else MG_EUSAGE). */
+/* group = softmax group size of the allocation head (m), 0 = linear head;
+ * with the price head (config_head(cfg) == HEAD_PRICES, out_dim = m prices)
+ * the number of demand points n (tasks_head_group gives the right one).
+ * The loss is cfg->model.loss (mlp.h; xent needs the allocation head,
+ * lagrangian the price head, else MG_EUSAGE). */
 int learner_create(Learner **L, const Config *cfg, int in_dim, int out_dim, int group, MgErr *e);
 void learner_destroy(Learner *L);
 
@@ -72,7 +75,8 @@ void learner_adapt(Learner *L, const double *meta, const double *theta_init,
                    const TaskData *eval_on, double *loss_by_step);
 
 /* Predictions for k rows of x: (k, out_dim); for the allocation head the
- * per-demand fractions softmax_j(z_ij) (so x_ij = d_i * out_ij). */
+ * per-demand fractions softmax_j(z_ij) (so x_ij = d_i * out_ij), for the
+ * price head the scaled prices softplus(z) (lambda_j = cbar * out_j). */
 void learner_predict(Learner *L, const double *theta, const double *x, int k, double *out);
 
 /* The training loss of theta on td (the loss the inner loop minimises). */
@@ -90,6 +94,5 @@ const MlpLayout *learner_layout(const Learner *L);
 /* Floating-point operations in the matrix products (2 m n k per product)
  * of one learner_task_grad with k_s support and k_q query rows. */
 double learner_task_flops(const Learner *L, int k_s, int k_q);
-int learner_gate_params(const Learner *L);
 
 #endif

@@ -25,12 +25,37 @@
  *               (so the formulas hold for any y >= 0; the tests use both).
  *               log p is taken as z - max z - log sum exp(z - max z), so
  *               the loss stays finite when some p underflow to 0.
+ *   prices      price head (mlp_layout_set_prices; group == 0): out is (k, m)
+ *               raw z, the prices are lam = softplus(z) = log(1 + e^z) >= 0
+ *               (smooth; lam' = sigma(z), lam'' = sigma (1 - sigma)), in units
+ *               of the instance's mean cost. Target rows y (k, y_dim), y_dim =
+ *               2m + 1 + n + n*m, laid out as (MLP_PY_* offsets)
+ *                 [0, m)          lam*_j / cbar  (GLPK capacity duals, scaled)
+ *                 [m]             opt / Z
+ *                 [m+1, +n)       a_i = cbar d_i / Z
+ *                 [m+1+n, +m)     b_j = cbar s_j / Z
+ *                 [2m+1+n, +n*m)  ct_ij = c_ij / cbar
+ *               with cbar the mean cost and Z the optimal cost (task.c), so
+ *               that a row's (soft) Lagrangian bound in these units is
+ *                 gt(lam) = sum_i a_i smin_j(ct_ij + lam_j) - sum_j b_j lam_j
+ *               = g(cbar lam) / Z, and opt/Z - gt is the bound's relative gap.
+ *     mse       L = (1/(k m)) sum (lam - lam* / cbar)^2
+ *     lagrangian  L = (1/k) sum_rows (opt/Z - gt(lam)), smin the soft-min
+ *               smin(v) = -tau log sum_j exp(-v_j / tau) <= min_j v_j
+ *               (tau = lay->temp; tau = 0: the exact min), so every soft
+ *               bound is a valid lower bound and L >= the exact bound's gap.
+ *               With pi_i = softmax_j(-(ct_i + lam)/tau) (tau = 0: one-hot
+ *               on the first argmin): dL/dlam = (b - sum_i a_i pi_i) / k
+ *               (supply minus soft use), d2L/dlam2 = sum_i a_i (diag pi_i -
+ *               pi_i pi_i^T) / (tau k) (0 for tau = 0), both chained through
+ *               the softplus.
  *
  * Calling pattern (llm.c style, all buffers caller-owned):
  *   mlp_forward   fills a cache with the activations of k rows
  *   mlp_backward  reads the cache, stores the backward signals in it and
  *                 ACCUMULATES scale * grad L into grad (mlp_grad: the same,
  *                 but OVERWRITES grad)
+ *   (y is always (k, lay->y_dim): = out except for the price head)
  *   mlp_hvp       reads a cache on which forward and backward ran and
  *                 ACCUMULATES scale * H v into hv (forward-over-reverse,
  *                 Pearlmutter's R-operator: about two forward+backward costs)
@@ -49,7 +74,11 @@ typedef struct {
     int sizes[MLP_MAX_LAYERS + 1]; /* sizes[0] = in, sizes[L] = out */
     int act;                       /* Activation (hidden layers) */
     int group;                     /* 0 = linear head, m = softmax groups of m */
-    int loss;                      /* LossName: LOSS_MSE (default) or LOSS_XENT */
+    int loss;                      /* LossName: LOSS_MSE (default), LOSS_XENT, LOSS_LAGRANGIAN */
+    int prices;                    /* 1: the price head (group == 0, out = m prices) */
+    int n_demand;                  /* price head: n (target row layout) */
+    int y_dim;                     /* target width per row: out, or 2m+1+n+n*m (prices) */
+    double temp;                   /* price head, lagrangian: soft-min temperature */
     size_t w_off[MLP_MAX_LAYERS];  /* W_l (sizes[l+1], sizes[l]) */
     size_t b_off[MLP_MAX_LAYERS];  /* b_l (sizes[l+1]) */
     size_t n_params;
@@ -66,7 +95,7 @@ typedef struct {
     int cap, k;
     const double *h0;                /* (k, sizes[0]) input rows, borrowed */
     double *h[MLP_MAX_LAYERS + 1];   /* h[0] unused (== h0) */
-    double *p;                       /* (k, out) softmax fractions (group > 0) */
+    double *p;                       /* (k, out) softmax fractions (group > 0), prices (price head) */
     double *d[MLP_MAX_LAYERS + 1];
     double *gh[MLP_MAX_LAYERS + 1];
     double *rh[MLP_MAX_LAYERS + 1];  /* R{h_l} */
@@ -82,9 +111,23 @@ typedef struct {
 int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int out,
                     int act, int group, MgErr *e);
 
-/* Choose the loss (LOSS_MSE, the default after mlp_layout_init, or
- * LOSS_XENT). xent needs the allocation head (group > 0): MG_EUSAGE else. */
+/* Choose the loss (LOSS_MSE, the default after mlp_layout_init, LOSS_XENT or
+ * LOSS_LAGRANGIAN). xent needs the allocation head (group > 0), lagrangian
+ * the price head: MG_EUSAGE else. */
 int mlp_layout_set_loss(MlpLayout *lay, int loss, MgErr *e);
+
+/* Make the head a price head for n demand points (out = m prices, group
+ * must be 0), soft-min temperature temp >= 0 (lagrangian loss). Sets y_dim.
+ * MG_EUSAGE on bad arguments. Call before mlp_layout_set_loss. */
+int mlp_layout_set_prices(MlpLayout *lay, int n, double temp, MgErr *e);
+
+/* Offsets into a price-head target row (see above). */
+#define MLP_PY_LAMBDA(n, m) 0
+#define MLP_PY_OPT(n, m) (m)
+#define MLP_PY_A(n, m) ((m) + 1)
+#define MLP_PY_B(n, m) ((m) + 1 + (n))
+#define MLP_PY_C(n, m) (2 * (m) + 1 + (n))
+#define MLP_PY_DIM(n, m) (2 * (m) + 1 + (n) + (n) * (m))
 
 /* Number of tensors (2 per layer: W then b) and the t-th one's offset/size. */
 int mlp_n_tensors(const MlpLayout *lay);
@@ -107,12 +150,12 @@ void mlp_init_params(const MlpLayout *lay, double *theta /*(n_params)*/, uint64_
 void mlp_forward(const MlpLayout *lay, const double *theta, const double *x /*(k,in)*/,
                  int k, MlpCache *c);
 
-/* The head's prediction of the cached batch: the outputs (linear) or the
- * fractions p (allocation), (k, out). */
+/* The head's prediction of the cached batch: the outputs (linear), the
+ * fractions p (allocation) or the scaled prices softplus(z) (prices), (k, out). */
 const double *mlp_output(const MlpLayout *lay, const MlpCache *c);
 
-/* Loss of the cached forward against y (k, out), normalised as above. */
-double mlp_loss(const MlpLayout *lay, const MlpCache *c, const double *y /*(k,out)*/);
+/* Loss of the cached forward against y (k, y_dim), normalised as above. */
+double mlp_loss(const MlpLayout *lay, const MlpCache *c, const double *y /*(k,y_dim)*/);
 
 /* Backward: grad += scale * dL/dtheta; stores d[] and gh[] in c for mlp_hvp. */
 void mlp_backward(const MlpLayout *lay, const double *theta, MlpCache *c,

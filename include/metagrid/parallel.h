@@ -39,9 +39,15 @@ int par_max_int(int v);
 /* Gather one double per rank on every rank: out has par_size() entries. */
 void par_allgather_d(double v, double *out);
 
-/* Block decomposition used by the sharded collectives below: rank r owns
- * elements [off[r], off[r] + cnt[r]) of an n-element vector (balanced,
- * contiguous). off and cnt have par_size() entries. Local. */
+/* The one block decomposition of the project (tasks of an iteration,
+ * validation and evaluation tasks, parameter shards): rank r of P owns
+ * items [lo, hi) of n, balanced (the first n % P ranks one more) and
+ * contiguous; ranks beyond n own nothing. Local. */
+void par_block_of(size_t n, int rank, int size, size_t *lo, size_t *hi);
+/* This rank's block of n items. */
+void par_block(size_t n, size_t *lo, size_t *hi);
+/* Every rank's block, as used by the sharded collectives below: rank r owns
+ * elements [off[r], off[r] + cnt[r]). off and cnt have par_size() entries. */
 void par_blocks(size_t n, size_t *off, size_t *cnt);
 
 /* Reduce-scatter (sum) of int64: every rank passes the full vector send

@@ -36,6 +36,7 @@ typedef enum {
     KT_BOOL,     /* int field 0/1: true/false/yes/no/on/off */
     KT_ENUM,     /* int field: index into names */
     KT_INTLIST,  /* int[CFG_LIST_MAX] field, count at count_off, elements ilo..ihi */
+    KT_PATH,     /* char[ihi] field: a file path, no control characters; null = "" */
     KT_STR,      /* char[ihi] field: any scalar (quoted or not), `check` if set */
     KT_TEXT,     /* char[ihi] field: a scalar or flow list of scalars as YAML text */
     KT_TEXTLIST, /* char ** at off, int count at count_off: a list of KT_TEXT values */

@@ -10,6 +10,7 @@
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
 #include "metagrid/parallel.h"
+#include "metagrid/task.h"
 
 static const char bench_usage[] =
     "usage: metagrid bench NAME [OPTIONS]\n"
@@ -23,6 +24,9 @@ static const char bench_usage[] =
     "  scale [CONFIG] [--iterations N]\n"
     "        fixed-work training throughput at the current rank count, with\n"
     "        compute and allreduce times (run under mpirun -np 1 and -np 2)\n"
+    "  policy CHECKPOINT [--tasks T] [--hours H] [--tolerance X] [--set K=V]\n"
+    "        the price head's fast path (forward, decode, certificate) against\n"
+    "        the warm-started solver, per hour, in the same run\n"
     "\n"
     "metagrid bench NAME --help for the options of one benchmark.\n";
 
@@ -35,7 +39,8 @@ int cmd_bench(int argc, char **argv)
     if (!strcmp(argv[1], "lp")) return bench_lp(argc - 1, argv + 1);
     if (!strcmp(argv[1], "meta")) return bench_meta(argc - 1, argv + 1);
     if (!strcmp(argv[1], "scale")) return bench_scale(argc - 1, argv + 1);
-    fprintf(stderr, "metagrid: bench: unknown benchmark '%s' (lp, meta, scale)\n", argv[1]);
+    if (!strcmp(argv[1], "policy")) return bench_policy(argc - 1, argv + 1);
+    fprintf(stderr, "metagrid: bench: unknown benchmark '%s' (lp, meta, scale, policy)\n", argv[1]);
     return MG_EUSAGE;
 }
 
@@ -71,5 +76,6 @@ int bench_parse_config(int argc, char **argv, const char *name, const char *usag
     }
     if (optind < argc) snprintf(path, path_size, "%s", argv[optind]);
     else mg_default_config(default_config, path, path_size);
-    return config_load(cfg, path, sets, nsets, e);
+    int rc = config_load(cfg, path, sets, nsets, e);
+    return rc == MG_OK ? tasks_config_resolve(cfg, e) : rc;
 }

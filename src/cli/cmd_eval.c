@@ -21,6 +21,7 @@
 #include "metagrid/config.h"
 #include "metagrid/eval.h"
 #include "metagrid/parallel.h"
+#include "metagrid/task.h"
 
 static const char eval_usage[] =
     "usage: metagrid eval CONFIG --checkpoint FILE [--checkpoint FILE]...\n"
@@ -211,7 +212,8 @@ int cmd_eval(int argc, char **argv)
             mg_fail(&e, MG_EUSAGE, "%s: cannot open checkpoint: %s", ck[i], strerror(errno));
 
     Config cfg;
-    if (e.code == 0) config_load(&cfg, config_path, sets, nsets, &e);
+    if (e.code == 0 && config_load(&cfg, config_path, sets, nsets, &e) == MG_OK)
+        tasks_config_resolve(&cfg, &e);
     if (par_agree_error(&e) != 0) {
         par_report_err(&e);
         return e.code;

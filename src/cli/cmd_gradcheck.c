@@ -170,7 +170,15 @@ static int gc_dump(const char *path, const Config *cfg, Learner *L, const double
     fprintf(f, "{\"algo\":\"%s\",\"layers\":[", config_algo_name(algo));
     for (int l = 0; l <= lay->n_layers; l++) fprintf(f, "%s%d", l ? "," : "", lay->sizes[l]);
     fprintf(f, "],\"activation\":\"%s\",", config_activation_name(lay->act));
-    if (lay->group > 0 && lay->loss == LOSS_XENT)
+    if (lay->prices)
+        fprintf(f, "\"loss\":\"%s\",\"head\":\"prices\",\"n_demand\":%d,\"n_supply\":%d,"
+                   "\"temperature\":%.17g,\"loss_definition\":\"lam = softplus(out); y rows "
+                   "= [lam* (m), opt (1), a (n), b (m), c (n*m)]; mse: mean over points and "
+                   "outputs of (lam - lam*)^2; lagrangian: mean over points of opt - "
+                   "(sum_i a_i smin_j(c_ij + lam_j) - sum_j b_j lam_j), smin(v) = -t log sum_j "
+                   "exp(-v_j / t)\",",
+                config_loss_name(lay->loss), lay->n_demand, lay->sizes[lay->n_layers], lay->temp);
+    else if (lay->group > 0 && lay->loss == LOSS_XENT)
         fprintf(f, "\"loss\":\"xent\",\"head\":\"allocation\",\"group\":%d,"
                    "\"loss_definition\":\"p = softmax over consecutive groups of %d "
                    "outputs; mean over points and groups of -sum_j y_j log p_j\",",
@@ -211,11 +219,11 @@ static int gc_dump(const char *path, const Config *cfg, Learner *L, const double
     fputs(",\"support_x\":", f);
     json_rows(f, s->x, s->k, s->in_dim);
     fputs(",\"support_y\":", f);
-    json_rows(f, s->y, s->k, s->out_dim);
+    json_rows(f, s->y, s->k, s->y_dim);
     fputs(",\"query_x\":", f);
     json_rows(f, q->x, q->k, q->in_dim);
     fputs(",\"query_y\":", f);
-    json_rows(f, q->y, q->k, q->out_dim);
+    json_rows(f, q->y, q->k, q->y_dim);
     fputs(",\"meta_loss\":", f);
     json_num(f, loss);
     fputs(",\"meta_grad\":", f);
@@ -288,7 +296,8 @@ int cmd_gradcheck(int argc, char **argv)
     }
     MgErr e = {0};
     Config cfg;
-    if (config_load(&cfg, argv[optind], sets, nsets, &e) != MG_OK) {
+    if (config_load(&cfg, argv[optind], sets, nsets, &e) != MG_OK ||
+        tasks_config_resolve(&cfg, &e) != MG_OK) {
         mg_print_err(&e);
         return MG_EUSAGE;
     }

@@ -37,6 +37,8 @@ static const char usage[] =
     "            exact meta-gradients against central finite differences\n"
     "  bench     lp|meta|scale [...]\n"
     "            benchmarks (see metagrid bench --help)\n"
+    "  case      CASE.m [--set KEY=VALUE]...\n"
+    "            a MATPOWER / PGLib-OPF case's transportation instance as JSON\n"
     "\n"
     "metagrid SUBCOMMAND --help for details; metagrid help config for every config key.\n"
     "Exit status: 0 done, 1 failure, "
@@ -50,7 +52,7 @@ const char *cmd_build_info(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs("metagrid: missing SUBCOMMAND (train, eval, sweep, inspect, gradcheck, bench; "
+        fputs("metagrid: missing SUBCOMMAND (train, eval, sweep, inspect, gradcheck, bench, case; "
               "see metagrid --help)\n", stderr);
         return MG_EUSAGE;
     }
@@ -80,6 +82,7 @@ int main(int argc, char **argv)
         {"train", cmd_train, 1},       {"eval", cmd_eval, 1},
         {"sweep", cmd_sweep, 0},       {"inspect", cmd_inspect, 0},
         {"gradcheck", cmd_gradcheck, 0}, {"bench", cmd_bench, 1},
+        {"case", cmd_case, 0},
     };
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         if (strcmp(sub, subs[i].name) != 0) continue;
@@ -88,6 +91,6 @@ int main(int argc, char **argv)
         par_exit(rc);
     }
     fprintf(stderr, "metagrid: unknown subcommand '%s' (train, eval, sweep, inspect, gradcheck, "
-                    "bench; see metagrid --help)\n", sub);
+                    "bench, case; see metagrid --help)\n", sub);
     return MG_EUSAGE;
 }

@@ -11,6 +11,7 @@
  * schema_yaml.c; sweep files use the same machinery with their own table.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "metagrid/config.h"
 
 #include <errno.h>
@@ -21,15 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "config_internal.h"
 
-static const char *const family_names[] = {"uniform", "region", "sinusoid", NULL};
+static const char *const family_names[] = {"uniform", "region", "sinusoid", "grid", NULL};
 static const char *const act_names[] = {"relu", "tanh", NULL};
 static const char *const algo_names[] = {"maml", "fomaml", "metasgd", "gated", "pretrain", NULL};
 static const char *const gate_names[] = {"sgd", "adam", NULL};
-static const char *const loss_names[] = {"mse", "xent", NULL};
+static const char *const loss_names[] = {"mse", "xent", "lagrangian", NULL};
+static const char *const head_names[] = {"auto", "alloc", "prices", NULL};
 
 #define OFF(f) offsetof(Config, f)
 #define KINT(n, f, lo, hi, d, h, s) {n, KT_INT, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s, NULL, NULL}
@@ -38,6 +41,7 @@ static const char *const loss_names[] = {"mse", "xent", NULL};
 #define KBOOL(n, f, d, h, s) {n, KT_BOOL, OFF(f), 0, 0, 1, 0, 0, 0, NULL, d, h, s, NULL, NULL}
 #define KENUM(n, f, names, d, h, s) {n, KT_ENUM, OFF(f), 0, 0, 0, 0, 0, 0, names, d, h, s, NULL, NULL}
 #define KLIST(n, f, cnt, lo, hi, d, h, s) {n, KT_INTLIST, OFF(f), OFF(cnt), lo, hi, 0, 0, 0, NULL, d, h, s, NULL, NULL}
+#define KPATH(n, f, d, h, s) {n, KT_PATH, OFF(f), 0, 0, CONFIG_PATH_MAX, 0, 0, 0, NULL, d, h, s, NULL, NULL}
 
 /* The schema. Keys of one group must be contiguous (the writer relies on
  * it; the round-trip test checks it). hashed = 1: the key defines the
@@ -47,7 +51,8 @@ const CfgKey cfg_keys[] = {
     KI64("seed", seed, 0, INT64_MAX, "1", 1,
          "master seed of every random draw (tasks, instances, initialisation)"),
     KENUM("task.family", task.family, family_names, "uniform", 1,
-          "task distribution: random transportation LPs, region-structured grids, or sinusoid regression"),
+          "task distribution: random transportation LPs, region-structured grids, sinusoid "
+          "regression, or operating scenarios of a real grid case (grid)"),
     KINT("task.n_demand", task.n_demand, 1, 10000, "3", 1,
          "demand points per LP instance (LP families; ignored for sinusoid)"),
     KINT("task.n_supply", task.n_supply, 1, 10000, "2", 1,
@@ -59,23 +64,36 @@ const CfgKey cfg_keys[] = {
     KFLT("task.rho", task.rho, 1.0, 0, 100.0, "1.2", 1,
          "capacity margin: total supply = rho x total demand"),
     KFLT("task.renewable_frac", task.renewable_frac, 0.0, 0, 1.0, "0.3", 1,
-         "region: share of generators that are solar (renewable)"),
+         "region: share of generators that are solar; grid: share that are solar or wind"),
     KFLT("task.transmission_cost", task.transmission_cost, 0.0, 0, 1e6, "0.5", 1,
-         "region: transmission cost per unit distance, in units of the task's generation cost level"),
+         "region: transmission cost per unit distance, in units of the task's generation cost "
+         "level; grid: $/MWh per p.u. of electrical distance (sum of abs(x) along the shortest path)"),
     KFLT("task.noise", task.noise, 0.0, 0, 1.0, "0.05", 1,
-         "region: relative noise of hourly demand and solar availability"),
+         "region, grid: relative noise of hourly demand and renewable availability"),
     KBOOL("task.warm_start", task.warm_start, "true", 1,
           "reuse the GLPK basis between the instances of a task"),
     KBOOL("task.observe_costs", task.observe_costs, "true", 1,
           "LP families: the unit costs c are network inputs (false: only d and s are, in_dim = "
           "n + m, and a task's costs must be inferred from its solved support instances)"),
+    KPATH("task.case", task.case_path, "''", 1,
+          "grid: the MATPOWER / PGLib-OPF case file (relative to the config file that names it; "
+          "from --set, to the current directory)"),
+    KFLT("task.outage_rate", task.outage_rate, 0.0, 0, 0.5, "0.05", 1,
+         "grid: probability that a generator is out for a whole task (scenario)"),
     KLIST("model.hidden", model.hidden, model.n_hidden, 1, 4096, "[40, 40]", 1,
           "hidden layer widths of the MLP, at most 8 ([] = linear model)"),
     KENUM("model.activation", model.activation, act_names, "relu", 1,
           "hidden-layer activation"),
+    KENUM("model.head", model.head, head_names, "auto", 1,
+          "output head: auto (linear for sinusoid, alloc for LP families), alloc (per-demand "
+          "split of every demand), prices (one capacity price per supply point; LP families only)"),
     KENUM("model.loss", model.loss, loss_names, "mse", 1,
-          "training loss of the allocation head: squared error of the fractions (mse) or "
-          "per-demand-row softmax cross-entropy against the optimal split (xent; LP families only)"),
+          "training loss: mse (alloc: squared error of the fractions; prices: of the scaled GLPK "
+          "capacity duals), xent (alloc only: per-demand-row softmax cross-entropy against the "
+          "optimal split), lagrangian (prices only: relative gap of the soft Lagrangian bound)"),
+    KFLT("model.temperature", model.temperature, 0.0, 0, 10.0, "0.01", 1,
+         "lagrangian loss: soft-min temperature in units of the instance's mean cost (0 = exact "
+         "min; the soft bound stays a valid lower bound)"),
     KENUM("algo.name", algo.name, algo_names, "maml", 1,
           "meta-learning algorithm"),
     KFLT("algo.inner_lr", algo.inner_lr, 0.0, 1, 1e3, "0.01", 1,
@@ -132,6 +150,13 @@ const char *config_algo_name(int algo) { return enum_name(algo_names, algo); }
 const char *config_activation_name(int act) { return enum_name(act_names, act); }
 const char *config_gate_base_name(int base) { return enum_name(gate_names, base); }
 const char *config_loss_name(int loss) { return enum_name(loss_names, loss); }
+const char *config_head_name(int head) { return enum_name(head_names, head); }
+
+int config_head(const Config *c)
+{
+    if (c->model.head != HEAD_AUTO) return c->model.head;
+    return c->task.family == FAMILY_SINUSOID ? HEAD_LINEAR : HEAD_ALLOC;
+}
 
 int config_key_count(void) { return cfg_nkeys; }
 const char *config_key_name(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].name : NULL; }
@@ -188,7 +213,12 @@ int config_set(Config *c, const char *key, const char *value, const char *where,
 static int check_rules(const Config *c, int *other, char *prob, size_t n)
 {
     *other = -1;
-    if (c->task.family != FAMILY_SINUSOID &&
+    if (c->task.family == FAMILY_GRID && !c->task.case_path[0]) {
+        *other = cfg_find("task.family");
+        snprintf(prob, n, "task.family grid needs a case file (task.case: PATH.m)");
+        return cfg_find("task.case");
+    }
+    if (c->task.family != FAMILY_SINUSOID && c->task.family != FAMILY_GRID &&
         (int64_t)c->task.n_demand * c->task.n_supply > 10000) {
         *other = cfg_find("task.n_demand");
         snprintf(prob, n, "n_demand x n_supply = %d x %d is above the limit of 10000 routes",
@@ -204,6 +234,26 @@ static int check_rules(const Config *c, int *other, char *prob, size_t n)
     if (c->model.loss == LOSS_XENT && c->task.family == FAMILY_SINUSOID) {
         *other = cfg_find("task.family");
         snprintf(prob, n, "xent needs an LP family (allocation head); task.family is sinusoid");
+        return cfg_find("model.loss");
+    }
+    if (c->model.head != HEAD_AUTO && c->task.family == FAMILY_SINUSOID) {
+        *other = cfg_find("task.family");
+        snprintf(prob, n, "%s needs an LP family (%s); task.family is sinusoid (use auto)",
+                 config_head_name(c->model.head),
+                 c->model.head == HEAD_PRICES ? "capacity prices" : "allocations");
+        return cfg_find("model.head");
+    }
+    int head = config_head(c);
+    if (c->model.loss == LOSS_XENT && head == HEAD_PRICES) {
+        *other = cfg_find("model.head");
+        snprintf(prob, n, "xent is a loss of the alloc head; model.head is prices (use mse or "
+                          "lagrangian)");
+        return cfg_find("model.loss");
+    }
+    if (c->model.loss == LOSS_LAGRANGIAN && head != HEAD_PRICES) {
+        *other = cfg_find("model.head");
+        snprintf(prob, n, "lagrangian is a loss of the prices head; model.head is %s",
+                 head == HEAD_LINEAR ? "linear (sinusoid)" : "alloc");
         return cfg_find("model.loss");
     }
     return -1;
@@ -230,6 +280,40 @@ static int check_located(const Config *c, const char *name, const int *origin, M
     return schema_fail(e, "%s: %s: %s", name, cfg_keys[k].name, prob);
 }
 
+/* task.case: a relative path is relative to the directory of the config
+ * file that set it (from_file), else to the current directory; it is made
+ * absolute (canonical when the file exists) so that the resolved config.yaml
+ * of a run names the same file from anywhere. */
+static int resolve_case_path(Config *c, const char *file, int from_file, MgErr *e)
+{
+    char *p = c->task.case_path, joined[2 * CONFIG_PATH_MAX + 2], cwd[CONFIG_PATH_MAX];
+    if (!p[0]) return MG_OK;
+    if (p[0] == '/') {
+        snprintf(joined, sizeof joined, "%s", p);
+    } else {
+        char dir[CONFIG_PATH_MAX] = ".";
+        if (from_file && file && strrchr(file, '/'))
+            snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(file, '/') - file), file);
+        if (from_file && file && file[0] == '/' && dir[0] == '\0') snprintf(dir, sizeof dir, "/");
+        if (dir[0] != '/') {
+            if (!getcwd(cwd, sizeof cwd))
+                return schema_fail(e, "task.case: cannot resolve '%.200s' (current directory "
+                                "unknown)", p);
+            char d2[2 * CONFIG_PATH_MAX + 2];
+            snprintf(d2, sizeof d2, "%s/%s", cwd, dir);
+            snprintf(dir, sizeof dir, "%.*s", (int)sizeof dir - 1, d2);
+        }
+        snprintf(joined, sizeof joined, "%s/%s", dir, p);
+    }
+    char real[PATH_MAX];
+    const char *out = realpath(joined, real) ? real : joined;
+    if (strlen(out) >= CONFIG_PATH_MAX)
+        return schema_fail(e, "task.case: resolved path longer than %d bytes", CONFIG_PATH_MAX - 1);
+    memset(p, 0, CONFIG_PATH_MAX);
+    memcpy(p, out, strlen(out));
+    return MG_OK;
+}
+
 int config_load_buffer(Config *c, const char *text, size_t len, const char *name, MgErr *e)
 {
     int origin[CFG_MAX_KEYS] = {0};
@@ -238,6 +322,7 @@ int config_load_buffer(Config *c, const char *text, size_t len, const char *name
     if (len > CFG_MAX_FILE)
         return schema_fail(e, "%s: config larger than 1 MiB (%zu bytes)", name, len);
     int rc = schema_load(&cfg_schema, c, text, len, name, origin, e);
+    if (rc == MG_OK) rc = resolve_case_path(c, name, 1, e);
     if (rc != MG_OK) return rc;
     return check_located(c, name, origin, e);
 }
@@ -254,6 +339,7 @@ int config_load(Config *c, const char *path, const char *const *sets, int nsets,
         snprintf(c->source, sizeof c->source, "%s", path);
         int rc = schema_load(&cfg_schema, c, text, len, path, origin, e);
         free(text);
+        if (rc == MG_OK) rc = resolve_case_path(c, path, 1, e);
         if (rc != MG_OK) return rc;
     }
     for (int i = 0; i < nsets; i++) {
@@ -266,6 +352,7 @@ int config_load(Config *c, const char *path, const char *const *sets, int nsets,
         while (kl && (sets[i][kl - 1] == ' ' || sets[i][kl - 1] == '\t')) kl--;
         snprintf(key, sizeof key, "%.*s", (int)kl, sets[i]);
         int rc = config_set(c, key, eq + 1, "--set", e);
+        if (rc == MG_OK && !strcmp(key, "task.case")) rc = resolve_case_path(c, NULL, 0, e);
         if (rc != MG_OK) return rc;
         origin[cfg_find(key)] = -1;
     }
@@ -290,6 +377,18 @@ static void format_value(const Config *c, int k, char *buf, size_t n)
             snprintf(buf, n, "%.*g", p, v);
             if (strtod(buf, NULL) == v) break;
         }
+        break;
+    }
+    case KT_PATH: { /* single-quoted YAML: quotes doubled */
+        size_t used = 0;
+        if (n < 3) break;
+        buf[used++] = '\'';
+        for (const char *p = field; *p && used + 3 < n; p++) {
+            if (*p == '\'') buf[used++] = '\'';
+            buf[used++] = *p;
+        }
+        buf[used++] = '\'';
+        buf[used] = '\0';
         break;
     }
     case KT_INTLIST: {
@@ -336,7 +435,7 @@ static void write_keys(const Config *c, FILE *f, int hashed_only)
             memcpy(open[i], comp[i], sizeof open[i]);
         }
         nopen = m - 1;
-        char val[256];
+        char val[2 * CONFIG_PATH_MAX + 8];
         format_value(c, k, val, sizeof val);
         fprintf(f, "%*s%s: %s\n", 2 * (m - 1), "", comp[m - 1], val);
     }
@@ -376,7 +475,7 @@ uint32_t config_hash(const Config *c)
 void config_write_reference(FILE *f)
 {
     static const char *const tname[] = {"int", "int", "float", "bool", "enum", "list of int",
-                                        "string", "value", "list", "mapping"};
+                                        "path", "string", "value", "list", "mapping"};
     fprintf(f, "| key | type | default | range / values | description |\n");
     fprintf(f, "|---|---|---|---|---|\n");
     for (int k = 0; k < cfg_nkeys; k++) {

@@ -143,6 +143,7 @@ void schema_type_text(const CfgKey *K, char *buf, size_t n)
     case KT_FLOAT: snprintf(buf, n, "a number"); break;
     case KT_BOOL: snprintf(buf, n, "true or false"); break;
     case KT_INTLIST: snprintf(buf, n, "a list of integers such as [40, 40]"); break;
+    case KT_PATH: snprintf(buf, n, "a file path"); break;
     case KT_STR: snprintf(buf, n, "a string"); break;
     case KT_TEXT: snprintf(buf, n, "a value or a flow list of values"); break;
     case KT_TEXTLIST: snprintf(buf, n, "a list of values"); break;
@@ -175,6 +176,7 @@ void schema_range_text(const CfgKey *K, char *buf, size_t n)
         snprintf(buf, n, "%s %g and <= %g", K->lo_open ? ">" : ">=", K->flo, K->fhi);
         break;
     case KT_BOOL: snprintf(buf, n, "true, false"); break;
+    case KT_PATH: snprintf(buf, n, "a path (empty: none)"); break;
     case KT_ENUM: {
         size_t used = 0;
         buf[0] = '\0';
@@ -351,6 +353,17 @@ int schema_store_scalar(const CfgKey *K, void *obj, const char *s, size_t len, i
                 return snprintf(prob, nprob, "expected %s, got %s (did you mean '%s'?)", tt, sh, near), -1;
         }
         return snprintf(prob, nprob, "expected %s, got %s", tt, sh), -1;
+    case KT_PATH:
+        if ((int64_t)len >= K->ihi)
+            return snprintf(prob, nprob, "path longer than %" PRId64 " bytes", K->ihi - 1), -1;
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+                return snprintf(prob, nprob, "control character in the path %s", sh), -1;
+        if (is_null(s, plain)) len = 0;
+        memset(field, 0, (size_t)K->ihi); /* configs compare with memcmp */
+        memcpy(field, s, len);
+        field[len] = '\0';
+        return 0;
     case KT_STR:
         if ((int64_t)len >= K->ihi)
             return snprintf(prob, nprob, "too long (at most %" PRId64 " bytes)", K->ihi - 1), -1;

@@ -152,13 +152,22 @@ void par_allgather_d(double v, double *out)
     out[0] = v;
 }
 
+void par_block_of(size_t n, int rank, int size, size_t *lo, size_t *hi)
+{
+    size_t base = n / (size_t)size, extra = n % (size_t)size, r = (size_t)rank;
+    *lo = r * base + (r < extra ? r : extra);
+    *hi = *lo + base + (r < extra ? 1 : 0);
+}
+
+void par_block(size_t n, size_t *lo, size_t *hi) { par_block_of(n, g_rank, g_size, lo, hi); }
+
 void par_blocks(size_t n, size_t *off, size_t *cnt)
 {
-    size_t base = n / (size_t)g_size, extra = n % (size_t)g_size, o = 0;
     for (int r = 0; r < g_size; r++) {
-        cnt[r] = base + ((size_t)r < extra ? 1 : 0);
-        off[r] = o;
-        o += cnt[r];
+        size_t lo, hi;
+        par_block_of(n, r, g_size, &lo, &hi);
+        off[r] = lo;
+        cnt[r] = hi - lo;
     }
 }
 

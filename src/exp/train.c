@@ -5,7 +5,9 @@
  *
  * Testing hook: METAGRID_INJECT=KIND@ITER[:RANK] makes rank RANK (default 0)
  * misbehave at 0-based iteration ITER (reported as iteration ITER + 1): KIND "nan" poisons its meta-gradient, "fail"
- * raises an error as a failed solve would. Used by tests/e2e_faults.sh.
+ * raises an error as a failed solve would, "slow" makes its first task take
+ * 3 s more (signals do not cut it short). Used by tests/e2e_faults.sh and
+ * tests/e2e_signals.sh.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "metagrid/train.h"
@@ -15,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -29,10 +32,32 @@
  * iteration boundaries. */
 static volatile sig_atomic_t g_stop_signal = 0;
 
-static void train_on_signal(int sig) { g_stop_signal = sig; }
+/* SIGTERM, SIGUSR1 and SIGINT (Ctrl-C) ask for a stop with a checkpoint
+ * (phase 1 skips the remaining tasks, phase 2 agrees on the stop). A SIGINT
+ * after a stop was already asked for stops at once: the default action
+ * (killed by SIGINT, exit 130 in a shell); the last checkpoint written stays
+ * valid (checkpoints are written atomically). */
+static void train_on_signal(int sig)
+{
+    if (sig == SIGINT && g_stop_signal != 0) {
+        static const char msg[] = "\nmetagrid: interrupted again: stopping at once; the last "
+                                  "checkpoint written (if any) is kept\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        sigaction(SIGINT, &dfl, NULL);
+        raise(SIGINT);
+        return;
+    }
+    g_stop_signal = sig;
+}
 
-/* Install the flag-setting handlers for SIGTERM and SIGUSR1, keeping the
- * previous ones in old[2] for train_restore_signals. */
+/* Install the flag-setting handlers for SIGTERM, SIGUSR1 and SIGINT, keeping
+ * the previous ones in old[3] for train_restore_signals. A SIGINT ignored
+ * when the run starts (a background job of a script, nohup) stays ignored. */
 static void train_install_signals(struct sigaction *old)
 {
     struct sigaction sa;
@@ -40,14 +65,29 @@ static void train_install_signals(struct sigaction *old)
     sa.sa_handler = train_on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
+    g_stop_signal = 0;
     sigaction(SIGTERM, &sa, &old[0]);
     sigaction(SIGUSR1, &sa, &old[1]);
+    sigaction(SIGINT, NULL, &old[2]);
+    if (old[2].sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
 }
 
 static void train_restore_signals(const struct sigaction *old)
 {
     sigaction(SIGTERM, &old[0], NULL);
     sigaction(SIGUSR1, &old[1], NULL);
+    sigaction(SIGINT, &old[2], NULL);
+}
+
+/* The name of the stop signal this rank received ("" if none). */
+static const char *train_signal_name(void)
+{
+    switch (g_stop_signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
+    default: return g_stop_signal ? "a signal" : "";
+    }
 }
 
 /* A live progress line (carriage returns) only on a real terminal: mpirun
@@ -61,14 +101,6 @@ static int train_live_progress(void)
     if (p && !strcmp(p, "plain")) return 0;
     if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("SLURM_JOB_ID")) return 0;
     return isatty(STDOUT_FILENO);
-}
-
-/* Balanced contiguous block [lo, hi) of `total` items for `rank` of `size`. */
-static void train_block(long total, int rank, int size, long *lo, long *hi)
-{
-    long base = total / size, extra = total % size;
-    *lo = rank * base + (rank < extra ? rank : extra);
-    *hi = *lo + base + (rank < extra ? 1 : 0);
 }
 
 typedef struct {
@@ -246,20 +278,285 @@ static int train_prepare_dir(const Config *cfg, const TrainOpts *opt, const Trai
     return par_agree_error(e);
 }
 
+/*
+ * One training run on this rank: the shared state (TrainState), the
+ * workspaces of one iteration and the bookkeeping of progress output.
+ * train_run_init / train_run_free pair; train_run drives the phases.
+ */
+typedef struct {
+    const Config *cfg;
+    const TrainOpts *opt;
+    TaskSampler *ts;
+    Learner *L;
+    TrainState st;
+    TaskData sup, qry;    /* the current task's support and query sets */
+    double *grad;         /* (n) one task's meta-gradient */
+    int64_t *acc;         /* (n, XSUM_STRIDE) exact sum of this rank's task gradients */
+    int64_t *shard;       /* (mlen, XSUM_STRIDE) + 1: the reduced sums of my parameter block */
+    double *gsum;         /* (mlen) + 1: the mean gradient of my parameter block */
+    size_t mlo, mlen;     /* my parameter block [mlo, mlo + mlen) */
+    size_t task_lo, task_hi; /* my tasks [task_lo, task_hi) of every iteration */
+    int alone;            /* one rank: acc is already the total (decoded in place) */
+    int64_t ctl[XSUM_STRIDE + 3]; /* loss digits, error flag, stop flag, LP iterations */
+    FILE *metrics;        /* root: metrics.jsonl, appended */
+    char *cfg_text;       /* the resolved config (config.yaml, checkpoints) */
+    Timers tm;
+    Inject inj;
+    struct sigaction old_handlers[3]; /* SIGTERM, SIGUSR1, SIGINT */
+    /* results of the current iteration */
+    double meta_loss, grad_norm, val_loss;
+    long lp_iters;
+    int stop, validated;
+    /* progress */
+    int live;             /* root prints a live (carriage-return) line */
+    double t_start, t_window, t_live;
+    long tasks_window;    /* tasks since the last logged iteration */
+    int64_t first_iter;
+} TrainRun;
+
+/* Everything that can fail on bad input is checked before the run directory
+ * is touched; then the state is set up (fresh or resumed) on every rank, the
+ * directory prepared and the workspaces allocated. Collective. */
+static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, MgErr *e)
+{
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->opt = opt;
+    r->cfg_text = config_to_string(cfg);
+    r->meta_loss = NAN;
+    train_parse_inject(&r->inj);
+    /* Signals set a flag from the start: one arriving during set-up stops the
+     * run at its first iteration boundary, with a checkpoint. */
+    train_install_signals(r->old_handlers);
+    if (tasks_create(&r->ts, cfg, e) == MG_OK)
+        learner_create(&r->L, cfg, tasks_in_dim(r->ts), tasks_out_dim(r->ts),
+                       tasks_head_group(r->ts), e);
+    if (par_agree_error(e)) return e->code;
+    if (train_setup_state(cfg, opt, r->L, &r->st, e)) return e->code;
+    if (train_prepare_dir(cfg, opt, &r->st, r->cfg_text, e)) return e->code;
+
+    /* The update is sharded: the summed gradient is reduce-scattered, each
+     * rank decodes and applies Adam to its block of parameters, and an
+     * allgather completes the parameters everywhere (the communication of
+     * one allreduce; decoding and Adam cost 1/ranks each). */
+    const size_t n = r->st.n;
+    r->st.off = mg_calloc((size_t)par_size(), sizeof(size_t));
+    r->st.cnt = mg_calloc((size_t)par_size(), sizeof(size_t));
+    par_blocks(n, r->st.off, r->st.cnt);
+    r->mlo = r->st.off[par_rank()];
+    r->mlen = r->st.cnt[par_rank()];
+    r->grad = mg_calloc(n, sizeof(double));
+    r->gsum = mg_calloc(r->mlen + 1, sizeof(double));
+    r->acc = mg_calloc(n * XSUM_STRIDE, sizeof(int64_t));
+    r->alone = par_size() == 1;
+    if (!r->alone) r->shard = mg_calloc(r->mlen * XSUM_STRIDE + 1, sizeof(int64_t));
+    par_block((size_t)cfg->train.meta_batch, &r->task_lo, &r->task_hi);
+    if (par_is_root() && opt->write_files) {
+        char path[CONFIG_PATH_MAX + 32];
+        mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
+        r->metrics = fopen(path, "a");
+        if (!r->metrics) mg_fail(e, MG_EFAIL, "%s: cannot append: %s", path, strerror(errno));
+    }
+    r->live = par_is_root() && !opt->quiet && train_live_progress();
+    r->first_iter = r->st.iter;
+    return par_agree_error(e);
+}
+
+static void train_run_free(TrainRun *r)
+{
+    if (r->metrics) fclose(r->metrics);
+    taskdata_free(&r->sup);
+    taskdata_free(&r->qry);
+    free(r->grad);
+    free(r->gsum);
+    free(r->acc);
+    free(r->shard);
+    free(r->st.off);
+    free(r->st.cnt);
+    free(r->st.meta);
+    free(r->st.m);
+    free(r->st.v);
+    free(r->cfg_text);
+    learner_destroy(r->L);
+    tasks_destroy(r->ts);
+    train_restore_signals(r->old_handlers);
+}
+
+/* METAGRID_INJECT: does KIND strike this rank at iteration it? */
+static int train_injected(const TrainRun *r, int64_t it, const char *kind)
+{
+    return r->inj.iter == it && r->inj.rank == par_rank() && !strcmp(r->inj.kind, kind);
+}
+
+/*
+ * Phase 1 (README data flow, steps 1-4 up to the reduction): for each of
+ * this rank's tasks of iteration it, draw the task and solve its instances
+ * (tasks_make), compute its meta-gradient (learner_task_grad) and add it
+ * exactly into acc, its loss into ctl. A failure stops the loop; it is
+ * agreed over ranks by the reduction that follows.
+ */
+static void train_task_grads(TrainRun *r, int64_t it, MgErr *e)
+{
+    const Config *cfg = r->cfg;
+    const size_t n = r->st.n;
+    memset(r->acc, 0, n * XSUM_STRIDE * sizeof(int64_t));
+    memset(r->ctl, 0, sizeof r->ctl);
+    long lp_iters = 0;
+    for (size_t t = r->task_lo; t < r->task_hi && !g_stop_signal; t++) {
+        timer_start(&r->tm, TM_SAMPLE);
+        int rc = tasks_make(r->ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t, cfg->task.k_support,
+                            cfg->task.k_query, 0, &r->sup, &r->qry, e);
+        timer_stop(&r->tm, TM_SAMPLE);
+        if (rc == MG_OK && train_injected(r, it, "fail"))
+            rc = mg_fail(e, MG_EFAIL, "injected failure at iteration %lld, task %zu (rank %d)",
+                         (long long)it + 1, t, par_rank());
+        if (rc == MG_OK && t == r->task_lo && train_injected(r, it, "slow")) {
+            struct timespec pause = {3, 0};
+            while (nanosleep(&pause, &pause) != 0 && errno == EINTR) continue;
+        }
+        if (rc != MG_OK) break;
+        lp_iters += r->sup.lp_iters + r->qry.lp_iters;
+        timer_start(&r->tm, TM_LEARN);
+        double loss = learner_task_grad(r->L, r->st.meta, &r->sup, &r->qry, r->grad);
+        timer_stop(&r->tm, TM_LEARN);
+        if (train_injected(r, it, "nan")) r->grad[0] = NAN;
+        timer_start(&r->tm, TM_ENCODE);
+        xsum_add(r->acc, r->grad, n);
+        xsum_add(r->ctl, &loss, 1);
+        timer_stop(&r->tm, TM_ENCODE);
+    }
+    r->ctl[XSUM_STRIDE] = e->code != 0;
+    r->ctl[XSUM_STRIDE + 1] = g_stop_signal != 0;
+    r->ctl[XSUM_STRIDE + 2] = lp_iters;
+}
+
+/*
+ * Phase 2 (step 4): the exact reduction. A tiny allreduce sums the loss
+ * digits with the error flag, the stop flag and the LP iterations; a
+ * reduce-scatter gives each rank the exact sums of its parameter block.
+ * Returns the agreed error.
+ */
+static int train_reduce(TrainRun *r, MgErr *e)
+{
+    timer_start(&r->tm, TM_ALLREDUCE);
+    par_allreduce_sum_i64(r->ctl, XSUM_STRIDE + 3);
+    r->lp_iters = (long)r->ctl[XSUM_STRIDE + 2]; /* all ranks' simplex iterations */
+    if (r->ctl[XSUM_STRIDE]) {
+        timer_stop(&r->tm, TM_ALLREDUCE);
+        return par_agree_error(e);
+    }
+    if (r->ctl[XSUM_STRIDE + 1]) {
+        /* A stop signal on some rank: this iteration (its tasks may be
+         * incomplete) is dropped; train_stop saves the last completed one. */
+        timer_stop(&r->tm, TM_ALLREDUCE);
+        r->stop = 1;
+        return MG_OK;
+    }
+    if (!r->alone) par_reduce_scatter_sum_i64(r->acc, r->shard, r->st.off, r->st.cnt, XSUM_STRIDE);
+    timer_stop(&r->tm, TM_ALLREDUCE);
+    return MG_OK;
+}
+
+/* After a stop: checkpoint the state after the last completed iteration.
+ * The stop thus waits for one task, not a whole iteration (mpirun SIGKILLs
+ * the ranks 1 s after its SIGTERM). Collective. */
+static int train_stop(TrainRun *r, MgErr *e)
+{
+    timer_start(&r->tm, TM_CKPT);
+    int rc = train_write_ckpt(r->cfg, r->opt, &r->st, r->st.wall_prev + (mg_now() - r->t_start),
+                              r->cfg_text, e);
+    timer_stop(&r->tm, TM_CKPT);
+    return rc;
+}
+
+/* The mean gradient of my block decoded into gsum; returns the exact global
+ * norm of the mean gradient (NaN when a gradient was not finite, INFINITY
+ * when it overflows), *nonfinite the count of non-finite values. */
+static double train_decode_norm(TrainRun *r, int64_t *nonfinite)
+{
+    const int B = r->cfg->train.meta_batch;
+    int64_t red[XSUM_STRIDE + 1]; /* squared-norm digits, non-finite count */
+    xsum_to_double(r->alone ? r->acc : r->shard, r->gsum, r->mlen);
+    memset(red, 0, sizeof red);
+    for (size_t i = 0; i < r->mlen; i++) {
+        r->gsum[i] /= B;
+        /* squares of g * 2^-32 (exact scaling) stay below 2^63 for any
+         * |g| < 2^63; carries are folded every 2^20 terms so the digits
+         * never overflow however many parameters there are */
+        double gs = r->gsum[i] * 0x1p-32, sq = gs * gs;
+        red[XSUM_STRIDE] += !isfinite(r->gsum[i]);
+        xsum_add(red, &sq, 1);
+        if ((i & 0xfffff) == 0xfffff) xsum_normalize(red, 1);
+    }
+    xsum_normalize(red, 1);
+    par_allreduce_sum_i64(red, XSUM_STRIDE + 1);
+    double gnorm;
+    xsum_to_double(red, &gnorm, 1);
+    gnorm = sqrt(gnorm) * 0x1p32; /* NaN when a gradient was not finite */
+    if (isnan(gnorm) && red[XSUM_STRIDE] == 0) gnorm = INFINITY; /* |g| >= 2^63.5 */
+    *nonfinite = red[XSUM_STRIDE];
+    return gnorm;
+}
+
+/*
+ * Phase 3 (step 5): the update. Decode my block, the exact global norm
+ * (divergence guard), clipping, Adam on my block, the allgather of the
+ * parameters, and the periodic check that the ranks agree bit for bit.
+ */
+static int train_update(TrainRun *r, int64_t it, MgErr *e)
+{
+    const Config *cfg = r->cfg;
+    TrainState *st = &r->st;
+    timer_start(&r->tm, TM_UPDATE);
+    xsum_to_double(r->ctl, &r->meta_loss, 1);
+    r->meta_loss /= cfg->train.meta_batch;
+    int64_t nonfinite;
+    r->grad_norm = train_decode_norm(r, &nonfinite);
+    if (!isfinite(r->meta_loss) || nonfinite != 0) {
+        timer_stop(&r->tm, TM_UPDATE);
+        return mg_fail(e, MG_EFAIL,
+                       "diverged at iteration %lld: non-finite meta-%s; the last good checkpoint "
+                       "(if any) is kept in %s",
+                       (long long)it + 1, isfinite(r->meta_loss) ? "gradient" : "loss",
+                       r->opt->write_files ? r->opt->out_dir : "memory");
+    }
+    if (cfg->train.clip > 0.0 && !(r->grad_norm <= cfg->train.clip)) {
+        double scale = isfinite(r->grad_norm) ? cfg->train.clip / r->grad_norm : 0.0;
+        for (size_t i = 0; i < r->mlen; i++) r->gsum[i] *= scale;
+    }
+    adam_step(st->meta + r->mlo, r->gsum, st->m + r->mlo, st->v + r->mlo, r->mlen,
+              cfg->train.meta_lr, &st->adam_t);
+    timer_stop(&r->tm, TM_UPDATE);
+    timer_start(&r->tm, TM_ALLREDUCE);
+    par_allgatherv_d(st->meta, st->off, st->cnt);
+    timer_stop(&r->tm, TM_ALLREDUCE);
+    st->iter = it + 1;
+    r->tasks_window += cfg->train.meta_batch;
+    if (cfg->train.sync_check > 0 && st->iter % cfg->train.sync_check == 0) {
+        double crc = (double)crc32(0L, (const Bytef *)st->meta, (uInt)(st->n * sizeof(double)));
+        double lohi[2] = {crc, -crc};
+        par_allreduce_min_d(lohi, 2);
+        if (lohi[0] != -lohi[1])
+            return mg_fail(e, MG_EFAIL, "ranks out of sync after iteration %lld",
+                           (long long)st->iter);
+    }
+    return MG_OK;
+}
+
 /* Validation loss: mean query loss after adaptation over the fixed
  * validation tasks (exact, rank-count independent). */
-static double train_validate(const Config *cfg, TaskSampler *ts, Learner *L, const double *meta,
-                             double *grad, TaskData *sup, TaskData *qry, MgErr *e)
+static double train_validation_loss(TrainRun *r, MgErr *e)
 {
-    long lo, hi;
-    train_block(cfg->train.val_tasks, par_rank(), par_size(), &lo, &hi);
+    const Config *cfg = r->cfg;
+    size_t lo, hi;
+    par_block((size_t)cfg->train.val_tasks, &lo, &hi);
     int64_t acc[XSUM_STRIDE + 1];
     memset(acc, 0, sizeof acc);
-    for (long t = lo; t < hi && !e->code; t++) {
-        if (tasks_make(ts, STREAM_VAL, 0, (uint64_t)t, cfg->task.k_support, cfg->task.k_query, 0,
-                       sup, qry, e) != MG_OK)
+    for (size_t t = lo; t < hi && !e->code; t++) {
+        if (tasks_make(r->ts, STREAM_VAL, 0, (uint64_t)t, cfg->task.k_support, cfg->task.k_query,
+                       0, &r->sup, &r->qry, e) != MG_OK)
             break;
-        double loss = learner_task_grad(L, meta, sup, qry, grad);
+        double loss = learner_task_grad(r->L, r->st.meta, &r->sup, &r->qry, r->grad);
         xsum_add(acc, &loss, 1);
     }
     acc[XSUM_STRIDE] = e->code != 0;
@@ -270,6 +567,19 @@ static double train_validate(const Config *cfg, TaskSampler *ts, Learner *L, con
     return s / cfg->train.val_tasks;
 }
 
+/* Phase 4 (step 6, first half): validation when due. */
+static int train_validate(TrainRun *r, MgErr *e)
+{
+    const Config *cfg = r->cfg;
+    r->val_loss = NAN;
+    r->validated = cfg->train.val_every > 0 && r->st.iter % cfg->train.val_every == 0;
+    if (!r->validated) return MG_OK;
+    timer_start(&r->tm, TM_VAL);
+    r->val_loss = train_validation_loss(r, e);
+    timer_stop(&r->tm, TM_VAL);
+    return par_agree_error(e);
+}
+
 static void train_fmt_eta(char *buf, size_t n, double s)
 {
     if (!isfinite(s) || s < 0) s = 0;
@@ -278,265 +588,97 @@ static void train_fmt_eta(char *buf, size_t n, double s)
     else snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr *e)
+/* Root: the progress line. A logged iteration prints the full line (tasks/s
+ * over the window, val_loss when validated; tps >= 0), the live line between
+ * log iterations a short one (tps < 0). */
+static void train_print_progress(TrainRun *r, double now, double tps)
 {
-    TaskSampler *ts = NULL;
-    Learner *L = NULL;
-    TrainState st = {0};
-    TaskData sup = {0}, qry = {0};
-    double *grad = NULL, *gsum = NULL;
-    int64_t *acc = NULL, *shard = NULL;
-    FILE *metrics = NULL;
-    char *cfg_text = config_to_string(cfg);
-    Timers tm = {0};
-    Inject inj;
-    train_parse_inject(&inj);
-    memset(stats, 0, sizeof *stats);
-    /* Signals set a flag from the start: one arriving during set-up stops the
-     * run at its first iteration boundary, with a checkpoint. */
-    struct sigaction old_handlers[2];
-    train_install_signals(old_handlers);
+    const int64_t total = r->cfg->train.iterations, done = r->st.iter;
+    char eta[32], val[48] = "", rate[40] = "";
+    train_fmt_eta(eta, sizeof eta,
+                  (now - r->t_start) / (double)(done - r->first_iter) * (double)(total - done));
+    if (tps >= 0 && r->validated) snprintf(val, sizeof val, "  val_loss %.6g", r->val_loss);
+    if (tps >= 0) snprintf(rate, sizeof rate, "  tasks/s %.1f", tps);
+    printf("%siter %lld/%lld  meta_loss %.6g%s%s  eta %s%s", r->live ? "\r" : "", (long long)done,
+           (long long)total, r->meta_loss, val, rate, eta, r->live ? "\033[K" : "\n");
+    fflush(stdout);
+    r->t_live = now;
+}
 
-    /* Everything that can fail on bad input is checked before the run
-     * directory is touched. */
-    if (tasks_create(&ts, cfg, e) == MG_OK)
-        learner_create(&L, cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), e);
-    if (par_agree_error(e)) goto done;
-    if (train_setup_state(cfg, opt, L, &st, e)) goto done;
-    if (train_prepare_dir(cfg, opt, &st, cfg_text, e)) goto done;
+/* Root: one line of metrics.jsonl; write failures go to e. */
+static void train_write_metrics(TrainRun *r, double wall, double tps, const TimerStats *tsx,
+                                MgErr *e)
+{
+    FILE *f = r->metrics;
+    fprintf(f,
+            "{\"iter\":%lld,\"meta_loss\":%.9g,\"wall_s\":%.6f,\"tasks_per_s\":%.6g,"
+            "\"grad_norm\":%.6g,\"lp_iters\":%ld,",
+            (long long)r->st.iter, r->meta_loss, wall, tps,
+            isfinite(r->grad_norm) ? r->grad_norm : 1e308, r->lp_iters);
+    if (r->validated && isfinite(r->val_loss)) fprintf(f, "\"val_loss\":%.9g,", r->val_loss);
+    else if (r->validated) fputs("\"val_loss\":null,", f);
+    timers_write_json(tsx, f);
+    fputs("}\n", f);
+    if (fflush(f) != 0 || ferror(f))
+        mg_fail(e, MG_EFAIL, "%s/metrics.jsonl: write failed: %s", r->opt->out_dir,
+                strerror(errno));
+}
 
-    /* The update is sharded: the summed gradient is reduce-scattered, each
-     * rank decodes and applies Adam to its block of parameters, and an
-     * allgather completes the parameters everywhere (the communication of
-     * one allreduce; decoding and Adam cost 1/ranks each). */
-    const size_t n = st.n;
-    st.off = mg_calloc((size_t)par_size(), sizeof(size_t));
-    st.cnt = mg_calloc((size_t)par_size(), sizeof(size_t));
-    par_blocks(n, st.off, st.cnt);
-    const size_t mlo = st.off[par_rank()], mlen = st.cnt[par_rank()];
-    grad = mg_calloc(n, sizeof(double));
-    gsum = mg_calloc(mlen + 1, sizeof(double));          /* my shard of the mean gradient */
-    acc = mg_calloc(n * XSUM_STRIDE, sizeof(int64_t));  /* this rank's task gradients */
-    /* alone, this rank's sums are the totals: decode acc in place instead of
-     * copying 7 words per parameter every iteration */
-    const int alone = par_size() == 1;
-    if (!alone) shard = mg_calloc(mlen * XSUM_STRIDE + 1, sizeof(int64_t));
-    int64_t ctl[XSUM_STRIDE + 3];  /* loss digits, error flag, stop flag, LP iterations */
-    int64_t red[XSUM_STRIDE + 1];  /* squared-norm digits, non-finite count */
-    if (par_is_root() && opt->write_files) {
-        char path[CONFIG_PATH_MAX + 32];
-        mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
-        metrics = fopen(path, "a");
-        if (!metrics) mg_fail(e, MG_EFAIL, "%s: cannot append: %s", path, strerror(errno));
+/* Phase 5 (step 6): metrics and progress at log iterations (and the last,
+ * a stop, a validation), a live progress line in between; then the
+ * checkpoint when due. Write failures are agreed over ranks. */
+static int train_log_checkpoint(TrainRun *r, MgErr *e)
+{
+    const Config *cfg = r->cfg;
+    const int64_t iter = r->st.iter, total = cfg->train.iterations;
+    int do_log = (cfg->train.log_every > 0 && iter % cfg->train.log_every == 0) ||
+                 iter == total || r->stop || r->validated;
+    double now = mg_now();
+    double wall = r->st.wall_prev + (now - r->t_start);
+    if (do_log) {
+        double tps = r->tasks_window / fmax(now - r->t_window, 1e-9);
+        TimerStats tsx;
+        timers_reduce(&r->tm, &tsx); /* collective */
+        if (r->metrics) train_write_metrics(r, wall, tps, &tsx, e);
+        if (par_agree_error(e)) return e->code; /* at log iterations only */
+        if (par_is_root() && !r->opt->quiet) train_print_progress(r, now, tps);
+        r->t_window = now;
+        r->tasks_window = 0;
+    } else if (r->live && now - r->t_live > 0.25) {
+        train_print_progress(r, now, -1.0);
     }
-    if (par_agree_error(e)) goto done;
+    int do_ckpt = r->stop || (cfg->train.checkpoint_every > 0 &&
+                              iter % cfg->train.checkpoint_every == 0 && iter < total);
+    if (!do_ckpt) return MG_OK;
+    timer_start(&r->tm, TM_CKPT);
+    int rc = train_write_ckpt(cfg, r->opt, &r->st, wall, r->cfg_text, e);
+    timer_stop(&r->tm, TM_CKPT);
+    return rc;
+}
 
-    const int64_t total_iters = cfg->train.iterations;
-    const int B = cfg->train.meta_batch;
-    const int live = par_is_root() && !opt->quiet && train_live_progress();
-    long lo, hi;
-    train_block(B, par_rank(), par_size(), &lo, &hi);
-    if (par_is_root() && !opt->quiet) {
-        printf("metagrid train: %s, %d rank%s, %s, %zu meta-parameters, iterations %lld..%lld -> %s\n",
-               config_algo_name(cfg->algo.name), par_size(), par_size() > 1 ? "s" : "",
-               config_family_name(cfg->task.family), n, (long long)st.iter,
-               (long long)total_iters, opt->write_files ? opt->out_dir : "(no files)");
-        fflush(stdout);
-    }
-
-    const double t_start = mg_now();
-    double t_window = t_start, t_live = 0.0;
-    long tasks_window = 0;
-    int64_t first_iter = st.iter;
-    double last_loss = NAN;
-    int stop = 0;
-
-    while (st.iter < total_iters && !stop) {
-        const int64_t it = st.iter; /* 0-based index of this iteration */
-        memset(acc, 0, n * XSUM_STRIDE * sizeof(int64_t));
-        memset(ctl, 0, sizeof ctl);
-        long lp_iters = 0;
-        for (long t = lo; t < hi; t++) {
-            timer_start(&tm, TM_SAMPLE);
-            int rc = tasks_make(ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t, cfg->task.k_support,
-                                cfg->task.k_query, 0, &sup, &qry, e);
-            timer_stop(&tm, TM_SAMPLE);
-            if (rc == MG_OK && inj.iter == it && inj.rank == par_rank() && !strcmp(inj.kind, "fail"))
-                rc = mg_fail(e, MG_EFAIL, "injected failure at iteration %lld, task %ld (rank %d)",
-                             (long long)it + 1, t, par_rank());
-            if (rc != MG_OK) break;
-            lp_iters += sup.lp_iters + qry.lp_iters;
-            timer_start(&tm, TM_LEARN);
-            double loss = learner_task_grad(L, st.meta, &sup, &qry, grad);
-            timer_stop(&tm, TM_LEARN);
-            if (inj.iter == it && inj.rank == par_rank() && !strcmp(inj.kind, "nan")) grad[0] = NAN;
-            timer_start(&tm, TM_ENCODE);
-            xsum_add(acc, grad, n);
-            xsum_add(ctl, &loss, 1);
-            timer_stop(&tm, TM_ENCODE);
-        }
-        ctl[XSUM_STRIDE] = e->code != 0;
-        ctl[XSUM_STRIDE + 1] = g_stop_signal != 0;
-        ctl[XSUM_STRIDE + 2] = lp_iters;
-
-        timer_start(&tm, TM_ALLREDUCE);
-        par_allreduce_sum_i64(ctl, XSUM_STRIDE + 3);
-        lp_iters = (long)ctl[XSUM_STRIDE + 2]; /* all ranks' simplex iterations */
-        if (ctl[XSUM_STRIDE]) {
-            timer_stop(&tm, TM_ALLREDUCE);
-            par_agree_error(e);
-            goto done;
-        }
-        if (!alone) par_reduce_scatter_sum_i64(acc, shard, st.off, st.cnt, XSUM_STRIDE);
-        timer_stop(&tm, TM_ALLREDUCE);
-        stop = ctl[XSUM_STRIDE + 1] != 0;
-
-        timer_start(&tm, TM_UPDATE);
-        double meta_loss;
-        xsum_to_double(ctl, &meta_loss, 1);
-        meta_loss /= B;
-        xsum_to_double(alone ? acc : shard, gsum, mlen);
-        memset(red, 0, sizeof red);
-        for (size_t i = 0; i < mlen; i++) {
-            gsum[i] /= B;
-            /* squares of g * 2^-32 (exact scaling) stay below 2^63 for any
-             * |g| < 2^63; carries are folded every 2^20 terms so the digits
-             * never overflow however many parameters there are */
-            double gs = gsum[i] * 0x1p-32, sq = gs * gs;
-            red[XSUM_STRIDE] += !isfinite(gsum[i]);
-            xsum_add(red, &sq, 1);
-            if ((i & 0xfffff) == 0xfffff) xsum_normalize(red, 1);
-        }
-        xsum_normalize(red, 1);
-        par_allreduce_sum_i64(red, XSUM_STRIDE + 1);
-        double gnorm;
-        xsum_to_double(red, &gnorm, 1);
-        gnorm = sqrt(gnorm) * 0x1p32; /* NaN when a gradient was not finite */
-        if (isnan(gnorm) && red[XSUM_STRIDE] == 0) gnorm = INFINITY; /* |g| >= 2^63.5 */
-        int finite = isfinite(meta_loss) && red[XSUM_STRIDE] == 0;
-        if (!finite) {
-            timer_stop(&tm, TM_UPDATE);
-            mg_fail(e, MG_EFAIL,
-                    "diverged at iteration %lld: non-finite meta-%s; the last good checkpoint "
-                    "(if any) is kept in %s",
-                    (long long)it + 1, isfinite(meta_loss) ? "gradient" : "loss",
-                    opt->write_files ? opt->out_dir : "memory");
-            goto done;
-        }
-        if (cfg->train.clip > 0.0 && !(gnorm <= cfg->train.clip)) {
-            double scale = isfinite(gnorm) ? cfg->train.clip / gnorm : 0.0;
-            for (size_t i = 0; i < mlen; i++) gsum[i] *= scale;
-        }
-        adam_step(st.meta + mlo, gsum, st.m + mlo, st.v + mlo, mlen, cfg->train.meta_lr,
-                  &st.adam_t);
-        timer_stop(&tm, TM_UPDATE);
-        timer_start(&tm, TM_ALLREDUCE);
-        par_allgatherv_d(st.meta, st.off, st.cnt);
-        timer_stop(&tm, TM_ALLREDUCE);
-        timer_start(&tm, TM_UPDATE);
-        st.iter = it + 1;
-        last_loss = meta_loss;
-        tasks_window += B;
-        timer_stop(&tm, TM_UPDATE);
-
-        if (cfg->train.sync_check > 0 && st.iter % cfg->train.sync_check == 0) {
-            double crc = (double)crc32(0L, (const Bytef *)st.meta, (uInt)(n * sizeof(double)));
-            double lohi[2] = {crc, -crc};
-            par_allreduce_min_d(lohi, 2);
-            if (lohi[0] != -lohi[1]) {
-                mg_fail(e, MG_EFAIL, "ranks out of sync after iteration %lld", (long long)st.iter);
-                goto done;
-            }
-        }
-
-        double val_loss = NAN;
-        int do_val = cfg->train.val_every > 0 && st.iter % cfg->train.val_every == 0;
-        if (do_val) {
-            timer_start(&tm, TM_VAL);
-            val_loss = train_validate(cfg, ts, L, st.meta, grad, &sup, &qry, e);
-            timer_stop(&tm, TM_VAL);
-            if (par_agree_error(e)) goto done;
-        }
-
-        int do_log = (cfg->train.log_every > 0 && st.iter % cfg->train.log_every == 0) ||
-                     st.iter == total_iters || stop || do_val;
-        double now = mg_now();
-        double wall = st.wall_prev + (now - t_start);
-        if (do_log) {
-            TimerStats tsx;
-            timers_reduce(&tm, &tsx);
-            double tps = tasks_window / fmax(now - t_window, 1e-9);
-            if (metrics) {
-                fprintf(metrics,
-                        "{\"iter\":%lld,\"meta_loss\":%.9g,\"wall_s\":%.6f,\"tasks_per_s\":%.6g,"
-                        "\"grad_norm\":%.6g,\"lp_iters\":%ld,",
-                        (long long)st.iter, meta_loss, wall, tps, isfinite(gnorm) ? gnorm : 1e308,
-                        lp_iters);
-                if (do_val && isfinite(val_loss)) fprintf(metrics, "\"val_loss\":%.9g,", val_loss);
-                else if (do_val) fputs("\"val_loss\":null,", metrics);
-                timers_write_json(&tsx, metrics);
-                fputs("}\n", metrics);
-                if (fflush(metrics) != 0 || ferror(metrics))
-                    mg_fail(e, MG_EFAIL, "%s/metrics.jsonl: write failed: %s", opt->out_dir,
-                            strerror(errno));
-            }
-            if (par_agree_error(e)) goto done; /* at log iterations only */
-            if (par_is_root() && !opt->quiet) {
-                char eta[32];
-                train_fmt_eta(eta, sizeof eta,
-                              (now - t_start) / (double)(st.iter - first_iter) *
-                                  (double)(total_iters - st.iter));
-                char val[48] = "";
-                if (do_val) snprintf(val, sizeof val, "  val_loss %.6g", val_loss);
-                printf("%siter %lld/%lld  meta_loss %.6g%s  tasks/s %.1f  eta %s%s",
-                       live ? "\r" : "", (long long)st.iter, (long long)total_iters, meta_loss,
-                       val, tps, eta, live ? "\033[K" : "\n");
-                fflush(stdout);
-                t_live = now;
-            }
-            t_window = now;
-            tasks_window = 0;
-        } else if (live && now - t_live > 0.25) {
-            char eta[32];
-            train_fmt_eta(eta, sizeof eta,
-                          (now - t_start) / (double)(st.iter - first_iter) *
-                              (double)(total_iters - st.iter));
-            printf("\riter %lld/%lld  meta_loss %.6g  eta %s\033[K", (long long)st.iter,
-                   (long long)total_iters, meta_loss, eta);
-            fflush(stdout);
-            t_live = now;
-        }
-
-        int do_ckpt = stop || (cfg->train.checkpoint_every > 0 &&
-                               st.iter % cfg->train.checkpoint_every == 0 && st.iter < total_iters);
-        if (do_ckpt) {
-            timer_start(&tm, TM_CKPT);
-            int rc = train_write_ckpt(cfg, opt, &st, wall, cfg_text, e);
-            timer_stop(&tm, TM_CKPT);
-            if (rc) goto done;
-        }
-    }
-    if (live) putchar('\n');
-
-    stats->iters_done = (long)(st.iter - first_iter);
-    stats->wall_s = mg_now() - t_start;
-    stats->tasks_per_s = stats->iters_done * (double)B / fmax(stats->wall_s, 1e-9);
-    stats->final_loss = last_loss;
-    timers_reduce(&tm, &stats->timers);
-
-    if (stop) {
-        if (par_is_root() && !opt->quiet)
-            printf("metagrid train: stopped by signal after iteration %lld; checkpoint written, "
-                   "continue with --resume\n", (long long)st.iter);
-        mg_fail(e, MG_ESTOP, "stopped by signal after iteration %lld (checkpoint written)",
-                (long long)st.iter);
-        goto done;
+/* After the loop: the stop message, or the final checkpoint, the done
+ * marker and the summary. */
+static int train_finish(TrainRun *r, TrainStats *stats, MgErr *e)
+{
+    const Config *cfg = r->cfg;
+    const TrainOpts *opt = r->opt;
+    stats->iters_done = (long)(r->st.iter - r->first_iter);
+    stats->wall_s = mg_now() - r->t_start;
+    stats->tasks_per_s = stats->iters_done * (double)cfg->train.meta_batch / fmax(stats->wall_s, 1e-9);
+    stats->final_loss = r->meta_loss;
+    timers_reduce(&r->tm, &stats->timers);
+    if (r->stop) { /* the command layer prints this with the command that continues */
+        const char *sig = train_signal_name();
+        return mg_fail(e, MG_ESTOP, "stopped by signal after iteration %lld of %lld (%s); "
+                       "checkpoint written to %s/%s", (long long)r->st.iter,
+                       (long long)cfg->train.iterations, *sig ? sig : "received by another rank",
+                       opt->write_files ? opt->out_dir : "(no files)", CKPT_FILE);
     }
     /* The final checkpoint (unless this call ran nothing: rewriting it would
      * replace checkpoint.prev.bin with the same state), then the marker. */
     if (stats->iters_done > 0 &&
-        train_write_ckpt(cfg, opt, &st, st.wall_prev + stats->wall_s, cfg_text, e))
-        goto done;
+        train_write_ckpt(cfg, opt, &r->st, r->st.wall_prev + stats->wall_s, r->cfg_text, e))
+        return e->code;
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "done");
@@ -544,35 +686,51 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
         if (!f || fclose(f) != 0)
             mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
     }
-    if (par_agree_error(e)) goto done;
-    if (par_is_root() && !opt->quiet && stats->iters_done == 0) {
+    if (par_agree_error(e)) return e->code;
+    if (!par_is_root() || opt->quiet) return MG_OK;
+    if (stats->iters_done == 0) {
         printf("metagrid train: nothing to do, already at iteration %lld of %lld\n",
-               (long long)st.iter, (long long)total_iters);
-    } else if (par_is_root() && !opt->quiet) {
-        printf("metagrid train: done, %lld iterations, final meta_loss %.6g, %.1f tasks/s\n",
-               (long long)st.iter, last_loss, stats->tasks_per_s);
-        printf("  %-10s %10s %10s %10s   (seconds over ranks)\n", "phase", "min", "mean", "max");
-        for (int i = 0; i < TM_COUNT; i++)
-            printf("  %-10s %10.3f %10.3f %10.3f\n", timer_name((TimerId)i),
-                   stats->timers.min[i], stats->timers.mean[i], stats->timers.max[i]);
+               (long long)r->st.iter, (long long)cfg->train.iterations);
+        return MG_OK;
     }
+    printf("metagrid train: done, %lld iterations, final meta_loss %.6g, %.1f tasks/s\n",
+           (long long)r->st.iter, r->meta_loss, stats->tasks_per_s);
+    printf("  %-10s %10s %10s %10s   (seconds over ranks)\n", "phase", "min", "mean", "max");
+    for (int i = 0; i < TM_COUNT; i++)
+        printf("  %-10s %10.3f %10.3f %10.3f\n", timer_name((TimerId)i), stats->timers.min[i],
+               stats->timers.mean[i], stats->timers.max[i]);
+    return MG_OK;
+}
 
+int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr *e)
+{
+    TrainRun r;
+    memset(stats, 0, sizeof *stats);
+    if (train_run_init(&r, cfg, opt, e) != MG_OK) goto done;
+    if (par_is_root() && !opt->quiet) {
+        printf("metagrid train: %s, %d rank%s, %s, %zu meta-parameters, iterations %lld..%lld -> %s\n",
+               config_algo_name(cfg->algo.name), par_size(), par_size() > 1 ? "s" : "",
+               config_family_name(cfg->task.family), r.st.n, (long long)r.st.iter,
+               (long long)cfg->train.iterations, opt->write_files ? opt->out_dir : "(no files)");
+        fflush(stdout);
+    }
+    r.t_start = r.t_window = mg_now();
+    /* One meta-iteration = the README's data flow, one phase call per step. */
+    while (r.st.iter < cfg->train.iterations && !r.stop) {
+        const int64_t it = r.st.iter; /* 0-based index of this iteration */
+        train_task_grads(&r, it, e);            /* sample + solve, task gradients */
+        if (train_reduce(&r, e)) goto done;     /* exact reduction over ranks */
+        if (r.stop) {                           /* a signal: checkpoint, stop */
+            if (train_stop(&r, e)) goto done;
+            break;
+        }
+        if (train_update(&r, it, e)) goto done; /* norm, clip, Adam, allgather */
+        if (train_validate(&r, e)) goto done;   /* validation loss when due */
+        if (train_log_checkpoint(&r, e)) goto done; /* metrics, progress, checkpoint */
+    }
+    if (r.live) putchar('\n');
+    train_finish(&r, stats, e);
 done:
-    if (metrics) fclose(metrics);
-    taskdata_free(&sup);
-    taskdata_free(&qry);
-    free(grad);
-    free(gsum);
-    free(acc);
-    free(shard);
-    free(st.off);
-    free(st.cnt);
-    free(st.meta);
-    free(st.m);
-    free(st.v);
-    free(cfg_text);
-    learner_destroy(L);
-    tasks_destroy(ts);
-    train_restore_signals(old_handlers);
+    train_run_free(&r);
     return e->code;
 }

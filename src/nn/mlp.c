@@ -1,8 +1,9 @@
 /*
  * mlp.c — the MLP's fast path: batched forward, backward and Hessian-vector
  * products on the small-matrix kernels of kernels.c (see mlp.h for the
- * layout, heads and losses; the head's loss, mse or xent, only enters
- * head_backward, head_hvp and mlp_loss).
+ * layout, heads and losses; the head's loss, mse, xent or lagrangian, only
+ * enters head_backward, head_hvp and mlp_loss; the price head's pieces are
+ * the prices_* functions).
  *
  * Row-major throughout. For layer l (nin = sizes[l] inputs, nout = sizes[l+1]
  * outputs) and a batch of k rows:
@@ -56,6 +57,7 @@ int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int
     lay->sizes[lay->n_layers] = out;
     lay->act = act;
     lay->group = group;
+    lay->y_dim = out;
     size_t off = 0;
     for (int l = 0; l < lay->n_layers; l++) {
         lay->w_off[l] = off;
@@ -70,12 +72,30 @@ int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int
 
 int mlp_layout_set_loss(MlpLayout *lay, int loss, MgErr *e)
 {
-    if (loss != LOSS_MSE && loss != LOSS_XENT)
+    if (loss != LOSS_MSE && loss != LOSS_XENT && loss != LOSS_LAGRANGIAN)
         return mg_fail(e, MG_EUSAGE, "mlp: unknown loss %d", loss);
     if (loss == LOSS_XENT && lay->group == 0)
         return mg_fail(e, MG_EUSAGE, "mlp: the xent loss needs the allocation head (softmax "
-                                     "groups); this network has a linear head");
+                                     "groups); this network has a %s head",
+                       lay->prices ? "price" : "linear");
+    if (loss == LOSS_LAGRANGIAN && !lay->prices)
+        return mg_fail(e, MG_EUSAGE, "mlp: the lagrangian loss needs the price head");
     lay->loss = loss;
+    return MG_OK;
+}
+
+int mlp_layout_set_prices(MlpLayout *lay, int n, double temp, MgErr *e)
+{
+    int m = lay->sizes[lay->n_layers];
+    if (lay->group != 0)
+        return mg_fail(e, MG_EUSAGE, "mlp: the price head has no softmax groups (group %d)",
+                       lay->group);
+    if (n < 1 || !(temp >= 0) || !isfinite(temp))
+        return mg_fail(e, MG_EUSAGE, "mlp: price head with n = %d, temperature %g", n, temp);
+    lay->prices = 1;
+    lay->n_demand = n;
+    lay->temp = temp;
+    lay->y_dim = MLP_PY_DIM(n, m);
     return MG_OK;
 }
 
@@ -169,6 +189,143 @@ static void dtanh(double *d, const double *g, const double *h, size_t n)
     for (size_t i = 0; i < n; i++) d[i] = g[i] * (1 - h[i] * h[i]);
 }
 
+/* ---- the price head ---------------------------------------------------- */
+
+/* softplus(z) = log(1 + e^z) and its derivative sigma(z), overflow-free */
+static double softplus(double z) { return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)); }
+static double sigmoid(double z)
+{
+    if (z >= 0) return 1.0 / (1.0 + exp(-z));
+    double t = exp(z);
+    return t / (1.0 + t);
+}
+
+/* Demand row i of one target row: the reduced costs v_j = ct_ij + lam_j, their
+ * minimum, and the soft-min weights' normaliser: returns smin(v) and leaves
+ * *mn = min v, *zs = sum_j exp(-(v_j - mn)/tau) (tau = 0: 1, one-hot on the
+ * first argmin, index in *jmin). */
+static double prices_row_smin(const double *ct, const double *lam, int m, double tau,
+                              double *mn, double *zs, int *jmin)
+{
+    double mv = ct[0] + lam[0];
+    int jm = 0;
+    for (int j = 1; j < m; j++)
+        if (ct[j] + lam[j] < mv) mv = ct[j] + lam[j], jm = j;
+    *mn = mv, *jmin = jm, *zs = 1.0;
+    if (tau == 0) return mv;
+    double s = 0;
+    for (int j = 0; j < m; j++) s += exp(-(ct[j] + lam[j] - mv) / tau);
+    *zs = s;
+    return mv - tau * log(s);
+}
+
+/* pi_ij of demand row i (see prices_row_smin) */
+static double prices_pi(const double *ct, const double *lam, int j, double tau, double mn,
+                        double zs, int jmin)
+{
+    if (tau == 0) return j == jmin;
+    return exp(-(ct[j] + lam[j] - mn) / tau) / zs;
+}
+
+/* The price head's loss of the cached batch (mlp.h). */
+static double prices_loss(const MlpLayout *lay, const MlpCache *c, const double *y)
+{
+    int m = lay->sizes[lay->n_layers], n = lay->n_demand, k = c->k;
+    double s = 0;
+    for (int r = 0; r < k; r++) {
+        const double *lam = c->p + (size_t)r * m, *yr = y + (size_t)r * lay->y_dim;
+        if (lay->loss == LOSS_MSE) {
+            for (int j = 0; j < m; j++) s += (lam[j] - yr[j]) * (lam[j] - yr[j]) / m;
+            continue;
+        }
+        const double *a = yr + MLP_PY_A(n, m), *b = yr + MLP_PY_B(n, m);
+        const double *ct = yr + MLP_PY_C(n, m);
+        double g = 0, mn, zs;
+        int jm;
+        for (int i = 0; i < n; i++)
+            g += a[i] * prices_row_smin(ct + (size_t)i * m, lam, m, lay->temp, &mn, &zs, &jm);
+        for (int j = 0; j < m; j++) g -= b[j] * lam[j];
+        s += yr[MLP_PY_OPT(n, m)] - g;
+    }
+    return k ? s / k : 0.0;
+}
+
+/* dL/dz (k, m) times scale into d: dL/dlam chained through the softplus. */
+static void prices_backward(const MlpLayout *lay, const MlpCache *c, const double *y,
+                            double scale, double *d)
+{
+    int m = lay->sizes[lay->n_layers], n = lay->n_demand, k = c->k;
+    const double *z = c->h[lay->n_layers];
+    for (int r = 0; r < k; r++) {
+        const double *lam = c->p + (size_t)r * m, *yr = y + (size_t)r * lay->y_dim;
+        const double *zr = z + (size_t)r * m;
+        double *dr = d + (size_t)r * m;
+        if (lay->loss == LOSS_MSE) {
+            double a = 2.0 * scale / ((double)k * m);
+            for (int j = 0; j < m; j++) dr[j] = a * (lam[j] - yr[j]) * sigmoid(zr[j]);
+            continue;
+        }
+        const double *a = yr + MLP_PY_A(n, m), *b = yr + MLP_PY_B(n, m);
+        const double *ct = yr + MLP_PY_C(n, m);
+        for (int j = 0; j < m; j++) dr[j] = b[j];
+        for (int i = 0; i < n; i++) { /* dr -= a_i pi_i */
+            const double *ci = ct + (size_t)i * m;
+            double mn, zs;
+            int jm;
+            prices_row_smin(ci, lam, m, lay->temp, &mn, &zs, &jm);
+            for (int j = 0; j < m; j++) dr[j] -= a[i] * prices_pi(ci, lam, j, lay->temp, mn, zs, jm);
+        }
+        for (int j = 0; j < m; j++) dr[j] *= scale / k * sigmoid(zr[j]);
+    }
+}
+
+/* R{dL/dz} (k, m) from R{z} = rz, unscaled:
+ *   mse         2/(k m) (sigma^2 + (lam - y) sigma') Rz
+ *   lagrangian  (1/k) (sigma H_lam (sigma Rz) + g_lam sigma' Rz), with
+ *               H_lam Rl = sum_i (a_i/tau) pi_i (Rl - pi_i . Rl) and
+ *               g_lam = b - sum_i a_i pi_i, sigma' = sigma (1 - sigma). */
+static void prices_hvp(const MlpLayout *lay, const MlpCache *c, const double *y,
+                       const double *rz, double *rd)
+{
+    int m = lay->sizes[lay->n_layers], n = lay->n_demand, k = c->k;
+    const double *z = c->h[lay->n_layers];
+    double tau = lay->temp;
+    for (int r = 0; r < k; r++) {
+        const double *lam = c->p + (size_t)r * m, *yr = y + (size_t)r * lay->y_dim;
+        const double *zr = z + (size_t)r * m, *rzr = rz + (size_t)r * m;
+        double *rdr = rd + (size_t)r * m;
+        if (lay->loss == LOSS_MSE) {
+            double a = 2.0 / ((double)k * m);
+            for (int j = 0; j < m; j++) {
+                double sg = sigmoid(zr[j]);
+                rdr[j] = a * (sg * sg + (lam[j] - yr[j]) * sg * (1 - sg)) * rzr[j];
+            }
+            continue;
+        }
+        const double *a = yr + MLP_PY_A(n, m), *b = yr + MLP_PY_B(n, m);
+        const double *ct = yr + MLP_PY_C(n, m);
+        for (int j = 0; j < m; j++) {
+            double sg = sigmoid(zr[j]);
+            rdr[j] = b[j] * sg * (1 - sg) * rzr[j];
+        }
+        for (int i = 0; i < n; i++) {
+            const double *ci = ct + (size_t)i * m;
+            double mn, zs, pr = 0; /* pr = pi_i . R lam */
+            int jm;
+            prices_row_smin(ci, lam, m, tau, &mn, &zs, &jm);
+            if (tau > 0)
+                for (int j = 0; j < m; j++)
+                    pr += prices_pi(ci, lam, j, tau, mn, zs, jm) * sigmoid(zr[j]) * rzr[j];
+            for (int j = 0; j < m; j++) {
+                double pij = prices_pi(ci, lam, j, tau, mn, zs, jm), sg = sigmoid(zr[j]);
+                double h = tau > 0 ? a[i] / tau * pij * (sg * rzr[j] - pr) * sg : 0.0;
+                rdr[j] += h - a[i] * pij * sg * (1 - sg) * rzr[j];
+            }
+        }
+        for (int j = 0; j < m; j++) rdr[j] /= k;
+    }
+}
+
 /* ---- forward, loss, backward ----------------------------------------- */
 
 void mlp_forward(const MlpLayout *lay, const double *theta, const double *x, int k, MlpCache *c)
@@ -193,6 +350,11 @@ void mlp_forward(const MlpLayout *lay, const double *theta, const double *x, int
         if (hidden && lay->act == ACT_TANH) act_forward_tanh(z, (size_t)k * nout);
         in = z;
     }
+    if (lay->prices) {
+        const double *z = c->h[L];
+        for (size_t i = 0; i < (size_t)k * lay->sizes[L]; i++) c->p[i] = softplus(z[i]);
+        return;
+    }
     int m = lay->group;
     if (m > 0) {
         int out = lay->sizes[L];
@@ -209,7 +371,7 @@ void mlp_forward(const MlpLayout *lay, const double *theta, const double *x, int
 
 const double *mlp_output(const MlpLayout *lay, const MlpCache *c)
 {
-    return lay->group > 0 ? c->p : c->h[lay->n_layers];
+    return lay->group > 0 || lay->prices ? c->p : c->h[lay->n_layers];
 }
 
 /* The xent loss of the cached batch: per demand row, log-sum-exp of the
@@ -233,6 +395,7 @@ static double xent_loss(const MlpLayout *lay, const MlpCache *c, const double *y
 
 double mlp_loss(const MlpLayout *lay, const MlpCache *c, const double *y)
 {
+    if (lay->prices) return prices_loss(lay, c, y);
     if (lay->loss == LOSS_XENT) return xent_loss(lay, c, y);
     size_t n = (size_t)c->k * lay->sizes[lay->n_layers];
     const double *o = mlp_output(lay, c);
@@ -248,6 +411,10 @@ static void head_backward(const MlpLayout *lay, const MlpCache *c, const double 
     int out = lay->sizes[lay->n_layers], m = lay->group;
     size_t n = (size_t)c->k * out;
     double a = n ? 2.0 * scale / (double)n : 0.0;
+    if (lay->prices) {
+        prices_backward(lay, c, y, scale, d);
+        return;
+    }
     if (m == 0) {
         const double *o = c->h[lay->n_layers];
         for (size_t i = 0; i < n; i++) d[i] = a * (o[i] - y[i]);
@@ -324,6 +491,10 @@ static void head_hvp(const MlpLayout *lay, const MlpCache *c, const double *y, c
     int out = lay->sizes[lay->n_layers], m = lay->group;
     size_t n = (size_t)c->k * out;
     double a = n ? 2.0 / (double)n : 0.0;
+    if (lay->prices) {
+        prices_hvp(lay, c, y, rz, rd);
+        return;
+    }
     if (m == 0) {
         for (size_t i = 0; i < n; i++) rd[i] = a * rz[i];
         return;

@@ -3,10 +3,12 @@
  *
  * Randomness. A task's parameters come from the stream (seed, P_TASK, iter,
  * task_idx, 0) and its instance k from (seed, P_INST, iter, task_idx, k),
- * with P = RNG_TRAIN_* / RNG_VAL_* / RNG_EVAL_* by TaskStream. Support row r
- * is instance k = r; query row q is instance k = TASK_QUERY_BASE + q, so the
- * query set of a task does not depend on k_support. Nothing depends on call
- * order or on the rank that draws the task.
+ * with P = RNG_TRAIN_* / RNG_VAL_* / RNG_EVAL_* by TaskStream. Which
+ * instances (hours) the support and query rows are is task_hours' rule
+ * (task.h): both uniform over the hours of a day, support from the region's
+ * history, query from later days, so support and query come from the same
+ * distribution; the query set does not depend on k_support. Nothing depends
+ * on call order or on the rank that draws the task.
  *
  * Families.
  *   sinusoid  A ~ U[0.1, 5], phi ~ U[0, pi] per task; x ~ U[-5, 5] per
@@ -34,6 +36,18 @@
  * on its cheapest arc among suppliers with s_j > 0 (lowest j on ties; the
  * cheapest overall if no supplier has capacity). tasks_head_group() = m.
  *
+ * Price head (model.head: prices; out_dim = m, tasks_head_group() = n):
+ * the target row of an instance is task_price_targets' (layout MLP_PY_* in
+ * mlp.h, y_dim = 2m + 1 + n + n*m): the scaled capacity prices lam*_j / cbar
+ * with lam*_j = max(0, -v_j) from GLPK's capacity-row duals v, and the
+ * instance data the lagrangian loss needs (d, s scaled by cbar / opt, c /
+ * cbar, opt / opt = 1), cbar = mean_ij c_ij. Degenerate instances have
+ * non-unique duals: lam* is the dual of the optimal basis GLPK ends at (the
+ * previous hour's basis warm-started, so a pure function of the task and
+ * hour). Any optimal lam* gives the same Lagrangian bound (the optimum);
+ * the mse loss is trained towards this one vertex, the lagrangian loss
+ * needs none.
+ *
  * Targets are solved in order support 0..k_support-1 then query; with
  * task.warm_start each solve after the first starts from the previous
  * optimal basis (LP_WARM), the first from the standard basis.
@@ -42,17 +56,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metagrid/case.h"
+#include "metagrid/grid.h"
 #include "metagrid/lp.h"
+#include "metagrid/mlp.h"
 #include "metagrid/region.h"
 #include "metagrid/rng.h"
 #include "metagrid/task.h"
 
 struct TaskSampler {
     Config cfg;
-    int family, n, m, in_dim, out_dim;
+    int family, n, m, in_dim, out_dim, y_dim, prices;
+    double *v_tmp;  /* (m) capacity duals of the last solve (price head) */
     LpSolver *lp;
     double *c_task; /* (n*m) uniform: the task's costs */
     double *s_tmp;  /* (m) */
+    GridCase gcase; /* grid: the case and its nominal instance */
+    GridModel gmodel;
+    uint64_t *hours, *qhours; /* the instances of the current task (task_hours) */
+    int hours_cap, qhours_cap;
 };
 
 static const double task_pi = 3.14159265358979323846;
@@ -64,16 +86,28 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
     ts->cfg = *cfg;
     ts->family = cfg->task.family;
     if (ts->family == FAMILY_SINUSOID) {
-        ts->in_dim = ts->out_dim = 1;
+        ts->in_dim = ts->out_dim = ts->y_dim = 1;
         *out = ts;
         return MG_OK;
     }
-    if (ts->family != FAMILY_UNIFORM && ts->family != FAMILY_REGION) {
+    if (ts->family != FAMILY_UNIFORM && ts->family != FAMILY_REGION &&
+        ts->family != FAMILY_GRID) {
         free(ts);
         return mg_fail(e, MG_EUSAGE, "task.family: unknown family %d", cfg->task.family);
     }
     int n = cfg->task.n_demand, m = cfg->task.n_supply;
-    if (n < 1 || m < 1 || n > 1000 || m > 1000) {
+    if (ts->family == FAMILY_GRID) {
+        int rc = case_load(&ts->gcase, cfg->task.case_path, e);
+        if (rc == MG_OK)
+            rc = case_build(&ts->gmodel, &ts->gcase, cfg->task.transmission_cost,
+                            cfg->task.case_path, e);
+        if (rc != MG_OK) {
+            tasks_destroy(ts);
+            return rc;
+        }
+        n = ts->gmodel.n;
+        m = ts->gmodel.m;
+    } else if (n < 1 || m < 1 || n > 1000 || m > 1000) {
         free(ts);
         return mg_fail(e, MG_EUSAGE, "task.n_demand, task.n_supply: %dx%d out of range "
                        "(1..1000 each)", n, m);
@@ -86,7 +120,10 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
     ts->n = n;
     ts->m = m;
     ts->in_dim = cfg->task.observe_costs ? n + m + n * m : n + m;
-    ts->out_dim = n * m;
+    ts->prices = config_head(cfg) == HEAD_PRICES;
+    ts->out_dim = ts->prices ? m : n * m;
+    ts->y_dim = ts->prices ? MLP_PY_DIM(n, m) : n * m;
+    ts->v_tmp = mg_calloc((size_t)m, sizeof(double));
     ts->c_task = mg_calloc((size_t)n * m, sizeof(double));
     ts->s_tmp = mg_calloc((size_t)m, sizeof(double));
     int rc = lp_create(&ts->lp, n, m, e);
@@ -98,20 +135,48 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
     return MG_OK;
 }
 
+int tasks_config_resolve(Config *c, MgErr *e)
+{
+    if (c->task.family != FAMILY_GRID) return MG_OK;
+    GridCase gc;
+    GridModel gm;
+    int rc = case_load(&gc, c->task.case_path, e);
+    if (rc == MG_OK) rc = case_build(&gm, &gc, c->task.transmission_cost, c->task.case_path, e);
+    case_free(&gc);
+    if (rc != MG_OK) return rc;
+    if (gm.n > 10000 || gm.m > 10000)
+        rc = mg_fail(e, MG_EUSAGE, "%s: %d loads x %d generators: at most 10000 each",
+                     c->task.case_path, gm.n, gm.m);
+    c->task.n_demand = gm.n;
+    c->task.n_supply = gm.m;
+    case_model_free(&gm);
+    return rc;
+}
+
 void tasks_destroy(TaskSampler *ts)
 {
     if (!ts) return;
     lp_destroy(ts->lp);
+    case_model_free(&ts->gmodel);
+    case_free(&ts->gcase);
     free(ts->c_task);
     free(ts->s_tmp);
+    free(ts->v_tmp);
+    free(ts->hours);
+    free(ts->qhours);
     free(ts);
 }
 
 int tasks_in_dim(const TaskSampler *ts) { return ts->in_dim; }
+const GridModel *tasks_grid_model(const TaskSampler *ts)
+{
+    return ts->family == FAMILY_GRID ? &ts->gmodel : NULL;
+}
 int tasks_out_dim(const TaskSampler *ts) { return ts->out_dim; }
+int tasks_y_dim(const TaskSampler *ts) { return ts->y_dim; }
 int tasks_head_group(const TaskSampler *ts)
 {
-    return ts->family == FAMILY_SINUSOID ? 0 : ts->m;
+    return ts->family == FAMILY_SINUSOID ? 0 : ts->prices ? ts->n : ts->m;
 }
 
 void task_features_ds(int n, int m, const double *d, const double *s, double *x)
@@ -159,12 +224,29 @@ void task_targets(int n, int m, const double *s, const double *c, const double *
     }
 }
 
+void task_price_targets(int n, int m, const double *d, const double *s, const double *c,
+                        const double *v, double obj, double *y)
+{
+    double sc = 0.0, sd = 0.0;
+    for (int k = 0; k < n * m; k++) sc += c[k];
+    for (int i = 0; i < n; i++) sd += d[i];
+    double cbar = sc / ((double)n * m);
+    if (!(cbar > 0.0)) cbar = 1.0;
+    double z = obj > 0.0 ? obj : cbar * sd > 0.0 ? cbar * sd : 1.0;
+    for (int j = 0; j < m; j++) y[MLP_PY_LAMBDA(n, m) + j] = fmax(0.0, -v[j]) / cbar;
+    y[MLP_PY_OPT(n, m)] = obj / z;
+    for (int i = 0; i < n; i++) y[MLP_PY_A(n, m) + i] = cbar * d[i] / z;
+    for (int j = 0; j < m; j++) y[MLP_PY_B(n, m) + j] = cbar * s[j] / z;
+    for (int k = 0; k < n * m; k++) y[MLP_PY_C(n, m) + k] = c[k] / cbar;
+}
+
 /* (Re)allocate td for k rows of the given shape; keeps buffers that fit. */
-static void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int n, int m)
+static void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int y_dim, int n,
+                             int m)
 {
     int lp = n > 0;
     if (td->x && td->k == k && td->in_dim == in_dim && td->out_dim == out_dim &&
-        td->n == n && td->m == m && (!lp || td->d)) {
+        td->y_dim == y_dim && td->n == n && td->m == m && (!lp || td->d)) {
         td->lp_iters = 0;
         td->solve_s = 0.0;
         return;
@@ -173,17 +255,19 @@ static void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int n
     td->k = k;
     td->in_dim = in_dim;
     td->out_dim = out_dim;
+    td->y_dim = y_dim;
     td->n = n;
     td->m = m;
     size_t kk = k > 0 ? (size_t)k : 1;
     td->x = mg_calloc(kk * in_dim, sizeof(double));
-    td->y = mg_calloc(kk * out_dim, sizeof(double));
+    td->y = mg_calloc(kk * y_dim, sizeof(double));
     if (lp) {
         td->d = mg_calloc(kk * n, sizeof(double));
         td->s = mg_calloc(kk * m, sizeof(double));
         td->c = mg_calloc(kk * n * m, sizeof(double));
         td->xopt = mg_calloc(kk * n * m, sizeof(double));
         td->obj = mg_calloc(kk, sizeof(double));
+        td->lambda = mg_calloc(kk * m, sizeof(double));
     }
 }
 
@@ -197,6 +281,7 @@ void taskdata_free(TaskData *td)
     free(td->c);
     free(td->xopt);
     free(td->obj);
+    free(td->lambda);
     memset(td, 0, sizeof *td);
 }
 
@@ -214,6 +299,34 @@ static const char *stream_name(TaskStream stream)
     return stream == STREAM_VAL ? "val" : stream == STREAM_EVAL ? "eval" : "train";
 }
 
+void task_hours(uint64_t seed, int pi, uint64_t iter, uint64_t task, int k_support,
+                int k_query, uint64_t *hours, uint64_t *qhours)
+{
+    const uint64_t hist = 24ULL * TASK_HISTORY_DAYS;
+    RngStream r;
+    for (int q = 0; hours && q < k_support; q++) {
+        if ((uint64_t)k_support > hist / 2) { /* a long history: its first K hours */
+            hours[q] = (uint64_t)q;
+            continue;
+        }
+        rng_stream_init(&r, seed, (RngPurpose)pi, iter, task, TASK_DRAW_BASE + (uint64_t)q);
+        for (;;) { /* distinct hours: redraw on a repeat (at most half are taken) */
+            uint64_t h = (uint64_t)(rng_uniform(&r) * (double)hist);
+            if (h >= hist) h = hist - 1;
+            int dup = 0;
+            for (int p = 0; p < q && !dup; p++) dup = hours[p] == h;
+            if (!dup) { hours[q] = h; break; }
+        }
+    }
+    for (int q = 0; qhours && q < k_query; q++) {
+        rng_stream_init(&r, seed, (RngPurpose)pi, iter, task,
+                        TASK_DRAW_BASE + TASK_QUERY_DRAW + (uint64_t)q);
+        uint64_t h = (uint64_t)(rng_uniform(&r) * (24.0 * TASK_QUERY_DAYS));
+        if (h >= 24ULL * TASK_QUERY_DAYS) h = 24ULL * TASK_QUERY_DAYS - 1;
+        qhours[q] = 24ULL * TASK_QUERY_DAY0 + h;
+    }
+}
+
 static void make_sinusoid(const TaskSampler *ts, RngPurpose pt, RngPurpose pi, uint64_t iter,
                           uint64_t task, int ks, int kq, int grid, TaskData *sup, TaskData *qry)
 {
@@ -226,13 +339,13 @@ static void make_sinusoid(const TaskSampler *ts, RngPurpose pt, RngPurpose pi, u
         TaskData *td = part ? qry : sup;
         int k = part ? kq : ks;
         if (!td) continue;
-        taskdata_reserve(td, k, 1, 1, 0, 0);
+        taskdata_reserve(td, k, 1, 1, 1, 0, 0);
         for (int q = 0; q < k; q++) {
             double x;
             if (part && grid) {
                 x = k > 1 ? -5.0 + 10.0 * q / (k - 1) : 0.0;
             } else {
-                uint64_t inst = part ? TASK_QUERY_BASE + (uint64_t)q : (uint64_t)q;
+                uint64_t inst = part ? ts->qhours[q] : ts->hours[q];
                 rng_stream_init(&r, seed, pi, iter, task, inst);
                 x = rng_uniform_range(&r, -5.0, 5.0);
             }
@@ -266,9 +379,16 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
     RngStream r;
     rng_stream_init(&r, seed, pt, iter, task, 0);
     RegionTask rt;
+    GridTask gt;
     memset(&rt, 0, sizeof rt);
+    memset(&gt, 0, sizeof gt);
     const double *c;
-    if (ts->family == FAMILY_REGION) {
+    if (ts->family == FAMILY_GRID) {
+        GridKnobs kn = {cfg->task.rho, cfg->task.renewable_frac, cfg->task.outage_rate,
+                        cfg->task.noise, cfg->task.transmission_cost};
+        grid_task_draw(&gt, &ts->gmodel, &kn, &r);
+        c = gt.c;
+    } else if (ts->family == FAMILY_REGION) {
         region_task_draw(&rt, n, m, cfg->task.rho, cfg->task.renewable_frac,
                          cfg->task.transmission_cost, cfg->task.noise, &r);
         c = rt.c;
@@ -281,12 +401,14 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
         TaskData *td = part ? qry : sup;
         int k = part ? kq : ks;
         if (!td) continue;
-        taskdata_reserve(td, k, ts->in_dim, ts->out_dim, n, m);
+        taskdata_reserve(td, k, ts->in_dim, ts->out_dim, ts->y_dim, n, m);
         for (int q = 0; q < k; q++) {
-            uint64_t inst = part ? TASK_QUERY_BASE + (uint64_t)q : (uint64_t)q;
+            uint64_t inst = part ? ts->qhours[q] : ts->hours[q];
             double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
             double *cq = td->c + (size_t)q * nm;
-            if (ts->family == FAMILY_REGION)
+            if (ts->family == FAMILY_GRID)
+                grid_instance(&gt, seed, pi, iter, task, inst, d, s);
+            else if (ts->family == FAMILY_REGION)
                 region_instance(&rt, seed, pi, iter, task, inst, d, s);
             else
                 uniform_instance(ts, pi, iter, task, inst, d, s);
@@ -299,7 +421,8 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
             snprintf(what, sizeof what, "%s task (seed %lld, iter %llu, task %llu) instance %llu",
                      stream_name(stream), (long long)cfg->seed, (unsigned long long)iter,
                      (unsigned long long)task, (unsigned long long)inst);
-            LpResult res = {.x = td->xopt + (size_t)q * nm};
+            double *lam = td->lambda + (size_t)q * m;
+            LpResult res = {.x = td->xopt + (size_t)q * nm, .v = lam};
             LpMethod meth = (cfg->task.warm_start && !first) ? LP_WARM : LP_DUAL_COLD;
             double t0 = mg_now();
             rc = lp_solve(ts->lp, d, s, cq, meth, &res, what, e);
@@ -307,11 +430,18 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
             if (rc) break;
             first = 0;
             td->obj[q] = res.obj;
+            if (ts->prices) memcpy(ts->v_tmp, lam, sizeof(double) * (size_t)m);
+            for (int j = 0; j < m; j++) lam[j] = -lam[j] > 0.0 ? -lam[j] : 0.0;
             td->lp_iters += res.iters;
-            task_targets(n, m, s, cq, res.x, td->y + (size_t)q * ts->out_dim);
+            if (ts->prices)
+                task_price_targets(n, m, d, s, cq, ts->v_tmp, res.obj,
+                                   td->y + (size_t)q * ts->y_dim);
+            else
+                task_targets(n, m, s, cq, res.x, td->y + (size_t)q * ts->y_dim);
         }
     }
     region_task_free(&rt);
+    grid_task_free(&gt);
     return rc;
 }
 
@@ -327,9 +457,21 @@ int tasks_make(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task_
     if (k_support < 0 || k_query < 0)
         return mg_fail(e, MG_EUSAGE, "tasks_make: negative row count (%d, %d)", k_support,
                        k_query);
+    RngPurpose pt, pi;
+    stream_purposes(stream, &pt, &pi);
+    if (k_support > ts->hours_cap) {
+        free(ts->hours);
+        ts->hours = mg_malloc(sizeof(uint64_t) * (size_t)k_support);
+        ts->hours_cap = k_support;
+    }
+    if (k_query > ts->qhours_cap) {
+        free(ts->qhours);
+        ts->qhours = mg_malloc(sizeof(uint64_t) * (size_t)k_query);
+        ts->qhours_cap = k_query;
+    }
+    task_hours((uint64_t)ts->cfg.seed, (int)pi, iter, task_idx, support ? k_support : 0,
+               query ? k_query : 0, ts->hours, ts->qhours);
     if (ts->family == FAMILY_SINUSOID) {
-        RngPurpose pt, pi;
-        stream_purposes(stream, &pt, &pi);
         make_sinusoid(ts, pt, pi, iter, task_idx, k_support, k_query, query_grid, support,
                       query);
         return MG_OK;

@@ -1,0 +1,270 @@
+/*
+ * test_cert.c — the Lagrangian certificate and the price decode against GLPK
+ * on hundreds of instances of every LP family (uniform, region) and of
+ * degenerate hand-made ones (integer costs with ties, sum(s) = sum(d)
+ * exactly, zero demands, zero capacities, one supplier, one demand):
+ *   - the bound never exceeds GLPK's optimum, for GLPK's prices, random
+ *     prices and ascended prices;
+ *   - at GLPK's capacity prices (lambda_j = -dual of the capacity row) the
+ *     bound equals the optimum to 1e-9 relative;
+ *   - the decode from GLPK's prices is feasible and optimal to 1e-9; from
+ *     perturbed, zero, negative or NaN prices it is still feasible;
+ *   - ascent never lowers the bound and approaches the optimum from zero;
+ *   - the bound by hand on a 2x2 instance, and against a naive reference.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "metagrid/alloc.h"
+#include "metagrid/cert.h"
+#include "metagrid/lp.h"
+#include "metagrid/region.h"
+#include "metagrid/rng.h"
+
+typedef struct {
+    int n, m;
+    double *d, *s, *c;
+} Inst;
+
+typedef struct {
+    int instances;
+    int bound_above;   /* bound > opt (beyond 1e-9 relative) */
+    int bound_off;     /* bound at GLPK prices not equal to opt */
+    int dec_infeas;    /* decode infeasible */
+    int dec_gap;       /* decode from GLPK prices not optimal to 1e-9 */
+    int asc_down;      /* ascent lowered the bound */
+    int pert_infeas;   /* decode from perturbed prices infeasible */
+    double max_dec_gap, max_bound_rel;
+    double asc_gap_sum; /* (opt - ascended bound from 0) / |opt| */
+} Stats;
+
+static double rel(double a, double b) { return (a - b) / fmax(fabs(b), 1e-9); }
+
+static void check_one(LpSolver *lp, const Inst *I, RngStream *r, Stats *st)
+{
+    int n = I->n, m = I->m;
+    size_t nm = (size_t)n * m;
+    double *x = malloc(sizeof(double) * nm), *xd = malloc(sizeof(double) * nm);
+    double *v = malloc(sizeof(double) * m), *lam = malloc(sizeof(double) * m);
+    double *u = malloc(sizeof(double) * n);
+    void *work = malloc(cert_decode_work_bytes(n, m));
+    LpResult res = {.x = x, .u = u, .v = v};
+    MgErr e = {0};
+    if (lp_solve(lp, I->d, I->s, I->c, LP_DUAL_COLD, &res, "test", &e) != MG_OK) {
+        CHECK_MSG(0, "GLPK failed: %s", e.msg);
+        goto out;
+    }
+    double opt = res.obj, tol = 1e-9 * fmax(fabs(opt), 1.0);
+    st->instances++;
+    for (int j = 0; j < m; j++) lam[j] = -v[j] > 0.0 ? -v[j] : 0.0;
+    double g = cert_lower_bound(n, m, I->c, I->d, I->s, lam);
+    if (g > opt + tol) st->bound_above++;
+    if (fabs(g - opt) > tol) st->bound_off++;
+    st->max_bound_rel = fmax(st->max_bound_rel, fabs(rel(g, opt)));
+    /* decode from the exact prices */
+    cert_decode(n, m, I->c, I->d, I->s, lam, xd, work);
+    AllocMetrics am;
+    alloc_metrics(n, m, I->d, I->s, I->c, xd, opt, &am);
+    if (!am.feasible) st->dec_infeas++;
+    if (am.cost - opt > tol) st->dec_gap++;
+    st->max_dec_gap = fmax(st->max_dec_gap, rel(am.cost, opt));
+    /* random prices: still a bound */
+    double cmax = 0.0;
+    for (size_t k = 0; k < nm; k++) cmax = fmax(cmax, fabs(I->c[k]));
+    for (int j = 0; j < m; j++) lam[j] = rng_uniform(r) < 0.3 ? 0.0 : rng_uniform(r) * cmax;
+    g = cert_lower_bound(n, m, I->c, I->d, I->s, lam);
+    if (g > opt + tol) st->bound_above++;
+    /* ascent one step at a time from the random prices and from zero */
+    for (int start = 0; start < 2; start++) {
+        if (start == 1) memset(lam, 0, sizeof(double) * m);
+        double prev = cert_lower_bound(n, m, I->c, I->d, I->s, lam);
+        for (int it = 0; it < 8; it++) {
+            double gb = cert_ascent(n, m, I->c, I->d, I->s, lam, 1);
+            double gl = cert_lower_bound(n, m, I->c, I->d, I->s, lam);
+            if (gb < prev || gl != gb) st->asc_down++;
+            if (gb > opt + tol) st->bound_above++;
+            prev = gb;
+        }
+        if (start == 1) st->asc_gap_sum += -rel(prev, opt);
+    }
+    /* perturbed GLPK prices, negative and NaN entries: the decode stays feasible */
+    for (int j = 0; j < m; j++) {
+        double p = -v[j] > 0.0 ? -v[j] : 0.0;
+        lam[j] = p * (1.0 + 0.2 * rng_normal(r)) + 0.02 * cmax * rng_normal(r);
+    }
+    if (m > 1) lam[0] = NAN;
+    cert_decode(n, m, I->c, I->d, I->s, lam, xd, NULL);
+    alloc_metrics(n, m, I->d, I->s, I->c, xd, opt, &am);
+    if (!am.feasible || am.cost < opt - tol) st->pert_infeas++;
+out:
+    free(x); free(xd); free(v); free(lam); free(u); free(work);
+}
+
+static void inst_alloc(Inst *I, int n, int m)
+{
+    I->n = n;
+    I->m = m;
+    I->d = calloc((size_t)n, sizeof(double));
+    I->s = calloc((size_t)m, sizeof(double));
+    I->c = calloc((size_t)n * m, sizeof(double));
+}
+
+static void inst_free(Inst *I) { free(I->d); free(I->s); free(I->c); }
+
+static void report(const char *name, const Stats *st, int min_instances)
+{
+    CHECK_MSG(st->instances >= min_instances, "%s: %d instances", name, st->instances);
+    CHECK_MSG(st->bound_above == 0, "%s: %d bounds above the optimum", name, st->bound_above);
+    CHECK_MSG(st->bound_off == 0, "%s: %d bounds at GLPK prices != opt (max rel %g)", name,
+              st->bound_off, st->max_bound_rel);
+    CHECK_MSG(st->dec_infeas == 0, "%s: %d infeasible decodes", name, st->dec_infeas);
+    CHECK_MSG(st->dec_gap == 0, "%s: %d decodes above opt (max gap %g)", name, st->dec_gap,
+              st->max_dec_gap);
+    CHECK_MSG(st->asc_down == 0, "%s: %d ascent steps lowered the bound", name, st->asc_down);
+    CHECK_MSG(st->pert_infeas == 0, "%s: %d infeasible decodes from perturbed prices", name,
+              st->pert_infeas);
+    /* 8 ascent steps from zero prices get close (coordinate moves alone: 4-18 %) */
+    CHECK_MSG(st->asc_gap_sum / st->instances < 0.01, "%s: mean ascent gap %g", name,
+              st->asc_gap_sum / st->instances);
+    fprintf(stderr, "  %s: %d instances, max |bound-opt|/opt at GLPK prices %.2g, max decode "
+            "gap %.2g, mean gap of 8 ascent sweeps from 0: %.3g\n", name, st->instances,
+            st->max_bound_rel, st->max_dec_gap, st->asc_gap_sum / (st->instances + 1e-300));
+}
+
+static void test_uniform(void)
+{
+    static const int sizes[][2] = {{3, 2}, {10, 5}, {30, 10}, {5, 20}};
+    Stats st = {0};
+    RngStream r;
+    rng_stream_init(&r, 1, RNG_TRAIN_INST, 0, 0, 0);
+    for (int z = 0; z < 4; z++) {
+        int n = sizes[z][0], m = sizes[z][1];
+        LpSolver *lp;
+        MgErr e = {0};
+        lp_create(&lp, n, m, &e);
+        Inst I;
+        inst_alloc(&I, n, m);
+        for (int t = 0; t < 60; t++) {
+            double sd = 0, ss = 0, rho = t % 3 == 0 ? 1.0 : 1.0 + rng_uniform(&r);
+            for (int i = 0; i < n; i++) sd += I.d[i] = rng_uniform_range(&r, 10, 100);
+            for (int j = 0; j < m; j++) ss += I.s[j] = rng_uniform_range(&r, 10, 100);
+            for (int j = 0; j < m; j++) I.s[j] *= rho * sd / ss;
+            for (int k = 0; k < n * m; k++) I.c[k] = rng_uniform_range(&r, 1, 10);
+            check_one(lp, &I, &r, &st);
+        }
+        inst_free(&I);
+        lp_destroy(lp);
+    }
+    report("uniform", &st, 240);
+}
+
+static void test_region(void)
+{
+    static const int sizes[][2] = {{10, 5}, {30, 10}, {20, 8}};
+    Stats st = {0};
+    RngStream r;
+    rng_stream_init(&r, 2, RNG_TRAIN_INST, 0, 0, 0);
+    for (int z = 0; z < 3; z++) {
+        int n = sizes[z][0], m = sizes[z][1];
+        LpSolver *lp;
+        MgErr e = {0};
+        lp_create(&lp, n, m, &e);
+        Inst I;
+        inst_alloc(&I, n, m);
+        for (int task = 0; task < 20; task++) {
+            RegionTask rt = {0};
+            RngStream tr;
+            rng_stream_init(&tr, 7, RNG_TRAIN_TASK, 0, (uint64_t)(z * 100 + task), 0);
+            region_task_draw(&rt, n, m, task % 2 ? 1.0 : 1.2, 0.3, 0.5, 0.1, &tr);
+            memcpy(I.c, rt.c, sizeof(double) * n * m);
+            for (int h = 0; h < 6; h++) {
+                region_instance(&rt, 7, RNG_TRAIN_INST, 0, (uint64_t)(z * 100 + task),
+                                (uint64_t)(h * 4), I.d, I.s);
+                check_one(lp, &I, &r, &st);
+            }
+            region_task_free(&rt);
+        }
+        inst_free(&I);
+        lp_destroy(lp);
+    }
+    report("region", &st, 300);
+}
+
+/* Integer data with many ties, exactly tight supply, zeros, thin shapes. */
+static void test_degenerate(void)
+{
+    static const int sizes[][2] = {{1, 1}, {1, 4}, {4, 1}, {3, 3}, {6, 4}, {12, 6}};
+    Stats st = {0};
+    RngStream r;
+    rng_stream_init(&r, 3, RNG_TRAIN_INST, 0, 0, 0);
+    for (int z = 0; z < 6; z++) {
+        int n = sizes[z][0], m = sizes[z][1];
+        LpSolver *lp;
+        MgErr e = {0};
+        lp_create(&lp, n, m, &e);
+        Inst I;
+        inst_alloc(&I, n, m);
+        for (int t = 0; t < 50; t++) {
+            double sd = 0;
+            for (int i = 0; i < n; i++) {
+                I.d[i] = (t % 4 == 1 && i % 2) ? 0.0 : (double)(1 + (int)(rng_uniform(&r) * 5));
+                sd += I.d[i];
+            }
+            /* split sum(d) (+ 0 or a little) over the suppliers in integers */
+            double left = sd + (t % 3 == 2 ? 2.0 : 0.0);
+            for (int j = 0; j < m; j++) {
+                double share = j == m - 1 ? left : floor(left * rng_uniform(&r));
+                if (t % 5 == 3 && j == 0 && m > 1) share = 0.0; /* a supplier with none */
+                I.s[j] = share;
+                left -= share;
+            }
+            for (int k = 0; k < n * m; k++) I.c[k] = (double)(1 + (int)(rng_uniform(&r) * 3));
+            if (t % 7 == 0)
+                for (int k = 0; k < n * m; k++) I.c[k] = 2.0; /* all costs equal */
+            check_one(lp, &I, &r, &st);
+        }
+        inst_free(&I);
+        lp_destroy(lp);
+    }
+    report("degenerate", &st, 300);
+}
+
+static void test_by_hand(void)
+{
+    /* d = (10, 20), s = (15, 30), c = [[1, 4], [2, 3]]: opt 65 (x = [[10,0],[5,15]]).
+     * lambda = (1, 0): mu = (min(2, 4), min(3, 3)) = (2, 3); g = 20 + 60 - 15 = 65. */
+    double d[2] = {10, 20}, s[2] = {15, 30}, c[4] = {1, 4, 2, 3};
+    double lam[2] = {1, 0}, x[4];
+    CHECK_NEAR(cert_lower_bound(2, 2, c, d, s, lam), 65.0, 1e-12);
+    double z[2] = {0, 0};
+    CHECK_NEAR(cert_lower_bound(2, 2, c, d, s, z), 10 + 40, 1e-12);
+    double neg[2] = {-5, 0}; /* negative entries count as 0 */
+    CHECK_NEAR(cert_lower_bound(2, 2, c, d, s, neg), 50.0, 1e-12);
+    double bad[2] = {NAN, 0};
+    CHECK(cert_lower_bound(2, 2, c, d, s, bad) == -INFINITY);
+    double inf[2] = {INFINITY, 0};
+    CHECK(cert_lower_bound(2, 2, c, d, s, inf) == -INFINITY);
+    CHECK(cert_decode(2, 2, c, d, s, lam, x, NULL) == 0);
+    CHECK_NEAR(x[0], 10, 1e-12);
+    CHECK_NEAR(x[1], 0, 1e-12);
+    CHECK_NEAR(x[2], 5, 1e-12);
+    CHECK_NEAR(x[3], 15, 1e-12);
+    /* ascent from zero reaches the optimum here (one coordinate move) */
+    double a[2] = {0, 0};
+    CHECK_NEAR(cert_ascent(2, 2, c, d, s, a, 5), 65.0, 1e-12);
+    CHECK_NEAR(a[0], 1.0, 1e-12);
+    /* sum(s) < sum(d): -1, best effort */
+    double s_short[2] = {5, 5};
+    CHECK(cert_decode(2, 2, c, d, s_short, lam, x, NULL) == -1);
+}
+
+int main(void)
+{
+    test_by_hand();
+    test_uniform();
+    test_region();
+    test_degenerate();
+    return TEST_REPORT();
+}
