@@ -85,6 +85,9 @@ int tasks_make(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task_
                TaskData *support, TaskData *query, MgErr *e);
 
 void taskdata_free(TaskData *td);
+/* (Re)allocate td for k rows of the given shape (n = 0: no LP arrays); keeps
+ * the buffers when the shape is unchanged; lp_iters and solve_s reset. */
+void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int y_dim, int n, int m);
 
 /* Query row q of a task is instance TASK_QUERY_BASE + q (support row r is
  * instance r), so a task's query set does not depend on k_support. */
