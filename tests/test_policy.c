@@ -4,7 +4,8 @@
  * without the first-layer cost cache, and a cost matrix that misses the
  * cache), a network without cost inputs (task.observe_costs = false), and
  * its decoding: argmax, thresholds, the full softmax split,
- * feasibility after repair, and the polish never raising the cost.
+ * feasibility after repair, and the polish never raising the cost; the
+ * price head's path (prices, decode, certificate).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "harness.h"
 #include "metagrid/alloc.h"
+#include "metagrid/cert.h"
 #include "metagrid/config.h"
 #include "metagrid/learner.h"
 #include "metagrid/policy.h"
@@ -129,8 +131,72 @@ static void run_case(const char *family, const char *hidden, const char *act, in
     tasks_destroy(ts);
 }
 
+/* The price head's fast path: the prices are cbar times learner_predict's
+ * scaled prices, the allocation is cert_decode's (feasible), the bound is
+ * cert_lower_bound of the same prices and never above the optimum; with
+ * GLPK's own prices (set through the output bias of a zero network) the
+ * bound is the optimum. */
+static void run_prices(const char *family, int observe)
+{
+    char fam[64], obs[64];
+    snprintf(fam, sizeof fam, "task.family=%s", family);
+    snprintf(obs, sizeof obs, "task.observe_costs=%s", observe ? "true" : "false");
+    const char *sets[] = {fam, "task.n_demand=6", "task.n_supply=4", "model.hidden=[8]",
+                          "model.head=prices", obs};
+    MgErr e = {0};
+    Config cfg;
+    CHECK_MSG(config_load(&cfg, NULL, sets, 6, &e) == MG_OK, "%s", e.msg);
+    TaskSampler *ts = NULL;
+    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    int n = 6, m = 4, nm = n * m, in = tasks_in_dim(ts);
+    Learner *L = NULL;
+    CHECK(learner_create(&L, &cfg, in, tasks_out_dim(ts), tasks_head_group(ts), &e) == MG_OK);
+    double *theta = calloc(learner_n_meta(L), sizeof(double));
+    learner_init_meta(L, theta, 5);
+    Policy *P = policy_create(learner_layout(L), n, m);
+    policy_set_theta(P, theta, NULL);
+    TaskData sd = {0}, qd = {0};
+    CHECK(tasks_make(ts, STREAM_EVAL, 0, 2, 2, 6, 0, &sd, &qd, &e) == MG_OK);
+    double lam[4], pr[4], x[24], lb, worst = 0;
+    int ok = 1;
+    for (int q = 0; q < qd.k; q++) {
+        const double *d = qd.d + q * n, *s = qd.s + q * m, *c = qd.c + q * nm;
+        double cbar = 0;
+        for (int k = 0; k < nm; k++) cbar += c[k] / nm;
+        learner_predict(L, theta, qd.x + q * in, 1, pr);
+        CHECK(policy_prices(P, d, s, c, lam, x, &lb) == 0);
+        for (int j = 0; j < m; j++) worst = fmax(worst, fabs(lam[j] - cbar * pr[j]) / cbar);
+        AllocMetrics am;
+        alloc_metrics(n, m, d, s, c, x, qd.obj[q], &am);
+        ok &= am.feasible && lb <= qd.obj[q] * (1 + 1e-12) && am.cost >= lb;
+        CHECK_NEAR(lb, cert_lower_bound(n, m, c, d, s, lam), 1e-9 * fabs(lb));
+    }
+    CHECK_MSG(worst < 1e-12, "policy prices vs learner_predict %g", worst);
+    CHECK(ok);
+    /* exact prices: zero weights, last-layer bias = softplus^-1(lam* / cbar) of one hour */
+    const MlpLayout *lay = learner_layout(L);
+    memset(theta, 0, learner_n_theta(L) * sizeof(double));
+    const double *y = qd.y + qd.y_dim;
+    for (int j = 0; j < m; j++) theta[lay->b_off[lay->n_layers - 1] + j] = y[j] > 1e-12 ?
+        log(expm1(y[j])) : -40.0;
+    policy_set_theta(P, theta, NULL);
+    CHECK(policy_prices(P, qd.d + n, qd.s + m, qd.c + nm, lam, x, &lb) == 0);
+    CHECK_MSG(fabs(lb - qd.obj[1]) <= 1e-9 * qd.obj[1], "bound %g opt %g", lb, qd.obj[1]);
+    AllocMetrics am;
+    alloc_metrics(n, m, qd.d + n, qd.s + m, qd.c + nm, x, qd.obj[1], &am);
+    CHECK_MSG(am.feasible && am.gap <= 1e-9, "exact prices decode gap %g", am.gap);
+    policy_destroy(P);
+    free(theta);
+    learner_destroy(L);
+    taskdata_free(&sd);
+    taskdata_free(&qd);
+    tasks_destroy(ts);
+}
+
 int main(void)
 {
+    run_prices("region", 0);
+    run_prices("uniform", 1);
     run_case("region", "[16]", "relu", 1);
     run_case("region", "[12,8]", "tanh", 1);
     run_case("uniform", "[8,8]", "relu", 1);

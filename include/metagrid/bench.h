@@ -12,6 +12,7 @@
 int bench_lp(int argc, char **argv);    /* src/exp/bench_lp.c */
 int bench_meta(int argc, char **argv);  /* src/exp/bench_meta.c */
 int bench_scale(int argc, char **argv); /* src/exp/bench_scale.c */
+int bench_policy(int argc, char **argv); /* src/exp/bench_policy.c */
 
 /*
  * Options shared by `bench meta` and `bench scale`: [CONFIG] [--iterations N]

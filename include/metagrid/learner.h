@@ -94,6 +94,5 @@ const MlpLayout *learner_layout(const Learner *L);
 /* Floating-point operations in the matrix products (2 m n k per product)
  * of one learner_task_grad with k_s support and k_q query rows. */
 double learner_task_flops(const Learner *L, int k_s, int k_q);
-int learner_gate_params(const Learner *L);
 
 #endif

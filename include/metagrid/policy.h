@@ -13,6 +13,9 @@
  * multiplies its n + m demand and supply features; any other c is computed
  * in full. Results are the same either way up to rounding.
  *
+ * For the price head, policy_prices: features -> forward -> prices ->
+ * cert_decode -> the Lagrangian certificate of the same prices (cert.h).
+ *
  * policy_alloc: features (task.h) -> forward -> per-demand softmax p ->
  * x_ij = d_i p_ij with fractions below `sparsify` times the row's largest set
  * to 0 -> alloc_repair -> alloc_polish (`polish` passes). The fractions are
@@ -53,5 +56,15 @@ int policy_alloc_unpolished(Policy *P, const double *d, const double *s, const d
 void policy_polish(Policy *P, const double *s, const double *c, double *x);
 /* The softmax fractions (n*m) of the last instance's logits. */
 void policy_fractions(const Policy *P, double *p);
+
+/* The price head (lay->prices; policy_create accepts it with out = m): one
+ * instance's features -> forward -> prices lambda (m, in cost units: the
+ * instance's mean cost times softplus of the outputs) -> cert_decode (a
+ * feasible x, n*m, whenever sum(s) >= sum(d)) -> the Lagrangian lower bound
+ * of the same prices into *lower_bound (NULL: not computed). Returns
+ * cert_decode's status (0, or -1 when sum(s) < sum(d)). */
+int policy_prices(Policy *P, const double *d /*(n)*/, const double *s /*(m)*/,
+                  const double *c /*(n*m)*/, double *lambda /*(m)*/, double *x /*(n*m)*/,
+                  double *lower_bound);
 
 #endif

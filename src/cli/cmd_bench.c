@@ -24,6 +24,9 @@ static const char bench_usage[] =
     "  scale [CONFIG] [--iterations N]\n"
     "        fixed-work training throughput at the current rank count, with\n"
     "        compute and allreduce times (run under mpirun -np 1 and -np 2)\n"
+    "  policy CHECKPOINT [--tasks T] [--hours H] [--tolerance X] [--set K=V]\n"
+    "        the price head's fast path (forward, decode, certificate) against\n"
+    "        the warm-started solver, per hour, in the same run\n"
     "\n"
     "metagrid bench NAME --help for the options of one benchmark.\n";
 
@@ -36,7 +39,8 @@ int cmd_bench(int argc, char **argv)
     if (!strcmp(argv[1], "lp")) return bench_lp(argc - 1, argv + 1);
     if (!strcmp(argv[1], "meta")) return bench_meta(argc - 1, argv + 1);
     if (!strcmp(argv[1], "scale")) return bench_scale(argc - 1, argv + 1);
-    fprintf(stderr, "metagrid: bench: unknown benchmark '%s' (lp, meta, scale)\n", argv[1]);
+    if (!strcmp(argv[1], "policy")) return bench_policy(argc - 1, argv + 1);
+    fprintf(stderr, "metagrid: bench: unknown benchmark '%s' (lp, meta, scale, policy)\n", argv[1]);
     return MG_EUSAGE;
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "metagrid/alloc.h"
+#include "metagrid/cert.h"
 #include "metagrid/common.h"
 #include "metagrid/kernels.h"
 #include "metagrid/policy.h"
@@ -37,13 +38,14 @@ struct Policy {
     int polish;
     double *rwork;              /* alloc_repair scratch */
     void *pwork;                /* alloc_polish scratch */
+    void *dwork;                /* cert_decode scratch (price head) */
 };
 
 Policy *policy_create(const MlpLayout *lay, int n, int m)
 {
-    MG_ASSERT(lay->group == m &&
-              (lay->sizes[0] == n + m + n * m || lay->sizes[0] == n + m) &&
-              lay->sizes[lay->n_layers] == n * m);
+    int out = lay->sizes[lay->n_layers];
+    MG_ASSERT((lay->sizes[0] == n + m + n * m || lay->sizes[0] == n + m) &&
+              (lay->prices ? lay->group == 0 && out == m : lay->group == m && out == n * m));
     Policy *P = mg_calloc(1, sizeof *P);
     P->lay = *lay;
     P->n = n;
@@ -59,6 +61,7 @@ Policy *policy_create(const MlpLayout *lay, int n, int m)
     P->c_task = mg_calloc((size_t)n * m, sizeof(double));
     P->rwork = mg_calloc((size_t)n * m + n + m, sizeof(double));
     P->pwork = mg_malloc(alloc_polish_work_bytes(n, m));
+    if (lay->prices) P->dwork = mg_malloc(cert_decode_work_bytes(n, m));
     P->polish = 8;
     return P;
 }
@@ -74,6 +77,7 @@ void policy_destroy(Policy *P)
     free(P->c_task);
     free(P->rwork);
     free(P->pwork);
+    free(P->dwork);
     free(P);
 }
 
@@ -180,5 +184,28 @@ int policy_alloc(Policy *P, const double *d, const double *s, const double *c, d
 {
     int rc = policy_alloc_unpolished(P, d, s, c, p, xraw, x);
     policy_polish(P, s, c, x);
+    return rc;
+}
+
+/*
+ * The price head: lambda_j = cbar softplus(z_j) (cbar = the instance's mean
+ * cost, the scale the network was trained in), then cert_decode from lambda
+ * and the Lagrangian bound g(lambda) of the same prices. No polish: the
+ * decode is the price head's own primal recovery.
+ */
+int policy_prices(Policy *P, const double *d, const double *s, const double *c,
+                  double *lambda, double *x, double *lower_bound)
+{
+    MG_ASSERT(P->lay.prices);
+    int n = P->n, m = P->m, nm = n * m;
+    const double *z = forward(P, d, s, c);
+    double sc = 0.0;
+    for (int k = 0; k < nm; k++) sc += c[k];
+    double cbar = sc / nm;
+    if (!(cbar > 0.0)) cbar = 1.0;
+    for (int j = 0; j < m; j++)
+        lambda[j] = cbar * (z[j] > 0 ? z[j] + log1p(exp(-z[j])) : log1p(exp(z[j])));
+    int rc = cert_decode(n, m, c, d, s, lambda, x, P->dwork);
+    if (lower_bound) *lower_bound = cert_lower_bound(n, m, c, d, s, lambda);
     return rc;
 }

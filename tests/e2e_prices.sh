@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# e2e_prices.sh — the price head end to end: a tiny region run with each loss
+# trains (meta-loss falls), `bench policy` prints its three lines with
+# finite fields and certificates never above the optimum, and the bad-input
+# rules: a non-prices checkpoint for bench policy, and eval of a checkpoint
+# whose head differs from the config's (exit 2 naming model.head).
+cd "$(dirname "$0")/.." && source tests/lib.sh
+
+TINY=(--set task.family=region --set task.n_demand=8 --set task.n_supply=4
+      --set model.hidden=[16] --set model.head=prices --set algo.inner_lr=0.1
+      --set task.k_support=4 --set task.k_query=4 --set train.meta_batch=4
+      --set train.iterations=60 --set train.log_every=10 --set train.meta_lr=0.01)
+falls() { python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert rows[-1]["meta_loss"] < rows[0]["meta_loss"], (rows[0]["meta_loss"], rows[-1]["meta_loss"])' "$1"; }
+for loss in mse lagrangian; do
+    check "train prices $loss" "$METAGRID" train configs/seed.yaml "${TINY[@]}" \
+        --set model.loss=$loss --out "$TMP/$loss" >/dev/null
+    check "prices $loss: meta-loss falls" falls "$TMP/$loss/metrics.jsonl"
+done
+bench() { "$METAGRID" bench policy "$TMP/lagrangian/checkpoint.bin" --tasks 3 --hours 5 >"$TMP/bench.out"; }
+check "bench policy" bench
+check "bench policy: three methods, finite, gaps >= 0, certified_frac in [0, 1]" python3 -c '
+import json, math, sys
+rows = {r["method"]: r for r in map(json.loads, open(sys.argv[1]))}
+assert set(rows) == {"prices", "prices_fallback", "solver_warm"}, rows
+p = rows["prices"]
+for k in ("us_median", "us_mean", "speedup_median", "gap_median", "gap_p95", "cert_gap_median", "cert_gap_p95"):
+    assert math.isfinite(p[k]) and p[k] >= -1e-12, (k, p[k])
+assert p["cert_gap_p95"] >= p["gap_p95"] - 1e-9   # a certificate never claims more than the truth
+assert 0 <= p["certified_frac"] <= 1 and p["hours"] == 5 and p["tasks"] == 3
+assert rows["prices_fallback"]["us_mean"] >= p["us_mean"] * 0.999' "$TMP/bench.out"
+
+# bad input
+check "train alloc" "$METAGRID" train configs/seed.yaml "${TINY[@]}" --set model.head=alloc \
+    --set train.iterations=2 --out "$TMP/alloc" >/dev/null
+check_rc 2 "bench policy refuses an alloc checkpoint" "$METAGRID" bench policy \
+    "$TMP/alloc/checkpoint.bin" 2>"$TMP/err"
+check "bench policy message names model.head" grep -q 'model.head' "$TMP/err"
+check_rc 2 "eval: prices checkpoint, alloc config" "$METAGRID" eval "$TMP/lagrangian/config.yaml" \
+    --set model.head=alloc --set model.loss=mse --set eval.tasks=2 --checkpoint "$TMP/lagrangian/checkpoint.bin" \
+    --out "$TMP/ev1" 2>"$TMP/err"
+check "eval head mismatch names model.head" grep -q 'model.head: trained with model.head=prices' "$TMP/err"
+check "eval head mismatch writes nothing" test ! -e "$TMP/ev1/eval.json"
+check_rc 2 "bench policy without a checkpoint" "$METAGRID" bench policy 2>/dev/null
+check_rc 2 "bench policy --hours 0" "$METAGRID" bench policy "$TMP/lagrangian/checkpoint.bin" \
+    --hours 0 2>/dev/null
+report
