@@ -125,7 +125,7 @@ const CfgKey cfg_keys[] = {
          "LP families: draw training tasks from a pool of this many tasks solved once and "
          "cached on disk next to the run directory (0 = a fresh task every time; README: "
          "target pool)"),
-    KINT("train.pool_hours", train.pool_hours, 1, 100000, "48", 1,
+    KINT("train.pool_hours", train.pool_hours, 1, 200000, "48", 1,
          "solved instances (hours) per pool task; each use takes k_support + k_query of them "
          "at random (must be >= k_support + k_query)"),
     KINT("eval.tasks", eval.tasks, 1, 1000000, "50", 0,
