@@ -12,6 +12,7 @@
 #include "metagrid/cert.h"
 #include "metagrid/mlp.h"
 #include "metagrid/region.h"
+#include "metagrid/rng.h"
 #include "metagrid/task.h"
 
 static const double PI = 3.14159265358979323846;
@@ -346,6 +347,76 @@ static void test_bad_config(void)
     CHECK_MSG(strstr(e.msg, "task.rho") != NULL, "%s", e.msg);
 }
 
+/* Support and query hours: support distinct and inside the history, query
+ * in later days; both uniform over the hour of day (histograms over many
+ * tasks agree within sampling error); nested support sets; the capacity
+ * prices of every solved row certify its optimum. */
+static void test_hours(void)
+{
+    const uint64_t hist = 24ULL * TASK_HISTORY_DAYS;
+    double hs[24] = {0}, hq[24] = {0};
+    int ok_range = 1, ok_distinct = 1, ok_prefix = 1, ok_query = 1;
+    uint64_t h10[10], h5[5], q1[20], q2[20];
+    int ntask = 3000;
+    for (int task = 0; task < ntask; task++) {
+        task_hours(7, RNG_TRAIN_INST, 1, (uint64_t)task, 10, 20, h10, q1);
+        task_hours(7, RNG_TRAIN_INST, 1, (uint64_t)task, 5, 20, h5, q2);
+        ok_prefix &= !memcmp(h5, h10, sizeof h5);
+        ok_query &= !memcmp(q1, q2, sizeof q1);
+        for (int r = 0; r < 10; r++) {
+            ok_range &= h10[r] < hist;
+            for (int p = 0; p < r; p++) ok_distinct &= h10[p] != h10[r];
+            hs[h10[r] % 24] += 1.0;
+        }
+        for (int q = 0; q < 20; q++) {
+            ok_range &= q1[q] >= 24ULL * TASK_QUERY_DAY0 &&
+                        q1[q] < 24ULL * (TASK_QUERY_DAY0 + TASK_QUERY_DAYS);
+            hq[q1[q] % 24] += 1.0;
+        }
+    }
+    CHECK(ok_range && ok_distinct && ok_prefix && ok_query);
+    /* chi-square of both histograms against uniform (23 dof: 99.9 % at 49.7) */
+    double xs = 0, xq = 0, es = ntask * 10 / 24.0, eq = ntask * 20 / 24.0;
+    for (int h = 0; h < 24; h++) {
+        xs += (hs[h] - es) * (hs[h] - es) / es;
+        xq += (hq[h] - eq) * (hq[h] - eq) / eq;
+    }
+    CHECK_MSG(xs < 49.7 && xq < 49.7, "chi2 support %g query %g", xs, xq);
+    /* a long history takes its first K hours */
+    uint64_t *big = malloc(sizeof(uint64_t) * 400);
+    task_hours(7, RNG_TRAIN_INST, 1, 0, 400, 0, big, NULL);
+    int seq = 1;
+    for (int r = 0; r < 400; r++) seq &= big[r] == (uint64_t)r;
+    CHECK(seq);
+    free(big);
+    /* prices: lambda >= 0 and g(lambda) = opt on every row */
+    Config cfg = make_cfg(FAMILY_REGION, 6, 4);
+    TaskSampler *ts = NULL;
+    MgErr e = {0};
+    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskData s = {0}, q = {0};
+    CHECK(tasks_make(ts, STREAM_EVAL, 0, 3, 5, 7, 0, &s, &q, &e) == MG_OK);
+    int ok_lam = 1;
+    for (int r = 0; r < 7; r++) {
+        const double *lam = q.lambda + r * 4;
+        double g = 0.0;
+        for (int j = 0; j < 4; j++) {
+            ok_lam &= lam[j] >= 0.0;
+            g -= lam[j] * q.s[r * 4 + j];
+        }
+        for (int i = 0; i < 6; i++) {
+            double mu = INFINITY;
+            for (int j = 0; j < 4; j++) mu = fmin(mu, q.c[r * 24 + i * 4 + j] + lam[j]);
+            g += q.d[r * 6 + i] * mu;
+        }
+        ok_lam &= fabs(g - q.obj[r]) <= 1e-9 * fabs(q.obj[r]);
+    }
+    CHECK(ok_lam);
+    taskdata_free(&s);
+    taskdata_free(&q);
+    tasks_destroy(ts);
+}
+
 int main(void)
 {
     test_sinusoid();
@@ -358,5 +429,6 @@ int main(void)
     test_price_targets(FAMILY_UNIFORM);
     test_price_targets(FAMILY_REGION);
     test_bad_config();
+    test_hours();
     return TEST_REPORT();
 }

@@ -18,7 +18,7 @@ enum {
     MG_OK = 0,       /* done */
     MG_EFAIL = 1,    /* any other failure (I/O, divergence, solver, ...) */
     MG_EUSAGE = 2,   /* bad usage, config or input */
-    MG_ESTOP = 75    /* stopped by SIGTERM/SIGUSR1 after a checkpoint */
+    MG_ESTOP = 75    /* stopped by SIGINT/SIGTERM/SIGUSR1 after a checkpoint */
 };
 
 #define MG_ERRMSG_MAX 1024

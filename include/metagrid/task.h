@@ -46,6 +46,8 @@ typedef struct {
     double *c;      /* (k, n*m) unit costs */
     double *xopt;   /* (k, n*m) GLPK optimal allocation */
     double *obj;    /* (k)      optimal cost */
+    double *lambda; /* (k, m)   GLPK's capacity prices, -dual of each capacity row
+                       (>= 0; of the basis GLPK ended in when they are not unique) */
     long lp_iters;  /* simplex iterations spent producing the targets */
     double solve_s; /* seconds spent in the LP layer for these rows */
 } TaskData;
@@ -89,9 +91,29 @@ void taskdata_free(TaskData *td);
  * the buffers when the shape is unchanged; lp_iters and solve_s reset. */
 void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int y_dim, int n, int m);
 
-/* Query row q of a task is instance TASK_QUERY_BASE + q (support row r is
- * instance r), so a task's query set does not depend on k_support. */
-#define TASK_QUERY_BASE 65536ULL
+/*
+ * Which instance (hour) each row of a task is. Support and query rows are
+ * hours drawn from the same distribution over times of day:
+ *   support row r: K distinct hours drawn uniformly from the region's
+ *     history, days 0..TASK_HISTORY_DAYS-1 (K = k_support <= half of it;
+ *     a larger K takes the first K hours, which cover every hour of day);
+ *   query row q: an hour drawn uniformly from the later days
+ *     TASK_QUERY_DAY0 .. TASK_QUERY_DAY0 + TASK_QUERY_DAYS - 1.
+ * The draws come from the task's instance stream at indices TASK_DRAW_BASE +
+ * r (support) and TASK_DRAW_BASE + TASK_QUERY_DRAW + q (query), apart from the
+ * instances' own streams. Support hours 0..r depend only on r (so the K = 5
+ * support set is the first five hours of the K = 10 one), and query hours do
+ * not depend on k_support.
+ */
+#define TASK_HISTORY_DAYS 28
+#define TASK_QUERY_DAY0 100000ULL
+#define TASK_QUERY_DAYS 365
+#define TASK_DRAW_BASE (1ULL << 61)
+#define TASK_QUERY_DRAW (1ULL << 40)
+/* Fill hours (k_support) and qhours (k_query) for task (stream purpose pi,
+ * iter, task); either may be NULL. */
+void task_hours(uint64_t seed, int pi, uint64_t iter, uint64_t task, int k_support,
+                int k_query, uint64_t *hours, uint64_t *qhours);
 
 /* The features of one LP instance (see task.c): x (n + m + n*m). With
  * task.observe_costs = false an instance's features are task_features_ds. */

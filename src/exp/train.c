@@ -5,7 +5,9 @@
  *
  * Testing hook: METAGRID_INJECT=KIND@ITER[:RANK] makes rank RANK (default 0)
  * misbehave at 0-based iteration ITER (reported as iteration ITER + 1): KIND "nan" poisons its meta-gradient, "fail"
- * raises an error as a failed solve would. Used by tests/e2e_faults.sh.
+ * raises an error as a failed solve would, "slow" makes its first task take
+ * 3 s more (signals do not cut it short). Used by tests/e2e_faults.sh and
+ * tests/e2e_signals.sh.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "metagrid/train.h"
@@ -15,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -30,10 +33,32 @@
  * iteration boundaries. */
 static volatile sig_atomic_t g_stop_signal = 0;
 
-static void train_on_signal(int sig) { g_stop_signal = sig; }
+/* SIGTERM, SIGUSR1 and SIGINT (Ctrl-C) ask for a stop with a checkpoint
+ * (phase 1 skips the remaining tasks, phase 2 agrees on the stop). A SIGINT
+ * after a stop was already asked for stops at once: the default action
+ * (killed by SIGINT, exit 130 in a shell); the last checkpoint written stays
+ * valid (checkpoints are written atomically). */
+static void train_on_signal(int sig)
+{
+    if (sig == SIGINT && g_stop_signal != 0) {
+        static const char msg[] = "\nmetagrid: interrupted again: stopping at once; the last "
+                                  "checkpoint written (if any) is kept\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        sigaction(SIGINT, &dfl, NULL);
+        raise(SIGINT);
+        return;
+    }
+    g_stop_signal = sig;
+}
 
-/* Install the flag-setting handlers for SIGTERM and SIGUSR1, keeping the
- * previous ones in old[2] for train_restore_signals. */
+/* Install the flag-setting handlers for SIGTERM, SIGUSR1 and SIGINT, keeping
+ * the previous ones in old[3] for train_restore_signals. A SIGINT ignored
+ * when the run starts (a background job of a script, nohup) stays ignored. */
 static void train_install_signals(struct sigaction *old)
 {
     struct sigaction sa;
@@ -41,14 +66,29 @@ static void train_install_signals(struct sigaction *old)
     sa.sa_handler = train_on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
+    g_stop_signal = 0;
     sigaction(SIGTERM, &sa, &old[0]);
     sigaction(SIGUSR1, &sa, &old[1]);
+    sigaction(SIGINT, NULL, &old[2]);
+    if (old[2].sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
 }
 
 static void train_restore_signals(const struct sigaction *old)
 {
     sigaction(SIGTERM, &old[0], NULL);
     sigaction(SIGUSR1, &old[1], NULL);
+    sigaction(SIGINT, &old[2], NULL);
+}
+
+/* The name of the stop signal this rank received ("" if none). */
+static const char *train_signal_name(void)
+{
+    switch (g_stop_signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
+    default: return g_stop_signal ? "a signal" : "";
+    }
 }
 
 /* A live progress line (carriage returns) only on a real terminal: mpirun
@@ -264,7 +304,7 @@ typedef struct {
     char *cfg_text;       /* the resolved config (config.yaml, checkpoints) */
     Timers tm;
     Inject inj;
-    struct sigaction old_handlers[2];
+    struct sigaction old_handlers[3]; /* SIGTERM, SIGUSR1, SIGINT */
     /* results of the current iteration */
     double meta_loss, grad_norm, val_loss;
     long lp_iters;
@@ -386,7 +426,7 @@ static void train_task_grads(TrainRun *r, int64_t it, MgErr *e)
     memset(r->acc, 0, n * XSUM_STRIDE * sizeof(int64_t));
     memset(r->ctl, 0, sizeof r->ctl);
     long lp_iters = 0;
-    for (size_t t = r->task_lo; t < r->task_hi; t++) {
+    for (size_t t = r->task_lo; t < r->task_hi && !g_stop_signal; t++) {
         timer_start(&r->tm, TM_SAMPLE);
         int rc = r->pool ? pool_make(r->pool, (uint64_t)it, (uint64_t)t, &r->sup, &r->qry, e)
                          : tasks_make(r->ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t,
@@ -396,6 +436,10 @@ static void train_task_grads(TrainRun *r, int64_t it, MgErr *e)
         if (rc == MG_OK && train_injected(r, it, "fail"))
             rc = mg_fail(e, MG_EFAIL, "injected failure at iteration %lld, task %zu (rank %d)",
                          (long long)it + 1, t, par_rank());
+        if (rc == MG_OK && t == r->task_lo && train_injected(r, it, "slow")) {
+            struct timespec pause = {3, 0};
+            while (nanosleep(&pause, &pause) != 0 && errno == EINTR) continue;
+        }
         if (rc != MG_OK) break;
         lp_iters += r->sup.lp_iters + r->qry.lp_iters;
         timer_start(&r->tm, TM_LEARN);
@@ -427,10 +471,28 @@ static int train_reduce(TrainRun *r, MgErr *e)
         timer_stop(&r->tm, TM_ALLREDUCE);
         return par_agree_error(e);
     }
+    if (r->ctl[XSUM_STRIDE + 1]) {
+        /* A stop signal on some rank: this iteration (its tasks may be
+         * incomplete) is dropped; train_stop saves the last completed one. */
+        timer_stop(&r->tm, TM_ALLREDUCE);
+        r->stop = 1;
+        return MG_OK;
+    }
     if (!r->alone) par_reduce_scatter_sum_i64(r->acc, r->shard, r->st.off, r->st.cnt, XSUM_STRIDE);
     timer_stop(&r->tm, TM_ALLREDUCE);
-    r->stop = r->ctl[XSUM_STRIDE + 1] != 0;
     return MG_OK;
+}
+
+/* After a stop: checkpoint the state after the last completed iteration.
+ * The stop thus waits for one task, not a whole iteration (mpirun SIGKILLs
+ * the ranks 1 s after its SIGTERM). Collective. */
+static int train_stop(TrainRun *r, MgErr *e)
+{
+    timer_start(&r->tm, TM_CKPT);
+    int rc = train_write_ckpt(r->cfg, r->opt, &r->st, r->st.wall_prev + (mg_now() - r->t_start),
+                              r->cfg_text, e);
+    timer_stop(&r->tm, TM_CKPT);
+    return rc;
 }
 
 /* The mean gradient of my block decoded into gsum; returns the exact global
@@ -631,12 +693,12 @@ static int train_finish(TrainRun *r, TrainStats *stats, MgErr *e)
     stats->tasks_per_s = stats->iters_done * (double)cfg->train.meta_batch / fmax(stats->wall_s, 1e-9);
     stats->final_loss = r->meta_loss;
     timers_reduce(&r->tm, &stats->timers);
-    if (r->stop) {
-        if (par_is_root() && !opt->quiet)
-            printf("metagrid train: stopped by signal after iteration %lld; checkpoint written, "
-                   "continue with --resume\n", (long long)r->st.iter);
-        return mg_fail(e, MG_ESTOP, "stopped by signal after iteration %lld (checkpoint written)",
-                       (long long)r->st.iter);
+    if (r->stop) { /* the command layer prints this with the command that continues */
+        const char *sig = train_signal_name();
+        return mg_fail(e, MG_ESTOP, "stopped by signal after iteration %lld of %lld (%s); "
+                       "checkpoint written to %s/%s", (long long)r->st.iter,
+                       (long long)cfg->train.iterations, *sig ? sig : "received by another rank",
+                       opt->write_files ? opt->out_dir : "(no files)", CKPT_FILE);
     }
     /* The final checkpoint (unless this call ran nothing: rewriting it would
      * replace checkpoint.prev.bin with the same state), then the marker. */
@@ -684,6 +746,10 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
         const int64_t it = r.st.iter; /* 0-based index of this iteration */
         train_task_grads(&r, it, e);            /* sample + solve, task gradients */
         if (train_reduce(&r, e)) goto done;     /* exact reduction over ranks */
+        if (r.stop) {                           /* a signal: checkpoint, stop */
+            if (train_stop(&r, e)) goto done;
+            break;
+        }
         if (train_update(&r, it, e)) goto done; /* norm, clip, Adam, allgather */
         if (train_validate(&r, e)) goto done;   /* validation loss when due */
         if (train_log_checkpoint(&r, e)) goto done; /* metrics, progress, checkpoint */

@@ -3,10 +3,12 @@
  *
  * Randomness. A task's parameters come from the stream (seed, P_TASK, iter,
  * task_idx, 0) and its instance k from (seed, P_INST, iter, task_idx, k),
- * with P = RNG_TRAIN_* / RNG_VAL_* / RNG_EVAL_* by TaskStream. Support row r
- * is instance k = r; query row q is instance k = TASK_QUERY_BASE + q, so the
- * query set of a task does not depend on k_support. Nothing depends on call
- * order or on the rank that draws the task.
+ * with P = RNG_TRAIN_* / RNG_VAL_* / RNG_EVAL_* by TaskStream. Which
+ * instances (hours) the support and query rows are is task_hours' rule
+ * (task.h): both uniform over the hours of a day, support from the region's
+ * history, query from later days, so support and query come from the same
+ * distribution; the query set does not depend on k_support. Nothing depends
+ * on call order or on the rank that draws the task.
  *
  * Families.
  *   sinusoid  A ~ U[0.1, 5], phi ~ U[0, pi] per task; x ~ U[-5, 5] per
@@ -71,6 +73,8 @@ struct TaskSampler {
     double *s_tmp;  /* (m) */
     GridCase gcase; /* grid: the case and its nominal instance */
     GridModel gmodel;
+    uint64_t *hours, *qhours; /* the instances of the current task (task_hours) */
+    int hours_cap, qhours_cap;
 };
 
 static const double task_pi = 3.14159265358979323846;
@@ -158,6 +162,8 @@ void tasks_destroy(TaskSampler *ts)
     free(ts->c_task);
     free(ts->s_tmp);
     free(ts->v_tmp);
+    free(ts->hours);
+    free(ts->qhours);
     free(ts);
 }
 
@@ -259,6 +265,7 @@ void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int y_dim, i
         td->c = mg_calloc(kk * n * m, sizeof(double));
         td->xopt = mg_calloc(kk * n * m, sizeof(double));
         td->obj = mg_calloc(kk, sizeof(double));
+        td->lambda = mg_calloc(kk * m, sizeof(double));
     }
 }
 
@@ -272,6 +279,7 @@ void taskdata_free(TaskData *td)
     free(td->c);
     free(td->xopt);
     free(td->obj);
+    free(td->lambda);
     memset(td, 0, sizeof *td);
 }
 
@@ -287,6 +295,34 @@ static void stream_purposes(TaskStream stream, RngPurpose *pt, RngPurpose *pi)
 static const char *stream_name(TaskStream stream)
 {
     return stream == STREAM_VAL ? "val" : stream == STREAM_EVAL ? "eval" : "train";
+}
+
+void task_hours(uint64_t seed, int pi, uint64_t iter, uint64_t task, int k_support,
+                int k_query, uint64_t *hours, uint64_t *qhours)
+{
+    const uint64_t hist = 24ULL * TASK_HISTORY_DAYS;
+    RngStream r;
+    for (int q = 0; hours && q < k_support; q++) {
+        if ((uint64_t)k_support > hist / 2) { /* a long history: its first K hours */
+            hours[q] = (uint64_t)q;
+            continue;
+        }
+        rng_stream_init(&r, seed, (RngPurpose)pi, iter, task, TASK_DRAW_BASE + (uint64_t)q);
+        for (;;) { /* distinct hours: redraw on a repeat (at most half are taken) */
+            uint64_t h = (uint64_t)(rng_uniform(&r) * (double)hist);
+            if (h >= hist) h = hist - 1;
+            int dup = 0;
+            for (int p = 0; p < q && !dup; p++) dup = hours[p] == h;
+            if (!dup) { hours[q] = h; break; }
+        }
+    }
+    for (int q = 0; qhours && q < k_query; q++) {
+        rng_stream_init(&r, seed, (RngPurpose)pi, iter, task,
+                        TASK_DRAW_BASE + TASK_QUERY_DRAW + (uint64_t)q);
+        uint64_t h = (uint64_t)(rng_uniform(&r) * (24.0 * TASK_QUERY_DAYS));
+        if (h >= 24ULL * TASK_QUERY_DAYS) h = 24ULL * TASK_QUERY_DAYS - 1;
+        qhours[q] = 24ULL * TASK_QUERY_DAY0 + h;
+    }
 }
 
 static void make_sinusoid(const TaskSampler *ts, RngPurpose pt, RngPurpose pi, uint64_t iter,
@@ -307,7 +343,7 @@ static void make_sinusoid(const TaskSampler *ts, RngPurpose pt, RngPurpose pi, u
             if (part && grid) {
                 x = k > 1 ? -5.0 + 10.0 * q / (k - 1) : 0.0;
             } else {
-                uint64_t inst = part ? TASK_QUERY_BASE + (uint64_t)q : (uint64_t)q;
+                uint64_t inst = part ? ts->qhours[q] : ts->hours[q];
                 rng_stream_init(&r, seed, pi, iter, task, inst);
                 x = rng_uniform_range(&r, -5.0, 5.0);
             }
@@ -365,7 +401,7 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
         if (!td) continue;
         taskdata_reserve(td, k, ts->in_dim, ts->out_dim, ts->y_dim, n, m);
         for (int q = 0; q < k; q++) {
-            uint64_t inst = part ? TASK_QUERY_BASE + (uint64_t)q : (uint64_t)q;
+            uint64_t inst = part ? ts->qhours[q] : ts->hours[q];
             double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
             double *cq = td->c + (size_t)q * nm;
             if (ts->family == FAMILY_GRID)
@@ -383,7 +419,8 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
             snprintf(what, sizeof what, "%s task (seed %lld, iter %llu, task %llu) instance %llu",
                      stream_name(stream), (long long)cfg->seed, (unsigned long long)iter,
                      (unsigned long long)task, (unsigned long long)inst);
-            LpResult res = {.x = td->xopt + (size_t)q * nm, .v = ts->prices ? ts->v_tmp : NULL};
+            double *lam = td->lambda + (size_t)q * m;
+            LpResult res = {.x = td->xopt + (size_t)q * nm, .v = lam};
             LpMethod meth = (cfg->task.warm_start && !first) ? LP_WARM : LP_DUAL_COLD;
             double t0 = mg_now();
             rc = lp_solve(ts->lp, d, s, cq, meth, &res, what, e);
@@ -391,6 +428,8 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
             if (rc) break;
             first = 0;
             td->obj[q] = res.obj;
+            if (ts->prices) memcpy(ts->v_tmp, lam, sizeof(double) * (size_t)m);
+            for (int j = 0; j < m; j++) lam[j] = -lam[j] > 0.0 ? -lam[j] : 0.0;
             td->lp_iters += res.iters;
             if (ts->prices)
                 task_price_targets(n, m, d, s, cq, ts->v_tmp, res.obj,
@@ -416,9 +455,21 @@ int tasks_make(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task_
     if (k_support < 0 || k_query < 0)
         return mg_fail(e, MG_EUSAGE, "tasks_make: negative row count (%d, %d)", k_support,
                        k_query);
+    RngPurpose pt, pi;
+    stream_purposes(stream, &pt, &pi);
+    if (k_support > ts->hours_cap) {
+        free(ts->hours);
+        ts->hours = mg_malloc(sizeof(uint64_t) * (size_t)k_support);
+        ts->hours_cap = k_support;
+    }
+    if (k_query > ts->qhours_cap) {
+        free(ts->qhours);
+        ts->qhours = mg_malloc(sizeof(uint64_t) * (size_t)k_query);
+        ts->qhours_cap = k_query;
+    }
+    task_hours((uint64_t)ts->cfg.seed, (int)pi, iter, task_idx, support ? k_support : 0,
+               query ? k_query : 0, ts->hours, ts->qhours);
     if (ts->family == FAMILY_SINUSOID) {
-        RngPurpose pt, pi;
-        stream_purposes(stream, &pt, &pi);
         make_sinusoid(ts, pt, pi, iter, task_idx, k_support, k_query, query_grid, support,
                       query);
         return MG_OK;
