@@ -26,6 +26,7 @@ static int same_row(const TaskData *a, int ra, const TaskData *b, int rb)
            !memcmp(a->s + (size_t)ra * m, b->s + (size_t)rb * m, sizeof(double) * m) &&
            !memcmp(a->c + (size_t)ra * nm, b->c + (size_t)rb * nm, sizeof(double) * nm) &&
            !memcmp(a->xopt + (size_t)ra * nm, b->xopt + (size_t)rb * nm, sizeof(double) * nm) &&
+           !memcmp(a->lambda + (size_t)ra * m, b->lambda + (size_t)rb * m, sizeof(double) * m) &&
            a->obj[ra] == b->obj[rb];
 }
 

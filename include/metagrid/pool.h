@@ -9,8 +9,10 @@
  * hours (support first). Pool task p is training task (iter 0, task p) of
  * the family with instances 0..H-1 (tasks_make), solved once per process
  * and kept compact in memory: its costs once, and per hour d, s, the
- * optimum, the optimal allocation's non-zeros (and the price head's
- * scaled prices); features and targets are rebuilt from them exactly.
+ * optimum, GLPK's capacity prices, the optimal allocation's non-zeros (and
+ * the price head's scaled prices); features and targets are rebuilt from
+ * them exactly. The H hours are the task's support hours (task_hours with
+ * k_support = H: distinct hours of its 28-day history).
  *
  * On disk (dir non-NULL) each pool task is one file DIR/KEY/task-P.bin,
  * written atomically (temporary file + rename), where KEY is a CRC32 of

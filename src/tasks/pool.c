@@ -3,10 +3,10 @@
  * pool.h).
  *
  * File DIR/KEY/task-P.bin (native byte order; a cache, not an archive):
- *   "MGPOOL01", u32 key, i32 n, m, H, prices, i64 nnz,
+ *   "MGPOOL02", u32 key, i32 n, m, H, prices, i64 nnz,
  *   c (n*m), d (H*n), s (H*m), obj (H)            doubles
  *   start (H+1), idx (nnz)                         int32: non-zeros of hour h
- *   val (nnz), lam (H*m, prices only)              doubles
+ *   val (nnz), lambda (H*m), lam (H*m, prices only) doubles
  *   u32 CRC32 of everything before it.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -30,6 +30,7 @@ typedef struct {
     int32_t *start; /* (H+1) hour h's non-zeros are [start[h], start[h+1]) */
     int32_t *idx;   /* (nnz) i*m + j */
     double *val;    /* (nnz) */
+    double *lambda; /* (H*m) GLPK's capacity prices (TaskData.lambda) */
     double *lam;    /* (H*m) price head: scaled prices (first m targets), else NULL */
     int64_t nnz;
 } PoolTask;
@@ -54,7 +55,7 @@ static int pool_compute_key(const Config *cfg, int H, uint32_t *key, MgErr *e)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     MG_ASSERT(f != NULL);
-    fprintf(f, "metagrid pool MGPOOL01\n");
+    fprintf(f, "metagrid pool MGPOOL02\n");
     for (int k = 0; k < config_key_count(); k++) {
         const char *name = config_key_name(k);
         if (strcmp(name, "seed") && strncmp(name, "task.", 5)) continue;
@@ -128,6 +129,7 @@ static void pool_task_free(PoolTask *t)
     free(t->idx);
     free(t->val);
     free(t->lam);
+    free(t->lambda);
     memset(t, 0, sizeof *t);
 }
 
@@ -158,6 +160,7 @@ static void pool_task_alloc(PoolTask *t, int n, int m, int H, int64_t nnz, int p
     t->start = mg_calloc((size_t)H + 1, sizeof(int32_t));
     t->idx = mg_calloc((size_t)nnz + 1, sizeof(int32_t));
     t->val = mg_calloc((size_t)nnz + 1, sizeof(double));
+    t->lambda = mg_calloc((size_t)H * m, sizeof(double));
     t->lam = prices ? mg_calloc((size_t)H * m, sizeof(double)) : NULL;
     t->nnz = nnz;
 }
@@ -179,6 +182,7 @@ static int pool_solve(TaskPool *p, int which, TaskData *acct, MgErr *e)
     memcpy(t->d, g->d, (size_t)H * n * sizeof(double));
     memcpy(t->s, g->s, (size_t)H * m * sizeof(double));
     memcpy(t->obj, g->obj, (size_t)H * sizeof(double));
+    memcpy(t->lambda, g->lambda, (size_t)H * m * sizeof(double));
     int64_t q = 0;
     for (int h = 0; h < H; h++) {
         t->start[h] = (int32_t)q;
@@ -233,7 +237,7 @@ static void pool_write(const TaskPool *p, int which)
     if (!f) return;
     PoolHeader h;
     memset(&h, 0, sizeof h);
-    memcpy(h.magic, "MGPOOL01", 8);
+    memcpy(h.magic, "MGPOOL02", 8);
     h.key = p->key;
     h.n = p->n;
     h.m = p->m;
@@ -249,6 +253,7 @@ static void pool_write(const TaskPool *p, int which)
               put(f, t->start, sizeof(int32_t), H + 1, &crc) ||
               put(f, t->idx, sizeof(int32_t), (size_t)t->nnz, &crc) ||
               put(f, t->val, sizeof(double), (size_t)t->nnz, &crc) ||
+              put(f, t->lambda, sizeof(double), H * p->m, &crc) ||
               (p->prices && put(f, t->lam, sizeof(double), H * p->m, &crc));
     uint32_t c32 = (uint32_t)crc;
     bad |= fwrite(&c32, sizeof c32, 1, f) != 1;
@@ -276,7 +281,7 @@ static int pool_read(TaskPool *p, int which)
     PoolHeader h;
     uLong crc = crc32(0L, Z_NULL, 0);
     size_t nm = (size_t)p->n * p->m, H = (size_t)p->H;
-    int bad = get(f, &h, sizeof h, 1, &crc) || memcmp(h.magic, "MGPOOL01", 8) ||
+    int bad = get(f, &h, sizeof h, 1, &crc) || memcmp(h.magic, "MGPOOL02", 8) ||
               h.key != p->key || h.n != p->n || h.m != p->m || h.H != p->H ||
               h.prices != p->prices || h.nnz < 0 || h.nnz > (int64_t)(H * nm);
     PoolTask *t = &p->tasks[which];
@@ -289,6 +294,7 @@ static int pool_read(TaskPool *p, int which)
               get(f, t->start, sizeof(int32_t), H + 1, &crc) ||
               get(f, t->idx, sizeof(int32_t), (size_t)h.nnz, &crc) ||
               get(f, t->val, sizeof(double), (size_t)h.nnz, &crc) ||
+              get(f, t->lambda, sizeof(double), H * p->m, &crc) ||
               (p->prices && get(f, t->lam, sizeof(double), H * p->m, &crc));
     }
     uint32_t c32 = 0;
@@ -327,6 +333,7 @@ static void pool_fill_row(const TaskPool *p, const PoolTask *t, int h, TaskData 
     memset(x, 0, nm * sizeof(double));
     for (int32_t q = t->start[h]; q < t->start[h + 1]; q++) x[t->idx[q]] = t->val[q];
     td->obj[r] = t->obj[h];
+    memcpy(td->lambda + (size_t)r * m, t->lambda + (size_t)h * m, (size_t)m * sizeof(double));
     if (p->cfg.task.observe_costs) task_features(n, m, d, s, c, td->x + (size_t)r * p->in_dim);
     else task_features_ds(n, m, d, s, td->x + (size_t)r * p->in_dim);
     if (p->prices) {
