@@ -93,6 +93,8 @@ typedef struct {
         int64_t val_every;
         int val_tasks;
         int sync_check;        /* every N iterations verify ranks agree (0 = off) */
+        int pool_tasks;        /* solved-task pool size (0 = fresh tasks; pool.h) */
+        int pool_hours;        /* solved hours per pool task */
     } train;
     struct {
         int tasks;

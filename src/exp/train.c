@@ -25,6 +25,7 @@
 #include "metagrid/ckpt.h"
 #include "metagrid/learner.h"
 #include "metagrid/parallel.h"
+#include "metagrid/pool.h"
 #include "metagrid/task.h"
 #include "metagrid/xsum.h"
 
@@ -277,6 +278,7 @@ typedef struct {
     const Config *cfg;
     const TrainOpts *opt;
     TaskSampler *ts;
+    TaskPool *pool;       /* train.pool_tasks > 0: training tasks from the solved pool */
     Learner *L;
     TrainState st;
     TaskData sup, qry;    /* the current task's support and query sets */
@@ -304,6 +306,22 @@ typedef struct {
     int64_t first_iter;
 } TrainRun;
 
+/* The solved-task pool's cache directory: .pool next to the run directory
+ * (runs/NAME -> runs/.pool; a sweep's trials DIR/trial-N -> DIR/.pool, so
+ * trials with the same targets share it). */
+static void train_pool_dir(const TrainOpts *opt, char *buf, size_t n)
+{
+    const char *out = opt->out_dir ? opt->out_dir : ".";
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/') len--;
+    const char *slash = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (out[i] == '/') slash = out + i;
+    if (!slash) snprintf(buf, n, ".pool");
+    else if (slash == out) snprintf(buf, n, "/.pool");
+    else snprintf(buf, n, "%.*s/.pool", (int)(slash - out), out);
+}
+
 /* Everything that can fail on bad input is checked before the run directory
  * is touched; then the state is set up (fresh or resumed) on every rank, the
  * directory prepared and the workspaces allocated. Collective. */
@@ -321,6 +339,11 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     if (tasks_create(&r->ts, cfg, e) == MG_OK)
         learner_create(&r->L, cfg, tasks_in_dim(r->ts), tasks_out_dim(r->ts),
                        tasks_head_group(r->ts), e);
+    if (e->code == 0 && cfg->train.pool_tasks > 0) {
+        char pool_dir[CONFIG_PATH_MAX + 16];
+        train_pool_dir(opt, pool_dir, sizeof pool_dir);
+        pool_open(&r->pool, r->ts, cfg, opt->write_files ? pool_dir : NULL, e);
+    }
     if (par_agree_error(e)) return e->code;
     if (train_setup_state(cfg, opt, r->L, &r->st, e)) return e->code;
     if (par_is_root() && opt->write_files) train_prepare_files(opt, &r->st, r->cfg_text, e);
@@ -368,6 +391,7 @@ static void train_run_free(TrainRun *r)
     free(r->st.v);
     free(r->cfg_text);
     learner_destroy(r->L);
+    pool_close(r->pool);
     tasks_destroy(r->ts);
     train_restore_signals(r->old_handlers);
 }
@@ -394,8 +418,10 @@ static void train_task_grads(TrainRun *r, int64_t it, MgErr *e)
     long lp_iters = 0;
     for (size_t t = r->task_lo; t < r->task_hi && !g_stop_signal; t++) {
         timer_start(&r->tm, TM_SAMPLE);
-        int rc = tasks_make(r->ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t, cfg->task.k_support,
-                            cfg->task.k_query, 0, &r->sup, &r->qry, e);
+        int rc = r->pool ? pool_make(r->pool, (uint64_t)it, (uint64_t)t, &r->sup, &r->qry, e)
+                         : tasks_make(r->ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t,
+                                      cfg->task.k_support, cfg->task.k_query, 0, &r->sup,
+                                      &r->qry, e);
         timer_stop(&r->tm, TM_SAMPLE);
         if (rc == MG_OK && train_injected(r, it, "fail"))
             rc = mg_fail(e, MG_EFAIL, "injected failure at iteration %lld, task %zu (rank %d)",
