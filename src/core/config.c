@@ -122,6 +122,13 @@ const CfgKey cfg_keys[] = {
          "tasks per periodic validation"),
     KINT("train.sync_check", train.sync_check, 0, INT_MAX, "0", 0,
          "every N iterations verify that all ranks hold identical parameters (0 = off)"),
+    KINT("train.pool_tasks", train.pool_tasks, 0, 1000000, "0", 1,
+         "LP families: draw training tasks from a pool of this many tasks solved once and "
+         "cached on disk next to the run directory (0 = a fresh task every time; README: "
+         "target pool)"),
+    KINT("train.pool_hours", train.pool_hours, 1, 200000, "48", 1,
+         "solved instances (hours) per pool task; each use takes k_support + k_query of them "
+         "at random (must be >= k_support + k_query)"),
     KINT("eval.tasks", eval.tasks, 1, 1000000, "50", 0,
          "held-out tasks at evaluation"),
     KINT("eval.k_support", eval.k_support, 1, 100000, "10", 0,
@@ -132,6 +139,10 @@ const CfgKey cfg_keys[] = {
          "query instances (points) per held-out task"),
     KINT("eval.scratch_steps", eval.scratch_steps, 0, 10000000, "0", 0,
          "extra baseline: train from scratch this many steps per task (0 = off)"),
+    KFLT("eval.inner_lr", eval.inner_lr, 0.0, 0, 1e3, "0", 0,
+         "adaptation step size at evaluation for every checkpoint and the scratch baselines "
+         "(0 = each checkpoint's own algo.inner_lr; not for metasgd, which adapts with its "
+         "learned step sizes)"),
 };
 const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
 const CfgSchema cfg_schema = {cfg_keys, (int)(sizeof cfg_keys / sizeof cfg_keys[0]), "config"};
@@ -161,7 +172,6 @@ int config_head(const Config *c)
 int config_key_count(void) { return cfg_nkeys; }
 const char *config_key_name(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].name : NULL; }
 int config_key_hashed(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].hashed : 0; }
-const char *config_key_description(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].desc : NULL; }
 
 int cfg_find(const char *name) { return schema_find(&cfg_schema, name); }
 int config_key_index(const char *key) { return cfg_find(key); }
@@ -213,6 +223,18 @@ int config_set(Config *c, const char *key, const char *value, const char *where,
 static int check_rules(const Config *c, int *other, char *prob, size_t n)
 {
     *other = -1;
+    if (c->train.pool_tasks > 0 && c->task.family == FAMILY_SINUSOID) {
+        *other = cfg_find("task.family");
+        snprintf(prob, n, "the solved-task pool is for the LP families, not sinusoid");
+        return cfg_find("train.pool_tasks");
+    }
+    if (c->train.pool_tasks > 0 &&
+        c->train.pool_hours < c->task.k_support + c->task.k_query) {
+        *other = cfg_find("task.k_support");
+        snprintf(prob, n, "%d is below task.k_support + task.k_query = %d", c->train.pool_hours,
+                 c->task.k_support + c->task.k_query);
+        return cfg_find("train.pool_hours");
+    }
     if (c->task.family == FAMILY_GRID && !c->task.case_path[0]) {
         *other = cfg_find("task.family");
         snprintf(prob, n, "task.family grid needs a case file (task.case: PATH.m)");

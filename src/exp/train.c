@@ -25,6 +25,7 @@
 #include "metagrid/ckpt.h"
 #include "metagrid/learner.h"
 #include "metagrid/parallel.h"
+#include "metagrid/pool.h"
 #include "metagrid/task.h"
 #include "metagrid/xsum.h"
 
@@ -170,10 +171,10 @@ static int train_trim_metrics(const char *path, int64_t upto, MgErr *e)
     if (!text) return e->code; /* unreadable: never keep lines past the checkpoint */
     char tmp[CONFIG_PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = mg_open_out(tmp, "w", e);
     if (!f) {
         free(text);
-        return mg_fail(e, MG_EFAIL, "%s: cannot write: %s", tmp, strerror(errno));
+        return e->code;
     }
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n');
@@ -186,8 +187,8 @@ static int train_trim_metrics(const char *path, int64_t upto, MgErr *e)
         line = nl + 1;
     }
     free(text);
-    int bad = fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0)
+    if (mg_close_out(f, tmp, e) != MG_OK) return e->code;
+    if (rename(tmp, path) != 0)
         return mg_fail(e, MG_EFAIL, "%s: cannot rewrite: %s", path, strerror(errno));
     return MG_OK;
 }
@@ -213,7 +214,7 @@ static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L
         } else if (exists && opt->resume) {
             Checkpoint ck;
             if (ckpt_read(path, &ck, e) == MG_OK &&
-                ckpt_check_config(&ck, config_hash(cfg), path, e) == MG_OK) {
+                ckpt_check_run_config(&ck, cfg, path, e) == MG_OK) {
                 if (ck.n_meta != st->n) {
                     mg_fail(e, MG_EUSAGE, "%s: %llu parameters, this config has %zu", path,
                             (unsigned long long)ck.n_meta, st->n);
@@ -250,32 +251,22 @@ static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L
     return MG_OK;
 }
 
-/* Root: create the run directory, write config.yaml, start metrics.jsonl. */
-static int train_prepare_dir(const Config *cfg, const TrainOpts *opt, const TrainState *st,
-                             const char *cfg_text, MgErr *e)
+/* Root: create the run directory, write config.yaml, remove the done
+ * marker, start metrics.jsonl (or trim it to the checkpoint on resume). */
+static int train_prepare_files(const TrainOpts *opt, const TrainState *st, const char *cfg_text,
+                               MgErr *e)
 {
-    if (par_is_root() && opt->write_files) {
-        char path[CONFIG_PATH_MAX + 32];
-        if (mg_mkdir_p(opt->out_dir) != 0) {
-            mg_fail(e, MG_EFAIL, "%s: cannot create directory: %s", opt->out_dir, strerror(errno));
-        } else {
-            mg_path_join(path, sizeof path, opt->out_dir, "config.yaml");
-            FILE *f = fopen(path, "w");
-            if (!f || fputs(cfg_text, f) < 0 || fclose(f) != 0)
-                mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
-            mg_path_join(path, sizeof path, opt->out_dir, "done");
-            unlink(path);
-            mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
-            if (st->iter > 0) train_trim_metrics(path, st->iter, e);
-            else {
-                FILE *m = fopen(path, "w");
-                if (!m) mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
-                else fclose(m);
-            }
-        }
-    }
-    (void)cfg;
-    return par_agree_error(e);
+    char path[CONFIG_PATH_MAX + 32];
+    if (mg_mkdir_p(opt->out_dir) != 0)
+        return mg_fail(e, MG_EFAIL, "%s: cannot create directory: %s", opt->out_dir,
+                       strerror(errno));
+    mg_path_join(path, sizeof path, opt->out_dir, "config.yaml");
+    if (mg_write_text(path, cfg_text, e) != MG_OK) return e->code;
+    mg_path_join(path, sizeof path, opt->out_dir, "done");
+    unlink(path);
+    mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
+    if (st->iter > 0) return train_trim_metrics(path, st->iter, e);
+    return mg_write_text(path, "", e);
 }
 
 /*
@@ -287,6 +278,7 @@ typedef struct {
     const Config *cfg;
     const TrainOpts *opt;
     TaskSampler *ts;
+    TaskPool *pool;       /* train.pool_tasks > 0: training tasks from the solved pool */
     Learner *L;
     TrainState st;
     TaskData sup, qry;    /* the current task's support and query sets */
@@ -314,6 +306,22 @@ typedef struct {
     int64_t first_iter;
 } TrainRun;
 
+/* The solved-task pool's cache directory: .pool next to the run directory
+ * (runs/NAME -> runs/.pool; a sweep's trials DIR/trial-N -> DIR/.pool, so
+ * trials with the same targets share it). */
+static void train_pool_dir(const TrainOpts *opt, char *buf, size_t n)
+{
+    const char *out = opt->out_dir ? opt->out_dir : ".";
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/') len--;
+    const char *slash = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (out[i] == '/') slash = out + i;
+    if (!slash) snprintf(buf, n, ".pool");
+    else if (slash == out) snprintf(buf, n, "/.pool");
+    else snprintf(buf, n, "%.*s/.pool", (int)(slash - out), out);
+}
+
 /* Everything that can fail on bad input is checked before the run directory
  * is touched; then the state is set up (fresh or resumed) on every rank, the
  * directory prepared and the workspaces allocated. Collective. */
@@ -331,9 +339,15 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     if (tasks_create(&r->ts, cfg, e) == MG_OK)
         learner_create(&r->L, cfg, tasks_in_dim(r->ts), tasks_out_dim(r->ts),
                        tasks_head_group(r->ts), e);
+    if (e->code == 0 && cfg->train.pool_tasks > 0) {
+        char pool_dir[CONFIG_PATH_MAX + 16];
+        train_pool_dir(opt, pool_dir, sizeof pool_dir);
+        pool_open(&r->pool, r->ts, cfg, opt->write_files ? pool_dir : NULL, e);
+    }
     if (par_agree_error(e)) return e->code;
     if (train_setup_state(cfg, opt, r->L, &r->st, e)) return e->code;
-    if (train_prepare_dir(cfg, opt, &r->st, r->cfg_text, e)) return e->code;
+    if (par_is_root() && opt->write_files) train_prepare_files(opt, &r->st, r->cfg_text, e);
+    if (par_agree_error(e)) return e->code;
 
     /* The update is sharded: the summed gradient is reduce-scattered, each
      * rank decodes and applies Adam to its block of parameters, and an
@@ -354,8 +368,7 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
-        r->metrics = fopen(path, "a");
-        if (!r->metrics) mg_fail(e, MG_EFAIL, "%s: cannot append: %s", path, strerror(errno));
+        r->metrics = mg_open_out(path, "a", e);
     }
     r->live = par_is_root() && !opt->quiet && train_live_progress();
     r->first_iter = r->st.iter;
@@ -378,6 +391,7 @@ static void train_run_free(TrainRun *r)
     free(r->st.v);
     free(r->cfg_text);
     learner_destroy(r->L);
+    pool_close(r->pool);
     tasks_destroy(r->ts);
     train_restore_signals(r->old_handlers);
 }
@@ -404,8 +418,10 @@ static void train_task_grads(TrainRun *r, int64_t it, MgErr *e)
     long lp_iters = 0;
     for (size_t t = r->task_lo; t < r->task_hi && !g_stop_signal; t++) {
         timer_start(&r->tm, TM_SAMPLE);
-        int rc = tasks_make(r->ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t, cfg->task.k_support,
-                            cfg->task.k_query, 0, &r->sup, &r->qry, e);
+        int rc = r->pool ? pool_make(r->pool, (uint64_t)it, (uint64_t)t, &r->sup, &r->qry, e)
+                         : tasks_make(r->ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t,
+                                      cfg->task.k_support, cfg->task.k_query, 0, &r->sup,
+                                      &r->qry, e);
         timer_stop(&r->tm, TM_SAMPLE);
         if (rc == MG_OK && train_injected(r, it, "fail"))
             rc = mg_fail(e, MG_EFAIL, "injected failure at iteration %lld, task %zu (rank %d)",
@@ -682,9 +698,7 @@ static int train_finish(TrainRun *r, TrainStats *stats, MgErr *e)
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "done");
-        FILE *f = fopen(path, "w");
-        if (!f || fclose(f) != 0)
-            mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+        mg_write_text(path, "", e);
     }
     if (par_agree_error(e)) return e->code;
     if (!par_is_root() || opt->quiet) return MG_OK;
