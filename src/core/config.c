@@ -138,6 +138,9 @@ const CfgKey cfg_keys[] = {
          "query instances (points) per held-out task"),
     KINT("eval.scratch_steps", eval.scratch_steps, 0, 10000000, "0", 0,
          "extra baseline: train from scratch this many steps per task (0 = off)"),
+    KFLT("eval.tolerance", eval.tolerance, 0.0, 0, 1e6, "0.001", 0,
+         "certified relative gap (cost - lower bound) / |lower bound| above which an hour "
+         "falls back to the warm-started solver (predict; eval)"),
 };
 const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
 
