@@ -135,7 +135,5 @@ double eval_quantile(const double *sorted, size_t n, double q);
 double eval_ci95(const double *v, size_t n);
 /* Two-sided 97.5 % quantile of Student's t with df degrees of freedom. */
 double eval_t975(int df);
-/* Write v as a JSON number (%.17g), or null if not finite. */
-void eval_json_num(FILE *f, double v);
 
 #endif

@@ -96,15 +96,72 @@ static void train_resume_command(char *buf, size_t n, const char *prog, const ch
 }
 
 
+/* The command line of train. */
+typedef struct {
+    const char *config;
+    const char *sets[CMD_MAX_SETS];
+    int nsets;
+    const char *out;  /* NULL: runs/<config name> */
+    int resume;
+} TrainArgs;
+
+/* Returns MG_OK, -1 after printing --help (root only), or MG_EUSAGE with e. */
+static int train_parse_args(int argc, char **argv, TrainArgs *a, MgErr *e)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, 0, 's'},
+        {"out", required_argument, 0, 'o'},
+        {"resume", no_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *sub = argv[0];
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":s:o:rh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (a->nsets >= CMD_MAX_SETS)
+                return mg_fail(e, MG_EUSAGE, "%s: too many --set options", sub);
+            if (!strchr(optarg, '='))
+                return mg_fail(e, MG_EUSAGE, "%s: --set %s: expected KEY=VALUE", sub, optarg);
+            a->sets[a->nsets++] = optarg;
+            break;
+        case 'o':
+            a->out = optarg;
+            break;
+        case 'r':
+            a->resume = 1;
+            break;
+        case 'h':
+            if (par_is_root()) fputs(train_usage, stdout);
+            return -1;
+        case ':':
+            return mg_fail(e, MG_EUSAGE, "%s: option %s needs a value (see metagrid %s --help)",
+                           sub, argv[optind - 1], sub);
+        default:
+            return mg_fail(e, MG_EUSAGE, "%s: unknown option '%s' (see metagrid %s --help)", sub,
+                           argv[optind - 1], sub);
+        }
+    }
+    if (optind >= argc)
+        return mg_fail(e, MG_EUSAGE, "%s: missing CONFIG (see metagrid %s --help)", sub, sub);
+    if (optind + 1 < argc)
+        return mg_fail(e, MG_EUSAGE, "%s: unexpected argument '%s'", sub, argv[optind + 1]);
+    a->config = argv[optind];
+    return MG_OK;
+}
+
 int cmd_train(int argc, char **argv)
 {
     MgErr e = {0};
-    const char *config_path = NULL, *out = NULL;
-    const char *sets[CMD_MAX_SETS];
-    int nsets = 0, resume = 0;
-    int rc = cmd_parse_common(argc, argv, train_usage, &config_path, sets, &nsets, &out, &resume,
-                              NULL, NULL, NULL, &e);
+    TrainArgs args = {0};
+    int rc = train_parse_args(argc, argv, &args, &e);
     if (rc < 0) return MG_OK; /* --help */
+    const char *config_path = args.config, *out = args.out;
+    const char **sets = args.sets;
+    int nsets = args.nsets, resume = args.resume;
     Config cfg;
     if (rc == MG_OK && config_load(&cfg, config_path, sets, nsets, &e) == MG_OK)
         tasks_config_resolve(&cfg, &e);
@@ -144,64 +201,4 @@ int cmd_train(int argc, char **argv)
         par_report_err(&e);
     }
     return rc;
-}
-
-int cmd_parse_common(int argc, char **argv, const char *usage, const char **config,
-                     const char **sets, int *nsets, const char **out, int *resume,
-                     const char **ckpts, int *nckpts, const char **dump, MgErr *e)
-{
-    static const struct option longopts[] = {
-        {"set", required_argument, 0, 's'},        {"out", required_argument, 0, 'o'},
-        {"resume", no_argument, 0, 'r'},           {"checkpoint", required_argument, 0, 'c'},
-        {"dump", required_argument, 0, 'd'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *sub = argv[0];
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":s:o:rc:d:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            if (*nsets >= CMD_MAX_SETS)
-                return mg_fail(e, MG_EUSAGE, "%s: too many --set options", sub);
-            if (!strchr(optarg, '='))
-                return mg_fail(e, MG_EUSAGE, "%s: --set %s: expected KEY=VALUE", sub, optarg);
-            sets[(*nsets)++] = optarg;
-            break;
-        case 'o':
-            if (!out) goto bad;
-            *out = optarg;
-            break;
-        case 'r':
-            if (!resume) goto bad;
-            *resume = 1;
-            break;
-        case 'c':
-            if (!ckpts) goto bad;
-            if (*nckpts >= 16) return mg_fail(e, MG_EUSAGE, "%s: at most 16 checkpoints", sub);
-            ckpts[(*nckpts)++] = optarg;
-            break;
-        case 'd':
-            if (!dump) goto bad;
-            *dump = optarg;
-            break;
-        case 'h':
-            if (par_is_root()) fputs(usage, stdout);
-            return -1;
-        case ':':
-            return mg_fail(e, MG_EUSAGE, "%s: option %s needs a value (see metagrid %s --help)",
-                           sub, argv[optind - 1], sub);
-        default:
-        bad:
-            return mg_fail(e, MG_EUSAGE, "%s: unknown option '%s' (see metagrid %s --help)", sub,
-                           argv[optind - 1], sub);
-        }
-    }
-    if (optind >= argc)
-        return mg_fail(e, MG_EUSAGE, "%s: missing CONFIG (see metagrid %s --help)", sub, sub);
-    if (optind + 1 < argc)
-        return mg_fail(e, MG_EUSAGE, "%s: unexpected argument '%s'", sub, argv[optind + 1]);
-    *config = argv[optind];
-    return MG_OK;
 }

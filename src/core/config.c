@@ -168,7 +168,6 @@ int config_head(const Config *c)
 int config_key_count(void) { return cfg_nkeys; }
 const char *config_key_name(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].name : NULL; }
 int config_key_hashed(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].hashed : 0; }
-const char *config_key_description(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].desc : NULL; }
 
 int cfg_find(const char *name)
 {

@@ -46,7 +46,7 @@ typedef struct {
     double *theta[EVAL_MAX_CKPT]; /* (n_theta) adapted parameters */
     Policy *pol[EVAL_MAX_CKPT];   /* LP: inference form of each checkpoint's network */
     double *theta0;               /* (n_theta of L[0]) scratch init */
-    double *p, *xr, *y, *work, *xg, *feat; /* per-instance scratch */
+    double *p, *xr, *y, *work, *xg; /* per-instance scratch */
     void *pwork;                           /* alloc_polish workspace */
     LpSolver *solver;
     Cols col[EVAL_MAX_METHODS];
@@ -489,7 +489,6 @@ static void ctx_free(Ctx *x)
     free(x->y);
     free(x->work);
     free(x->xg);
-    free(x->feat);
     free(x->pwork);
     if (x->solver) lp_destroy(x->solver);
 }
@@ -563,14 +562,13 @@ int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResul
     x.y = mg_calloc(nm, sizeof(double));
     x.work = mg_calloc(nm + (size_t)x.n + (size_t)x.m, sizeof(double));
     x.xg = mg_calloc(nm, sizeof(double));
-    x.feat = mg_calloc((size_t)x.in_dim, sizeof(double));
     if (x.lp) x.pwork = mg_malloc(alloc_polish_work_bytes(x.n, x.m));
     x.theta0 = mg_calloc(learner_n_theta(x.L[0]), sizeof(double));
 
     /* My block of tasks. */
-    int P = par_size(), me = par_rank();
-    int lo = (int)((int64_t)x.T * me / P), hi = (int)((int64_t)x.T * (me + 1) / P);
-    for (int t = lo; t < hi; t++)
+    size_t lo, hi;
+    par_block((size_t)x.T, &lo, &hi);
+    for (int t = (int)lo; t < (int)hi; t++)
         if (eval_task(&x, r, ts, t, &sd, &qd, e) != MG_OK) break;
     if (par_agree_error(e) != 0) goto done;
 

@@ -3,6 +3,7 @@
  * gaps.tsv, mse_by_step.tsv, and the table printed on stdout (see eval.h).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "metagrid/json.h"
 #include "metagrid/eval.h"
 
 #include <errno.h>
@@ -24,28 +25,10 @@ static const char *kind_name(int kind)
     return "?";
 }
 
-void eval_json_num(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.17g", v);
-    else fputs("null", f);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 static void json_key_num(FILE *f, const char *key, double v)
 {
     fprintf(f, ", \"%s\": ", key);
-    eval_json_num(f, v);
+    json_num(f, v);
 }
 
 /* The solver's median latency, or NAN. */
@@ -62,23 +45,9 @@ static double speedup(const EvalResult *r, const EvalMethod *m)
     return m->latency_us > 0 ? s / m->latency_us : NAN;
 }
 
-static FILE *open_out(const char *path, MgErr *e)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
-    return f;
-}
-
-static int close_out(FILE *f, const char *path, MgErr *e)
-{
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return mg_fail(e, MG_EFAIL, "%s: write error", path);
-    return MG_OK;
-}
-
 int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
 {
-    FILE *f = open_out(path, e);
+    FILE *f = mg_open_out(path, "w", e);
     if (!f) return e->code;
     const Config *c = &r->cfg;
     fputs("{\"methods\": {", f);
@@ -115,7 +84,7 @@ int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
             fputs(", \"mse_by_step\": [", f);
             for (int s = 0; s < m->n_by_step; s++) {
                 if (s) fputs(", ", f);
-                eval_json_num(f, m->mse_by_step[s]);
+                json_num(f, m->mse_by_step[s]);
             }
             fputc(']', f);
         }
@@ -142,9 +111,9 @@ int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
         fprintf(f, ", \"iter\": %lld, \"n_meta\": %zu}", (long long)ci->iter, ci->n_meta);
     }
     fputs("],\n \"wall_s\": ", f);
-    eval_json_num(f, r->wall_s);
+    json_num(f, r->wall_s);
     fputs("}\n", f);
-    return close_out(f, path, e);
+    return mg_close_out(f, path, e);
 }
 
 int eval_write_tsv(const EvalResult *r, const char *dir, MgErr *e)
@@ -153,7 +122,7 @@ int eval_write_tsv(const EvalResult *r, const char *dir, MgErr *e)
     FILE *f;
     if (r->lp) {
         snprintf(path, sizeof path, "%s/gaps.tsv", dir);
-        if (!(f = open_out(path, e))) return e->code;
+        if (!(f = mg_open_out(path, "w", e))) return e->code;
         int first = 1;
         for (int k = 0; k < r->n_methods; k++) {
             fprintf(f, "%s%s", first ? "" : "\t", r->m[k].label);
@@ -166,10 +135,10 @@ int eval_write_tsv(const EvalResult *r, const char *dir, MgErr *e)
                 fprintf(f, "%s%.9g", k ? "\t" : "", r->m[k].gaps ? r->m[k].gaps[i] : NAN);
             fputc('\n', f);
         }
-        if (close_out(f, path, e) != MG_OK) return e->code;
+        if (mg_close_out(f, path, e) != MG_OK) return e->code;
     }
     snprintf(path, sizeof path, "%s/mse_by_step.tsv", dir);
-    if (!(f = open_out(path, e))) return e->code;
+    if (!(f = mg_open_out(path, "w", e))) return e->code;
     int S = 0;
     fputs("step", f);
     for (int k = 0; k < r->n_methods; k++) {
@@ -188,7 +157,7 @@ int eval_write_tsv(const EvalResult *r, const char *dir, MgErr *e)
         }
         fputc('\n', f);
     }
-    return close_out(f, path, e);
+    return mg_close_out(f, path, e);
 }
 
 /* "1.23 ± 0.04" with a shared scale (%g-ish), or "-" when not finite. */
@@ -373,7 +342,7 @@ void eval_write_goals(const EvalResult *r, FILE *f)
 
 int eval_write_report(const EvalResult *r, const char *path, const char *plots, MgErr *e)
 {
-    FILE *f = open_out(path, e);
+    FILE *f = mg_open_out(path, "w", e);
     if (!f) return e->code;
     const Config *c = &r->cfg;
     fprintf(f, "# Evaluation\n\n");
@@ -432,5 +401,5 @@ int eval_write_report(const EvalResult *r, const char *path, const char *plots, 
                                       "[RUNDIR...]` where gnuplot is installed.\n",
           f);
     fputc('\n', f);
-    return close_out(f, path, e);
+    return mg_close_out(f, path, e);
 }

@@ -171,10 +171,10 @@ static int train_trim_metrics(const char *path, int64_t upto, MgErr *e)
     if (!text) return e->code; /* unreadable: never keep lines past the checkpoint */
     char tmp[CONFIG_PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = mg_open_out(tmp, "w", e);
     if (!f) {
         free(text);
-        return mg_fail(e, MG_EFAIL, "%s: cannot write: %s", tmp, strerror(errno));
+        return e->code;
     }
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n');
@@ -187,8 +187,8 @@ static int train_trim_metrics(const char *path, int64_t upto, MgErr *e)
         line = nl + 1;
     }
     free(text);
-    int bad = fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0)
+    if (mg_close_out(f, tmp, e) != MG_OK) return e->code;
+    if (rename(tmp, path) != 0)
         return mg_fail(e, MG_EFAIL, "%s: cannot rewrite: %s", path, strerror(errno));
     return MG_OK;
 }
@@ -251,32 +251,22 @@ static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L
     return MG_OK;
 }
 
-/* Root: create the run directory, write config.yaml, start metrics.jsonl. */
-static int train_prepare_dir(const Config *cfg, const TrainOpts *opt, const TrainState *st,
-                             const char *cfg_text, MgErr *e)
+/* Root: create the run directory, write config.yaml, remove the done
+ * marker, start metrics.jsonl (or trim it to the checkpoint on resume). */
+static int train_prepare_files(const TrainOpts *opt, const TrainState *st, const char *cfg_text,
+                               MgErr *e)
 {
-    if (par_is_root() && opt->write_files) {
-        char path[CONFIG_PATH_MAX + 32];
-        if (mg_mkdir_p(opt->out_dir) != 0) {
-            mg_fail(e, MG_EFAIL, "%s: cannot create directory: %s", opt->out_dir, strerror(errno));
-        } else {
-            mg_path_join(path, sizeof path, opt->out_dir, "config.yaml");
-            FILE *f = fopen(path, "w");
-            if (!f || fputs(cfg_text, f) < 0 || fclose(f) != 0)
-                mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
-            mg_path_join(path, sizeof path, opt->out_dir, "done");
-            unlink(path);
-            mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
-            if (st->iter > 0) train_trim_metrics(path, st->iter, e);
-            else {
-                FILE *m = fopen(path, "w");
-                if (!m) mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
-                else fclose(m);
-            }
-        }
-    }
-    (void)cfg;
-    return par_agree_error(e);
+    char path[CONFIG_PATH_MAX + 32];
+    if (mg_mkdir_p(opt->out_dir) != 0)
+        return mg_fail(e, MG_EFAIL, "%s: cannot create directory: %s", opt->out_dir,
+                       strerror(errno));
+    mg_path_join(path, sizeof path, opt->out_dir, "config.yaml");
+    if (mg_write_text(path, cfg_text, e) != MG_OK) return e->code;
+    mg_path_join(path, sizeof path, opt->out_dir, "done");
+    unlink(path);
+    mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
+    if (st->iter > 0) return train_trim_metrics(path, st->iter, e);
+    return mg_write_text(path, "", e);
 }
 
 /*
@@ -356,7 +346,8 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     }
     if (par_agree_error(e)) return e->code;
     if (train_setup_state(cfg, opt, r->L, &r->st, e)) return e->code;
-    if (train_prepare_dir(cfg, opt, &r->st, r->cfg_text, e)) return e->code;
+    if (par_is_root() && opt->write_files) train_prepare_files(opt, &r->st, r->cfg_text, e);
+    if (par_agree_error(e)) return e->code;
 
     /* The update is sharded: the summed gradient is reduce-scattered, each
      * rank decodes and applies Adam to its block of parameters, and an
@@ -377,8 +368,7 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
-        r->metrics = fopen(path, "a");
-        if (!r->metrics) mg_fail(e, MG_EFAIL, "%s: cannot append: %s", path, strerror(errno));
+        r->metrics = mg_open_out(path, "a", e);
     }
     r->live = par_is_root() && !opt->quiet && train_live_progress();
     r->first_iter = r->st.iter;
@@ -708,9 +698,7 @@ static int train_finish(TrainRun *r, TrainStats *stats, MgErr *e)
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "done");
-        FILE *f = fopen(path, "w");
-        if (!f || fclose(f) != 0)
-            mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+        mg_write_text(path, "", e);
     }
     if (par_agree_error(e)) return e->code;
     if (!par_is_root() || opt->quiet) return MG_OK;
