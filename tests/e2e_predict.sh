@@ -23,7 +23,7 @@ predict_bad() { # pattern hist hours [args...]
 check "train a case5 grid checkpoint" "$METAGRID" train configs/grid5.yaml --set train.iterations=40 --out "$TMP/run"
 check "predict --help" sh -c "\"$METAGRID\" predict --help > /dev/null"
 check "predict on the example" "$METAGRID" predict "$TMP/run/checkpoint.bin" --case $CASE --history $HIST --hours $HOURS --out "$TMP/p"
-check "allocations meet every demand and capacity; hours.csv and summary agree" python3 - "$TMP/p" $HOURS <<'PY'
+check "allocations meet every demand and capacity; hours.csv and summary agree" python3 - "$TMP/p" $HOURS "$METAGRID" <<'PY'
 import csv, json, math, sys
 out, hours = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(hours)))
@@ -33,9 +33,8 @@ summ = json.load(open(out + "/summary.json"))
 assert [h["hour"] for h in hrs] == [r["hour"] for r in rows]
 assert list(hrs[0].keys()) == ["hour", "cost", "lower_bound", "cert_gap", "fallback"], hrs[0].keys()
 assert list(alloc[0].keys()) == ["hour", "demand_id", "supply_id", "mw"]
-case = json.loads(open(out + "/../case.json").read()) if False else None
 import subprocess
-cj = json.loads(subprocess.check_output([__import__("os").environ["METAGRID"], "case", "data/grids/pglib_opf_case5_pjm.m", "--set", "task.transmission_cost=20"]))
+cj = json.loads(subprocess.check_output([sys.argv[3], "case", "data/grids/pglib_opf_case5_pjm.m", "--set", "task.transmission_cost=20"]))
 nfb = 0
 for r, h in zip(rows, hrs):
     got = {}
