@@ -138,6 +138,10 @@ const CfgKey cfg_keys[] = {
          "query instances (points) per held-out task"),
     KINT("eval.scratch_steps", eval.scratch_steps, 0, 10000000, "0", 0,
          "extra baseline: train from scratch this many steps per task (0 = off)"),
+    KFLT("eval.inner_lr", eval.inner_lr, 0.0, 0, 1e3, "0", 0,
+         "adaptation step size at evaluation for every checkpoint and the scratch baselines "
+         "(0 = each checkpoint's own algo.inner_lr; not for metasgd, which adapts with its "
+         "learned step sizes)"),
 };
 const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
 
