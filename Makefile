@@ -3,6 +3,8 @@
 #   make               build/metagrid
 #   make deps          install the Debian packages the project needs (idempotent)
 #   make test          deps + build + every test; last line "N passed, N failed"
+#   make check-layers  no upward include between the layer folders of src/
+#   make check-functions  no function over 100 lines or 8 parameters
 #   make run           deps + build + train configs/default.yaml on 2 ranks + eval
 #   make bench         the benchmarks (lp, meta, scaling); tables on stdout
 #   make asan          build/metagrid and the unit tests under ASan + UBSan
@@ -50,7 +52,11 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
+<<<<<<< HEAD
 .PHONY: all deps test unit run bench asan clean install check-deps check-layers fuzz fuzzers
+=======
+.PHONY: all deps test unit run bench asan clean install check-deps check-layers check-functions
+>>>>>>> main
 all: $(BUILD)/metagrid
 
 $(BUILD)/obj/%.o: src/%.c
@@ -122,6 +128,7 @@ deps:
 
 test: deps
 	@bash tools/check_layers.sh
+	@python3 tools/check_functions.py
 	$(MAKE) --no-print-directory all unit WERROR=1
 	$(MAKE) --no-print-directory unit BUILD=build-san SANITIZE=address,undefined WERROR=1
 	@bash tests/run.sh $(BUILD) build-san
@@ -130,12 +137,19 @@ test: deps
 check-layers:
 	@bash tools/check_layers.sh
 
+<<<<<<< HEAD
 # make fuzz [FUZZ_SECONDS=N]: every harness N seconds (default 60) under
 # libFuzzer + ASan + UBSan; exits non-zero on a crash (README: Fuzzing).
 fuzz: deps
 	$(MAKE) --no-print-directory fuzzers BUILD=build-fuzz CC=clang WERROR=0 \
 	  SANITIZE=fuzzer-no-link,address,undefined
 	@bash tools/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+=======
+# Fails when a function in src/ runs over 100 lines or takes more than 8
+# parameters (exceptions: tools/function_limits.txt).
+check-functions:
+	@python3 tools/check_functions.py
+>>>>>>> main
 
 asan:
 	$(MAKE) --no-print-directory all unit BUILD=build-san SANITIZE=address,undefined
