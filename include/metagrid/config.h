@@ -100,6 +100,9 @@ typedef struct {
         int steps;
         int query;
         int scratch_steps;     /* extra long-training scratch baseline (0 = off) */
+        int polish;            /* alloc_polish passes after repair (0 = none) */
+        double tolerance;      /* certified gap above which the warm solver re-solves */
+        int horizon;           /* hours dispatched per adaptation (amortisation) */
     } eval;
     char source[CONFIG_PATH_MAX]; /* file it was loaded from ("" = defaults) */
 } Config;

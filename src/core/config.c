@@ -121,7 +121,7 @@ const CfgKey cfg_keys[] = {
          "tasks per periodic validation"),
     KINT("train.sync_check", train.sync_check, 0, INT_MAX, "0", 0,
          "every N iterations verify that all ranks hold identical parameters (0 = off)"),
-    KINT("eval.tasks", eval.tasks, 1, 1000000, "50", 0,
+    KINT("eval.tasks", eval.tasks, 1, 1000000, "128", 0,
          "held-out tasks at evaluation"),
     KINT("eval.k_support", eval.k_support, 1, 100000, "10", 0,
          "support instances (points) per held-out task for adaptation"),
@@ -131,6 +131,12 @@ const CfgKey cfg_keys[] = {
          "query instances (points) per held-out task"),
     KINT("eval.scratch_steps", eval.scratch_steps, 0, 10000000, "0", 0,
          "extra baseline: train from scratch this many steps per task (0 = off)"),
+    KINT("eval.polish", eval.polish, 0, 1000000, "0", 0,
+         "cost-polish passes after repair, for every heuristic method (0 = the proposal as is)"),
+    KFLT("eval.tolerance", eval.tolerance, 0.0, 0, 1e9, "0.001", 0,
+         "certified relative gap above which an hour is re-solved by the warm solver"),
+    KINT("eval.horizon", eval.horizon, 1, INT_MAX, "720", 0,
+         "hours a region is dispatched after adapting (amortises support solves and adaptation)"),
 };
 const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
 
