@@ -130,7 +130,13 @@ install: all
 	install -m 755 tools/plot.sh $(DESTDIR)$(PREFIX)/share/metagrid/tools/plot.sh
 	cp -r configs jobs $(DESTDIR)$(PREFIX)/share/metagrid/
 
+# Removes the build folders this Makefile makes ($(BUILD), and build* folders
+# holding its obj/ tree); a folder of yours named build-something stays.
 clean:
-	rm -rf build build-san build-*
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/metagrid $(BUILD)/libmetagrid.a
+	@for d in build build-*; do \
+	  if [ -d "$$d/obj" ]; then echo "rm -rf $$d"; rm -rf "$$d"; fi; \
+	done
+	-@rmdir $(BUILD) 2>/dev/null || true
 
 -include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d)

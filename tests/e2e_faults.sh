@@ -17,7 +17,10 @@ interrupt() { # dir how np
     local dir=$1 how=$2 np=$3 delay
     delay=$(python3 -c 'import random; print(round(random.uniform(0.4, 1.2), 2))')
     $MPIRUN -np "$np" "$METAGRID" train "${CFG[@]}" --set train.iterations=1000000 --out "$dir" >"$dir.log" 2>&1 &
-    local pid=$!
+    local pid=$! _
+    # the random delay counts from the start of training (metrics.jsonl is
+    # created once every rank handles the signals), not from mpirun's start
+    for _ in $(seq 500); do [ -e "$dir/metrics.jsonl" ] && break; sleep 0.02; done
     sleep "$delay"
     case $how in
         mpirun-usr1) kill -USR1 $pid ;;

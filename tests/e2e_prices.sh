@@ -21,10 +21,10 @@ for loss in mse lagrangian; do
 done
 bench() { "$METAGRID" bench policy "$TMP/lagrangian/checkpoint.bin" --tasks 3 --hours 5 >"$TMP/bench.out"; }
 check "bench policy" bench
-check "bench policy: three methods, finite, gaps >= 0, certified_frac in [0, 1]" python3 -c '
+check "bench policy: four methods, finite, gaps >= 0, certified_frac in [0, 1]" python3 -c '
 import json, math, sys
 rows = {r["method"]: r for r in map(json.loads, open(sys.argv[1]))}
-assert set(rows) == {"prices", "prices_fallback", "solver_warm"}, rows
+assert set(rows) == {"prices", "prices_fallback", "support_duals", "solver_warm"}, rows
 p = rows["prices"]
 for k in ("us_median", "us_mean", "speedup_median", "gap_median", "gap_p95", "cert_gap_median", "cert_gap_p95"):
     assert math.isfinite(p[k]) and p[k] >= -1e-12, (k, p[k])

@@ -507,6 +507,9 @@ static void test_round_trip_and_hash(void)
         if (c.task.family == FAMILY_SINUSOID) c.model.loss = LOSS_MSE, c.model.head = HEAD_AUTO;
         if (c.model.head == HEAD_PRICES && c.model.loss == LOSS_XENT) c.model.loss = LOSS_LAGRANGIAN;
         if (c.model.head != HEAD_PRICES && c.model.loss == LOSS_LAGRANGIAN) c.model.loss = LOSS_MSE;
+        if (c.task.family == FAMILY_SINUSOID) c.train.pool_tasks = 0;
+        if (c.train.pool_hours < c.task.k_support + c.task.k_query)
+            c.train.pool_hours = c.task.k_support + c.task.k_query;
         ok &= round_trip(&c);
     }
     CHECK(ok);

@@ -23,14 +23,7 @@ int cmd_case(int argc, char **argv);
 /* Build description for run reports: compiler, flags, git revision. */
 const char *cmd_build_info(void);
 
-/* Parse the options shared by train, eval and gradcheck: CONFIG and any of
- * --set (into sets, at most CMD_MAX_SETS), --out, --resume, --checkpoint
- * (at most 16), --dump; pass NULL for options the subcommand does not take.
- * Returns MG_OK, -1 after printing --help (root only), or MG_EUSAGE with e. */
-int cmd_parse_common(int argc, char **argv, const char *usage, const char **config,
-                     const char **sets, int *nsets, const char **out, int *resume,
-                     const char **ckpts, int *nckpts, const char **dump, MgErr *e);
-
+/* The most --set options a subcommand takes. */
 #define CMD_MAX_SETS 256
 
 #endif

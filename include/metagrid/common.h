@@ -2,9 +2,12 @@
  * common.h — status codes, the error record every library call fills, and
  * small helpers shared by all modules.
  *
- * Library code never prints or exits: it returns a status and fills an MgErr.
- * Only the command layer (src/cli/main.c and the cmd_*.c files) prints and exits,
- * and under MPI it first agrees the status over all ranks (par_agree_error).
+ * Library code never exits (mg_panic aborts on a broken invariant or out of
+ * memory) and never prints an error: it returns a status and fills an MgErr.
+ * The command layer (src/cli) prints errors and exits, under MPI after
+ * agreeing the status over all ranks (par_agree_error). The only other
+ * output is the experiment layer's (src/exp) on the root rank: train's
+ * progress lines and the tables of the benchmarks, to stdout.
  */
 #ifndef METAGRID_COMMON_H
 #define METAGRID_COMMON_H
@@ -18,7 +21,7 @@ enum {
     MG_OK = 0,       /* done */
     MG_EFAIL = 1,    /* any other failure (I/O, divergence, solver, ...) */
     MG_EUSAGE = 2,   /* bad usage, config or input */
-    MG_ESTOP = 75    /* stopped by SIGTERM/SIGUSR1 after a checkpoint */
+    MG_ESTOP = 75    /* stopped by SIGINT/SIGTERM/SIGUSR1 after a checkpoint */
 };
 
 #define MG_ERRMSG_MAX 1024
@@ -59,6 +62,14 @@ int mg_mkdir_p(const char *path);
 /* Read a whole file into a fresh NUL-terminated buffer (caller frees).
  * Refuses files larger than max_bytes. Returns NULL and fills e on failure. */
 char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e);
+
+/* The output-file pair: open path for writing (mode "w" or "a"; NULL and e
+ * filled on failure), and close it, failing (e filled) if any write or the
+ * close failed. */
+FILE *mg_open_out(const char *path, const char *mode, MgErr *e);
+int mg_close_out(FILE *f, const char *path, MgErr *e);
+/* Write text (may be "") to path, replacing it: the pair above in one call. */
+int mg_write_text(const char *path, const char *text, MgErr *e);
 
 /* Join dir and name into out (size n). */
 void mg_path_join(char *out, size_t n, const char *dir, const char *name);

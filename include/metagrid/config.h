@@ -93,6 +93,8 @@ typedef struct {
         int64_t val_every;
         int val_tasks;
         int sync_check;        /* every N iterations verify ranks agree (0 = off) */
+        int pool_tasks;        /* solved-task pool size (0 = fresh tasks; pool.h) */
+        int pool_hours;        /* solved hours per pool task */
     } train;
     struct {
         int tasks;
@@ -152,11 +154,10 @@ const char *config_head_name(int head);
 int config_head(const Config *c);
 
 /* Number of schema keys and the i-th dotted name (for help and suggestions);
- * whether key i enters config_hash; its one-line description. */
+ * whether key i enters config_hash. */
 int config_key_count(void);
 const char *config_key_name(int i);
 int config_key_hashed(int i);
-const char *config_key_description(int i);
 
 /* The value of one key as YAML text ("0.01", "[40, 40]", "maml") into buf;
  * MG_OK, or MG_EUSAGE for an unknown key (buf untouched). */

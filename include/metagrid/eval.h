@@ -192,7 +192,5 @@ void eval_mean_ci(const double *d, size_t n, double *mean, double *lo, double *h
 /* The first horizon H >= 1 at which setup_a + H lat_a < setup_b + H lat_b,
  * or NAN if none (all in the same unit). */
 double eval_break_even(double setup_a, double lat_a, double setup_b, double lat_b);
-/* Write v as a JSON number (%.17g), or null if not finite. */
-void eval_json_num(FILE *f, double v);
 
 #endif

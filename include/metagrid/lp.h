@@ -44,9 +44,6 @@ void lp_destroy(LpSolver *lp);
 int lp_solve(LpSolver *lp, const double *d, const double *s, const double *c,
              LpMethod method, LpResult *r, const char *what, MgErr *e);
 
-/* The (n, m) the solver was built for. */
-int lp_size_n(const LpSolver *lp);
-int lp_size_m(const LpSolver *lp);
 
 /* For tests: raise a GLPK internal error inside the protected region; returns
  * the MG_EFAIL it becomes. The solver remains usable afterwards. */

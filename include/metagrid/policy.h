@@ -66,5 +66,9 @@ void policy_fractions(const Policy *P, double *p);
 int policy_prices(Policy *P, const double *d /*(n)*/, const double *s /*(m)*/,
                   const double *c /*(n*m)*/, double *lambda /*(m)*/, double *x /*(n*m)*/,
                   double *lower_bound);
+/* Price head: improve the network's prices by `steps` cert_ascent steps
+ * before the decode and the bound (default 0: the network's own prices;
+ * lambda then returns the improved prices). */
+void policy_set_ascent(Policy *P, int steps);
 
 #endif

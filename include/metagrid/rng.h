@@ -26,7 +26,8 @@ typedef enum {
     RNG_SCRATCH = 8,     /* the eval "scratch" baseline's random init */
     RNG_SWEEP = 9,       /* sweep random draws (iter = trial) */
     RNG_BENCH = 10,
-    RNG_TEST = 11
+    RNG_TEST = 11,
+    RNG_POOL = 12        /* training draws from the solved-task pool (iter, task) */
 } RngPurpose;
 
 typedef struct {

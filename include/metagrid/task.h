@@ -87,6 +87,9 @@ int tasks_make(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task_
                TaskData *support, TaskData *query, MgErr *e);
 
 void taskdata_free(TaskData *td);
+/* (Re)allocate td for k rows of the given shape (n = 0: no LP arrays); keeps
+ * the buffers when the shape is unchanged; lp_iters and solve_s reset. */
+void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int y_dim, int n, int m);
 
 /*
  * Which instance (hour) each row of a task is. Support and query rows are

@@ -139,10 +139,10 @@ static int write_outputs(const EvalResult *r, const char *out, const char *const
     if (eval_write_json(r, path, e) != MG_OK) return e->code;
     if (eval_write_tsv(r, out, e) != MG_OK) return e->code;
     mg_path_join(path, sizeof path, out, "eval_config.yaml");
-    FILE *f = fopen(path, "w");
-    if (!f) return mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+    FILE *f = mg_open_out(path, "w", e);
+    if (!f) return e->code;
     config_write(&r->cfg, f);
-    if (fclose(f) != 0) return mg_fail(e, MG_EFAIL, "%s: write error", path);
+    if (mg_close_out(f, path, e) != MG_OK) return e->code;
     char plots[2048] = "";
     if (plot) make_plots(out, ck, nck, r->lp, plots, sizeof plots);
     mg_path_join(path, sizeof path, out, "report.md");

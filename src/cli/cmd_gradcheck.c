@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metagrid/json.h"
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
 #include "metagrid/config.h"
@@ -130,22 +131,6 @@ static GcResult gc_check(Learner *L, double *meta, const TaskData *s, const Task
     return res;
 }
 
-static void json_num(FILE *f, double x)
-{
-    if (isfinite(x)) fprintf(f, "%.17g", x);
-    else fputs("null", f);
-}
-
-static void json_vec(FILE *f, const double *x, size_t n)
-{
-    fputc('[', f);
-    for (size_t i = 0; i < n; i++) {
-        if (i) fputc(',', f);
-        json_num(f, x[i]);
-    }
-    fputc(']', f);
-}
-
 static void json_rows(FILE *f, const double *x, int k, int d)
 {
     fputc('[', f);
@@ -160,8 +145,8 @@ static void json_rows(FILE *f, const double *x, int k, int d)
 static int gc_dump(const char *path, const Config *cfg, Learner *L, const double *meta,
                    const TaskData *s, const TaskData *q, MgErr *e)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return mg_fail(e, MG_EFAIL, "gradcheck: cannot write %s", path);
+    FILE *f = mg_open_out(path, "w", e);
+    if (!f) return e->code;
     size_t nm = learner_n_meta(L), nt = learner_n_theta(L);
     double *g = mg_malloc(nm * sizeof(double));
     double loss = learner_task_grad(L, meta, s, q, g);
@@ -230,7 +215,7 @@ static int gc_dump(const char *path, const Config *cfg, Learner *L, const double
     json_vec(f, g, nm);
     fputs("}\n", f);
     free(g);
-    if (fclose(f) != 0) return mg_fail(e, MG_EFAIL, "gradcheck: error writing %s", path);
+    if (mg_close_out(f, path, e) != MG_OK) return e->code;
     return MG_OK;
 }
 

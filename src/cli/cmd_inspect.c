@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metagrid/json.h"
 #include "metagrid/ckpt.h"
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
@@ -32,13 +33,6 @@ static const char inspect_usage[] =
 /* Names of the AlgoName values (config.h); kept here so inspect reads any
  * checkpoint without a config. */
 static const char *const inspect_algo_names[] = {"maml", "fomaml", "metasgd", "gated", "pretrain"};
-
-/* A JSON number: %.17g round-trips a double; JSON has no inf/nan. */
-static void json_num(FILE *f, double x)
-{
-    if (isfinite(x)) fprintf(f, "%.17g", x);
-    else fputs("null", f);
-}
 
 /* Euclidean norm without overflow or underflow: scale by the largest |x|.
  * NaN if any entry is not finite. */

@@ -88,9 +88,7 @@ static int snapshot_base(const Sweep *s, const char *dir, MgErr *e)
             rc = mg_fail(e, MG_EUSAGE, "%s: base config changed since this sweep started (%s differs "
                          "from %s); use another --out or delete the folder", s->path, s->base, path);
     } else {
-        FILE *f = fopen(path, "w");
-        if (!f || fwrite(text, 1, len, f) != len) rc = mg_fail(e, MG_EFAIL, "%s: cannot write", path);
-        if (f && fclose(f) != 0 && rc == MG_OK) rc = mg_fail(e, MG_EFAIL, "%s: write error", path);
+        rc = mg_write_text(path, text, e);
     }
     free(have);
     free(text);
@@ -128,25 +126,17 @@ static int prepare_trials(const Sweep *s, const char *dir, MgErr *e)
                          "use another --out", path, (int)strcspn(have, "\n"), have);
         }
         free(have);
-        FILE *f = rc ? NULL : fopen(path, "w");
-        if (f) fputs(want, f);
+        if (rc == MG_OK) rc = mg_write_text(path, want, e);
         free(want);
         if (rc) goto out;
-        if (!f || fclose(f) != 0) {
-            rc = mg_fail(e, MG_EFAIL, "%s: cannot write", path);
-            goto out;
-        }
         mg_path_join(path, sizeof path, tdir, "args");
-        f = fopen(path, "w");
+        FILE *f = mg_open_out(path, "w", e);
         if (!f) {
-            rc = mg_fail(e, MG_EFAIL, "%s: cannot write", path);
+            rc = e->code;
             goto out;
         }
         for (int j = 0; j < s->n_params; j++) fprintf(f, "--set\n%s=%s\n", s->params[j].key, vals[j]);
-        if (fclose(f) != 0) {
-            rc = mg_fail(e, MG_EFAIL, "%s: write error", path);
-            goto out;
-        }
+        if ((rc = mg_close_out(f, path, e)) != MG_OK) goto out;
     }
 out:
     free(vals);
@@ -407,8 +397,8 @@ static int write_sbatch(const Sweep *s, const char *dir, const char *array, cons
     char self[PATH_MAX], base[PATH_MAX], adir[PATH_MAX];
     if (sweep_self_and_base(dir, self, base, e)) return e->code;
     if (!realpath(dir, adir)) return mg_fail(e, MG_EFAIL, "%s: %s", dir, strerror(errno));
-    FILE *f = fopen(path, "w");
-    if (!f) return mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+    FILE *f = mg_open_out(path, "w", e);
+    if (!f) return e->code;
     fprintf(f, "#!/bin/bash\n");
     fprintf(f, "#SBATCH --job-name=%s\n", s->name);
     fprintf(f, "#SBATCH --array=%s\n", array);
@@ -467,7 +457,7 @@ static int write_sbatch(const Sweep *s, const char *dir, const char *array, cons
             "fi\n"
             "exit $rc\n",
             s->name, adir, adir, self, base, adir, sweep_metric_from_eval(s));
-    if (fclose(f) != 0) return mg_fail(e, MG_EFAIL, "%s: write error", path);
+    if (mg_close_out(f, path, e) != MG_OK) return e->code;
     chmod(path, 0755);
     return MG_OK;
 }

@@ -3,6 +3,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "metagrid/cmd.h"
@@ -26,19 +27,141 @@ static const char train_usage[] =
     "\n"
     "Writes DIR/config.yaml (resolved config), DIR/metrics.jsonl (one JSON line per\n"
     "logged iteration), DIR/checkpoint.bin (+ checkpoint.prev.bin) and DIR/done.\n"
-    "SIGTERM or SIGUSR1: checkpoint at the next iteration boundary and exit 75.\n"
+    "\n"
+    "Stopping: Ctrl-C (SIGINT), SIGTERM or SIGUSR1 on any rank: once the task in\n"
+    "progress ends, every rank drops the unfinished iteration, the last completed\n"
+    "one is checkpointed, one line gives the command that continues the run (the\n"
+    "same with --resume; the result is bit-identical) and the exit status is 75.\n"
+    "A second Ctrl-C stops at once (the last checkpoint stays valid). Under\n"
+    "mpirun, Ctrl-C makes mpirun send SIGTERM to the ranks (they checkpoint) but\n"
+    "mpirun itself exits 1 (Open MPI cannot forward SIGINT); kill -USR1 the mpirun\n"
+    "process to get exit 75. mpirun SIGKILLs the ranks 1 s after its SIGTERM; if a\n"
+    "task takes longer, add --mca odls_base_sigkill_timeout 30 to mpirun.\n"
+    "srun forwards Ctrl-C to the ranks with -X (--disable-status, or\n"
+    "SLURM_DISABLE_STATUS=1); otherwise press Ctrl-C twice within a second.\n"
+    "\n"
+    "Example:\n"
+    "  mpirun -np 2 metagrid train configs/default.yaml --set train.iterations=300 --out runs/a\n"
+    "  mpirun -np 2 metagrid train configs/default.yaml --set train.iterations=600 --out runs/a --resume\n"
+    "\n"
     "Exit status: 0 done, 1 failure, 2 bad usage/config, 75 stopped by a signal.\n";
 
+/* Append arg to buf (at *len), single-quoted for a POSIX shell when it holds
+ * anything but plain characters. */
+static void shell_append(char *buf, size_t n, size_t *len, const char *arg)
+{
+    int plain = *arg != '\0';
+    for (const char *p = arg; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%", *p))
+            plain = 0;
+    if (*len + 1 >= n) return;
+    buf[(*len)++] = ' ';
+    if (plain) {
+        *len += (size_t)snprintf(buf + *len, n - *len, "%s", arg);
+    } else {
+        buf[(*len)++] = '\'';
+        for (const char *p = arg; *p && *len + 5 < n; p++) {
+            if (*p == '\'') *len += (size_t)snprintf(buf + *len, n - *len, "'\\''");
+            else buf[(*len)++] = *p;
+        }
+        buf[(*len)++] = '\'';
+    }
+    if (*len >= n) *len = n - 1;
+    buf[*len] = '\0';
+}
+
+/* The command that continues a stopped run: the launcher (mpirun -np N,
+ * srun -n N, or none), the program, CONFIG, every --set, --out DIR --resume. */
+static void train_resume_command(char *buf, size_t n, const char *prog, const char *config,
+                                 const char *const *sets, int nsets, const char *dir)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    if (par_size() > 1 && getenv("SLURM_STEP_ID"))
+        len = (size_t)snprintf(buf, n, "srun --mpi=pmix -n %d", par_size());
+    else if (par_size() > 1)
+        len = (size_t)snprintf(buf, n, "mpirun -np %d", par_size());
+    if (len >= n) len = n - 1;
+    shell_append(buf, n, &len, prog);
+    shell_append(buf, n, &len, "train");
+    shell_append(buf, n, &len, config);
+    for (int i = 0; i < nsets; i++) {
+        shell_append(buf, n, &len, "--set");
+        shell_append(buf, n, &len, sets[i]);
+    }
+    shell_append(buf, n, &len, "--out");
+    shell_append(buf, n, &len, dir);
+    shell_append(buf, n, &len, "--resume");
+    if (len && buf[0] == ' ') memmove(buf, buf + 1, len);
+}
+
+
+/* The command line of train. */
+typedef struct {
+    const char *config;
+    const char *sets[CMD_MAX_SETS];
+    int nsets;
+    const char *out;  /* NULL: runs/<config name> */
+    int resume;
+} TrainArgs;
+
+/* Returns MG_OK, -1 after printing --help (root only), or MG_EUSAGE with e. */
+static int train_parse_args(int argc, char **argv, TrainArgs *a, MgErr *e)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, 0, 's'},
+        {"out", required_argument, 0, 'o'},
+        {"resume", no_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *sub = argv[0];
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":s:o:rh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (a->nsets >= CMD_MAX_SETS)
+                return mg_fail(e, MG_EUSAGE, "%s: too many --set options", sub);
+            if (!strchr(optarg, '='))
+                return mg_fail(e, MG_EUSAGE, "%s: --set %s: expected KEY=VALUE", sub, optarg);
+            a->sets[a->nsets++] = optarg;
+            break;
+        case 'o':
+            a->out = optarg;
+            break;
+        case 'r':
+            a->resume = 1;
+            break;
+        case 'h':
+            if (par_is_root()) fputs(train_usage, stdout);
+            return -1;
+        case ':':
+            return mg_fail(e, MG_EUSAGE, "%s: option %s needs a value (see metagrid %s --help)",
+                           sub, argv[optind - 1], sub);
+        default:
+            return mg_fail(e, MG_EUSAGE, "%s: unknown option '%s' (see metagrid %s --help)", sub,
+                           argv[optind - 1], sub);
+        }
+    }
+    if (optind >= argc)
+        return mg_fail(e, MG_EUSAGE, "%s: missing CONFIG (see metagrid %s --help)", sub, sub);
+    if (optind + 1 < argc)
+        return mg_fail(e, MG_EUSAGE, "%s: unexpected argument '%s'", sub, argv[optind + 1]);
+    a->config = argv[optind];
+    return MG_OK;
+}
 
 int cmd_train(int argc, char **argv)
 {
     MgErr e = {0};
-    const char *config_path = NULL, *out = NULL;
-    const char *sets[CMD_MAX_SETS];
-    int nsets = 0, resume = 0;
-    int rc = cmd_parse_common(argc, argv, train_usage, &config_path, sets, &nsets, &out, &resume,
-                              NULL, NULL, NULL, &e);
+    TrainArgs args = {0};
+    int rc = train_parse_args(argc, argv, &args, &e);
     if (rc < 0) return MG_OK; /* --help */
+    const char *config_path = args.config, *out = args.out;
+    const char **sets = args.sets;
+    int nsets = args.nsets, resume = args.resume;
     Config cfg;
     if (rc == MG_OK && config_load(&cfg, config_path, sets, nsets, &e) == MG_OK)
         tasks_config_resolve(&cfg, &e);
@@ -67,66 +190,15 @@ int cmd_train(int argc, char **argv)
                nsets ? " with --set overrides" : "");
     TrainStats st;
     rc = train_run(&cfg, &opt, &st, &e);
-    if (rc != MG_OK && rc != MG_ESTOP) par_report_err(&e);
-    return rc;
-}
-
-int cmd_parse_common(int argc, char **argv, const char *usage, const char **config,
-                     const char **sets, int *nsets, const char **out, int *resume,
-                     const char **ckpts, int *nckpts, const char **dump, MgErr *e)
-{
-    static const struct option longopts[] = {
-        {"set", required_argument, 0, 's'},        {"out", required_argument, 0, 'o'},
-        {"resume", no_argument, 0, 'r'},           {"checkpoint", required_argument, 0, 'c'},
-        {"dump", required_argument, 0, 'd'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *sub = argv[0];
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":s:o:rc:d:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            if (*nsets >= CMD_MAX_SETS)
-                return mg_fail(e, MG_EUSAGE, "%s: too many --set options", sub);
-            if (!strchr(optarg, '='))
-                return mg_fail(e, MG_EUSAGE, "%s: --set %s: expected KEY=VALUE", sub, optarg);
-            sets[(*nsets)++] = optarg;
-            break;
-        case 'o':
-            if (!out) goto bad;
-            *out = optarg;
-            break;
-        case 'r':
-            if (!resume) goto bad;
-            *resume = 1;
-            break;
-        case 'c':
-            if (!ckpts) goto bad;
-            if (*nckpts >= 16) return mg_fail(e, MG_EUSAGE, "%s: at most 16 checkpoints", sub);
-            ckpts[(*nckpts)++] = optarg;
-            break;
-        case 'd':
-            if (!dump) goto bad;
-            *dump = optarg;
-            break;
-        case 'h':
-            if (par_is_root()) fputs(usage, stdout);
-            return -1;
-        case ':':
-            return mg_fail(e, MG_EUSAGE, "%s: option %s needs a value (see metagrid %s --help)",
-                           sub, argv[optind - 1], sub);
-        default:
-        bad:
-            return mg_fail(e, MG_EUSAGE, "%s: unknown option '%s' (see metagrid %s --help)", sub,
-                           argv[optind - 1], sub);
-        }
+    if (rc == MG_ESTOP && par_is_root()) {
+        /* argv[-1] is the program name: main passes argv + 1 */
+        char cmd[8192];
+        train_resume_command(cmd, sizeof cmd, argv[-1], config_path, sets, nsets, dir);
+        fflush(stdout);
+        fprintf(stderr, "metagrid: %s; continue with: %s\n", e.msg, cmd);
+        fflush(stderr);
+    } else if (rc != MG_OK) {
+        par_report_err(&e);
     }
-    if (optind >= argc)
-        return mg_fail(e, MG_EUSAGE, "%s: missing CONFIG (see metagrid %s --help)", sub, sub);
-    if (optind + 1 < argc)
-        return mg_fail(e, MG_EUSAGE, "%s: unexpected argument '%s'", sub, argv[optind + 1]);
-    *config = argv[optind];
-    return MG_OK;
+    return rc;
 }

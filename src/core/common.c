@@ -118,6 +118,31 @@ char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e)
     return buf;
 }
 
+FILE *mg_open_out(const char *path, const char *mode, MgErr *e)
+{
+    FILE *f = fopen(path, mode);
+    if (!f) mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int mg_close_out(FILE *f, const char *path, MgErr *e)
+{
+    int bad = ferror(f) != 0;
+    errno = 0;
+    if (fclose(f) != 0 || bad)
+        return mg_fail(e, MG_EFAIL, "%s: write failed%s%s", path, errno ? ": " : "",
+                       errno ? strerror(errno) : "");
+    return MG_OK;
+}
+
+int mg_write_text(const char *path, const char *text, MgErr *e)
+{
+    FILE *f = mg_open_out(path, "w", e);
+    if (!f) return e->code;
+    fputs(text, f);
+    return mg_close_out(f, path, e);
+}
+
 void mg_path_join(char *out, size_t n, const char *dir, const char *name)
 {
     if (!dir || !dir[0]) snprintf(out, n, "%s", name);

@@ -121,6 +121,13 @@ const CfgKey cfg_keys[] = {
          "tasks per periodic validation"),
     KINT("train.sync_check", train.sync_check, 0, INT_MAX, "0", 0,
          "every N iterations verify that all ranks hold identical parameters (0 = off)"),
+    KINT("train.pool_tasks", train.pool_tasks, 0, 1000000, "0", 1,
+         "LP families: draw training tasks from a pool of this many tasks solved once and "
+         "cached on disk next to the run directory (0 = a fresh task every time; README: "
+         "target pool)"),
+    KINT("train.pool_hours", train.pool_hours, 1, 200000, "48", 1,
+         "solved instances (hours) per pool task; each use takes k_support + k_query of them "
+         "at random (must be >= k_support + k_query)"),
     KINT("eval.tasks", eval.tasks, 1, 1000000, "128", 0,
          "held-out tasks at evaluation"),
     KINT("eval.k_support", eval.k_support, 1, 100000, "10", 0,
@@ -164,7 +171,6 @@ int config_head(const Config *c)
 int config_key_count(void) { return cfg_nkeys; }
 const char *config_key_name(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].name : NULL; }
 int config_key_hashed(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].hashed : 0; }
-const char *config_key_description(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].desc : NULL; }
 
 int cfg_find(const char *name)
 {
@@ -536,6 +542,18 @@ int config_set(Config *c, const char *key, const char *value, const char *where,
 static int check_rules(const Config *c, int *other, char *prob, size_t n)
 {
     *other = -1;
+    if (c->train.pool_tasks > 0 && c->task.family == FAMILY_SINUSOID) {
+        *other = cfg_find("task.family");
+        snprintf(prob, n, "the solved-task pool is for the LP families, not sinusoid");
+        return cfg_find("train.pool_tasks");
+    }
+    if (c->train.pool_tasks > 0 &&
+        c->train.pool_hours < c->task.k_support + c->task.k_query) {
+        *other = cfg_find("task.k_support");
+        snprintf(prob, n, "%d is below task.k_support + task.k_query = %d", c->train.pool_hours,
+                 c->task.k_support + c->task.k_query);
+        return cfg_find("train.pool_hours");
+    }
     if (c->task.family == FAMILY_GRID && !c->task.case_path[0]) {
         *other = cfg_find("task.family");
         snprintf(prob, n, "task.family grid needs a case file (task.case: PATH.m)");

@@ -746,9 +746,9 @@ int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResul
     carve(&x, r, buf);
 
     /* My block of tasks. */
-    int P = par_size(), me = par_rank();
-    int lo = (int)((int64_t)x.T * me / P), hi = (int)((int64_t)x.T * (me + 1) / P);
-    for (int t = lo; t < hi; t++)
+    size_t lo, hi;
+    par_block((size_t)x.T, &lo, &hi);
+    for (int t = (int)lo; t < (int)hi; t++)
         if (eval_task(&x, r, ts, t, &sd, &qd, e) != MG_OK) break;
     if (par_agree_error(e) != 0) goto done;
 

@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "metagrid/eval.h"
+#include "metagrid/json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,28 +36,10 @@ static const char *kind_name(int kind)
 
 static const char *plural(long n) { return n == 1 ? "" : "s"; }
 
-void eval_json_num(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.17g", v);
-    else fputs("null", f);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 static void json_key_num(FILE *f, const char *key, double v)
 {
     fprintf(f, ", \"%s\": ", key);
-    eval_json_num(f, v);
+    json_num(f, v);
 }
 
 static const EvalMethod *find_kind(const EvalResult *r, int kind)
@@ -71,20 +54,6 @@ static double speedup(const EvalResult *r, const EvalMethod *m, int kind)
 {
     const EvalMethod *b = find_kind(r, kind);
     return b && m->latency_us > 0 ? b->latency_us / m->latency_us : NAN;
-}
-
-static FILE *open_out(const char *path, MgErr *e)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
-    return f;
-}
-
-static int close_out(FILE *f, const char *path, MgErr *e)
-{
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return mg_fail(e, MG_EFAIL, "%s: write error", path);
-    return MG_OK;
 }
 
 static void json_lp_fields(FILE *f, const EvalResult *r, const EvalMethod *m)
@@ -133,7 +102,7 @@ static void json_method(FILE *f, const EvalResult *r, const EvalMethod *m)
         fputs(", \"mse_by_step\": [", f);
         for (int s = 0; s < m->n_by_step; s++) {
             if (s) fputs(", ", f);
-            eval_json_num(f, m->mse_by_step[s]);
+            json_num(f, m->mse_by_step[s]);
         }
         fputc(']', f);
     }
@@ -153,9 +122,9 @@ static void json_paired(FILE *f, const EvalResult *r)
         json_str(f, p->metric);
         json_key_num(f, "mean_diff", p->mean_diff);
         fputs(", \"ci95\": [", f);
-        eval_json_num(f, p->lo);
+        json_num(f, p->lo);
         fputs(", ", f);
-        eval_json_num(f, p->hi);
+        json_num(f, p->hi);
         fprintf(f, "], \"n_tasks\": %d}", p->n_tasks);
     }
     fputc(']', f);
@@ -163,7 +132,7 @@ static void json_paired(FILE *f, const EvalResult *r)
 
 int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
 {
-    FILE *f = open_out(path, e);
+    FILE *f = mg_open_out(path, "w", e);
     if (!f) return e->code;
     const Config *c = &r->cfg;
     fputs("{\"methods\": {", f);
@@ -181,7 +150,7 @@ int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
             (long long)c->seed);
     if (r->lp) {
         fprintf(f, ", \"polish\": %d, \"tolerance\": ", c->eval.polish);
-        eval_json_num(f, c->eval.tolerance);
+        json_num(f, c->eval.tolerance);
         fprintf(f, ", \"horizon\": %d, \"ascent_steps\": %d", c->eval.horizon, EVAL_ASCENT_STEPS);
     }
     fputs("}", f);
@@ -199,9 +168,9 @@ int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
         fprintf(f, ", \"iter\": %lld, \"n_meta\": %zu}", (long long)ci->iter, ci->n_meta);
     }
     fputs("],\n \"wall_s\": ", f);
-    eval_json_num(f, r->wall_s);
+    json_num(f, r->wall_s);
     fputs("}\n", f);
-    return close_out(f, path, e);
+    return mg_close_out(f, path, e);
 }
 
 /* hours.tsv: one row per (method, task, query hour). */
@@ -209,7 +178,7 @@ static int write_hours(const EvalResult *r, const char *dir, MgErr *e)
 {
     char path[2048];
     snprintf(path, sizeof path, "%s/hours.tsv", dir);
-    FILE *f = open_out(path, e);
+    FILE *f = mg_open_out(path, "w", e);
     if (!f) return e->code;
     fputs("method\ttask\thour\tcost\topt\tlower_bound\tcert_gap\tfallback\tlatency_us\tgap\t"
           "gap_unpolished\n", f);
@@ -224,7 +193,7 @@ static int write_hours(const EvalResult *r, const char *dir, MgErr *e)
                         h->fallback[i] != 0.0, 1e6 * h->lat[i], h->gap[i], h->gap0[i]);
             }
     }
-    return close_out(f, path, e);
+    return mg_close_out(f, path, e);
 }
 
 int eval_write_tsv(const EvalResult *r, const char *dir, MgErr *e)
@@ -233,7 +202,7 @@ int eval_write_tsv(const EvalResult *r, const char *dir, MgErr *e)
     FILE *f;
     if (r->lp) {
         snprintf(path, sizeof path, "%s/gaps.tsv", dir);
-        if (!(f = open_out(path, e))) return e->code;
+        if (!(f = mg_open_out(path, "w", e))) return e->code;
         for (int k = 0; k < r->n_methods; k++) fprintf(f, "%s%s", k ? "\t" : "", r->m[k].label);
         fputc('\n', f);
         size_t N = (size_t)r->cfg.eval.tasks * (size_t)r->cfg.eval.query;
@@ -242,11 +211,11 @@ int eval_write_tsv(const EvalResult *r, const char *dir, MgErr *e)
                 fprintf(f, "%s%.9g", k ? "\t" : "", r->m[k].gaps ? r->m[k].gaps[i] : NAN);
             fputc('\n', f);
         }
-        if (close_out(f, path, e) != MG_OK) return e->code;
+        if (mg_close_out(f, path, e) != MG_OK) return e->code;
         if (write_hours(r, dir, e) != MG_OK) return e->code;
     }
     snprintf(path, sizeof path, "%s/mse_by_step.tsv", dir);
-    if (!(f = open_out(path, e))) return e->code;
+    if (!(f = mg_open_out(path, "w", e))) return e->code;
     int S = 0;
     fputs("step", f);
     for (int k = 0; k < r->n_methods; k++) {
@@ -265,7 +234,7 @@ int eval_write_tsv(const EvalResult *r, const char *dir, MgErr *e)
         }
         fputc('\n', f);
     }
-    return close_out(f, path, e);
+    return mg_close_out(f, path, e);
 }
 
 /* ---- tables -------------------------------------------------------------- */
@@ -568,7 +537,7 @@ static void write_definitions(const EvalResult *r, FILE *f)
 
 int eval_write_report(const EvalResult *r, const char *path, const char *plots, MgErr *e)
 {
-    FILE *f = open_out(path, e);
+    FILE *f = mg_open_out(path, "w", e);
     if (!f) return e->code;
     fprintf(f, "# Evaluation\n\n");
     settings_line(r, f);
@@ -615,5 +584,5 @@ int eval_write_report(const EvalResult *r, const char *path, const char *plots, 
     fputs(plots && plots[0] ? plots : "Not made (gnuplot not found); run `tools/plot.sh DIR "
                                       "[RUNDIR...]` where gnuplot is installed.\n", f);
     fputc('\n', f);
-    return close_out(f, path, e);
+    return mg_close_out(f, path, e);
 }

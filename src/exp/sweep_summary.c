@@ -4,6 +4,7 @@
  * we target) and writer, and summary.csv / summary.md.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "metagrid/json.h"
 #include "metagrid/sweep.h"
 
 #include <ctype.h>
@@ -34,18 +35,6 @@ static int is_json_number(const char *s)
     return *s == '\0';
 }
 
-static void json_string(FILE *f, const char *s, size_t n)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 static void json_scalar(FILE *f, const char *s, size_t n)
 {
     char buf[SWEEP_VALUE_MAX];
@@ -57,7 +46,7 @@ static void json_scalar(FILE *f, const char *s, size_t n)
     if (is_json_number(buf) || !strcmp(buf, "true") || !strcmp(buf, "false") || !strcmp(buf, "null"))
         fputs(buf, f);
     else
-        json_string(f, buf, n);
+        json_strn(f, buf, n);
 }
 
 void sweep_json_value(FILE *f, const char *v)
@@ -90,7 +79,7 @@ void sweep_json_overrides(FILE *f, const Sweep *s, char (*vals)[SWEEP_VALUE_MAX]
     fputc('{', f);
     for (int j = 0; j < s->n_params; j++) {
         if (j) fputs(", ", f);
-        json_string(f, s->params[j].key, strlen(s->params[j].key));
+        json_str(f, s->params[j].key);
         fputs(": ", f);
         sweep_json_value(f, vals[j]);
     }
@@ -402,9 +391,9 @@ int sweep_summary(const Sweep *s, const char *dir, FILE *echo, MgErr *e)
     int rc = MG_OK;
     char path[CONFIG_PATH_MAX + 32];
     mg_path_join(path, sizeof path, dir, "summary.csv");
-    FILE *f = fopen(path, "w");
+    FILE *f = mg_open_out(path, "w", e);
     if (!f) {
-        rc = mg_fail(e, MG_EFAIL, "%s: cannot write", path);
+        rc = e->code;
         goto out;
     }
     fprintf(f, "trial");
@@ -420,18 +409,14 @@ int sweep_summary(const Sweep *s, const char *dir, FILE *echo, MgErr *e)
         for (int j = 0; j < np; j++) fputc(',', f), csv_field(f, all[rows[i].t * np + j]);
         fprintf(f, ",%s,%s\n", m, sweep_state_name(rows[i].state));
     }
-    if (fclose(f) != 0) {
-        rc = mg_fail(e, MG_EFAIL, "%s: write error", path);
-        goto out;
-    }
+    if ((rc = mg_close_out(f, path, e)) != MG_OK) goto out;
     mg_path_join(path, sizeof path, dir, "summary.md");
-    f = fopen(path, "w");
-    if (!f) {
-        rc = mg_fail(e, MG_EFAIL, "%s: cannot write", path);
+    if (!(f = mg_open_out(path, "w", e))) {
+        rc = e->code;
         goto out;
     }
     write_md(f, s, rows, all);
-    if (fclose(f) != 0) rc = mg_fail(e, MG_EFAIL, "%s: write error", path);
+    rc = mg_close_out(f, path, e);
     if (echo) write_md(echo, s, rows, all);
 out:
     free(rows);

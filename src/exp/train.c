@@ -5,7 +5,9 @@
  *
  * Testing hook: METAGRID_INJECT=KIND@ITER[:RANK] makes rank RANK (default 0)
  * misbehave at 0-based iteration ITER (reported as iteration ITER + 1): KIND "nan" poisons its meta-gradient, "fail"
- * raises an error as a failed solve would. Used by tests/e2e_faults.sh.
+ * raises an error as a failed solve would, "slow" makes its first task take
+ * 3 s more (signals do not cut it short). Used by tests/e2e_faults.sh and
+ * tests/e2e_signals.sh.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "metagrid/train.h"
@@ -15,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -22,6 +25,7 @@
 #include "metagrid/ckpt.h"
 #include "metagrid/learner.h"
 #include "metagrid/parallel.h"
+#include "metagrid/pool.h"
 #include "metagrid/task.h"
 #include "metagrid/xsum.h"
 
@@ -29,10 +33,32 @@
  * iteration boundaries. */
 static volatile sig_atomic_t g_stop_signal = 0;
 
-static void train_on_signal(int sig) { g_stop_signal = sig; }
+/* SIGTERM, SIGUSR1 and SIGINT (Ctrl-C) ask for a stop with a checkpoint
+ * (phase 1 skips the remaining tasks, phase 2 agrees on the stop). A SIGINT
+ * after a stop was already asked for stops at once: the default action
+ * (killed by SIGINT, exit 130 in a shell); the last checkpoint written stays
+ * valid (checkpoints are written atomically). */
+static void train_on_signal(int sig)
+{
+    if (sig == SIGINT && g_stop_signal != 0) {
+        static const char msg[] = "\nmetagrid: interrupted again: stopping at once; the last "
+                                  "checkpoint written (if any) is kept\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        sigaction(SIGINT, &dfl, NULL);
+        raise(SIGINT);
+        return;
+    }
+    g_stop_signal = sig;
+}
 
-/* Install the flag-setting handlers for SIGTERM and SIGUSR1, keeping the
- * previous ones in old[2] for train_restore_signals. */
+/* Install the flag-setting handlers for SIGTERM, SIGUSR1 and SIGINT, keeping
+ * the previous ones in old[3] for train_restore_signals. A SIGINT ignored
+ * when the run starts (a background job of a script, nohup) stays ignored. */
 static void train_install_signals(struct sigaction *old)
 {
     struct sigaction sa;
@@ -40,14 +66,29 @@ static void train_install_signals(struct sigaction *old)
     sa.sa_handler = train_on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
+    g_stop_signal = 0;
     sigaction(SIGTERM, &sa, &old[0]);
     sigaction(SIGUSR1, &sa, &old[1]);
+    sigaction(SIGINT, NULL, &old[2]);
+    if (old[2].sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
 }
 
 static void train_restore_signals(const struct sigaction *old)
 {
     sigaction(SIGTERM, &old[0], NULL);
     sigaction(SIGUSR1, &old[1], NULL);
+    sigaction(SIGINT, &old[2], NULL);
+}
+
+/* The name of the stop signal this rank received ("" if none). */
+static const char *train_signal_name(void)
+{
+    switch (g_stop_signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
+    default: return g_stop_signal ? "a signal" : "";
+    }
 }
 
 /* A live progress line (carriage returns) only on a real terminal: mpirun
@@ -130,10 +171,10 @@ static int train_trim_metrics(const char *path, int64_t upto, MgErr *e)
     if (!text) return e->code; /* unreadable: never keep lines past the checkpoint */
     char tmp[CONFIG_PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = mg_open_out(tmp, "w", e);
     if (!f) {
         free(text);
-        return mg_fail(e, MG_EFAIL, "%s: cannot write: %s", tmp, strerror(errno));
+        return e->code;
     }
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n');
@@ -146,8 +187,8 @@ static int train_trim_metrics(const char *path, int64_t upto, MgErr *e)
         line = nl + 1;
     }
     free(text);
-    int bad = fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0)
+    if (mg_close_out(f, tmp, e) != MG_OK) return e->code;
+    if (rename(tmp, path) != 0)
         return mg_fail(e, MG_EFAIL, "%s: cannot rewrite: %s", path, strerror(errno));
     return MG_OK;
 }
@@ -210,32 +251,22 @@ static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L
     return MG_OK;
 }
 
-/* Root: create the run directory, write config.yaml, start metrics.jsonl. */
-static int train_prepare_dir(const Config *cfg, const TrainOpts *opt, const TrainState *st,
-                             const char *cfg_text, MgErr *e)
+/* Root: create the run directory, write config.yaml, remove the done
+ * marker, start metrics.jsonl (or trim it to the checkpoint on resume). */
+static int train_prepare_files(const TrainOpts *opt, const TrainState *st, const char *cfg_text,
+                               MgErr *e)
 {
-    if (par_is_root() && opt->write_files) {
-        char path[CONFIG_PATH_MAX + 32];
-        if (mg_mkdir_p(opt->out_dir) != 0) {
-            mg_fail(e, MG_EFAIL, "%s: cannot create directory: %s", opt->out_dir, strerror(errno));
-        } else {
-            mg_path_join(path, sizeof path, opt->out_dir, "config.yaml");
-            FILE *f = fopen(path, "w");
-            if (!f || fputs(cfg_text, f) < 0 || fclose(f) != 0)
-                mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
-            mg_path_join(path, sizeof path, opt->out_dir, "done");
-            unlink(path);
-            mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
-            if (st->iter > 0) train_trim_metrics(path, st->iter, e);
-            else {
-                FILE *m = fopen(path, "w");
-                if (!m) mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
-                else fclose(m);
-            }
-        }
-    }
-    (void)cfg;
-    return par_agree_error(e);
+    char path[CONFIG_PATH_MAX + 32];
+    if (mg_mkdir_p(opt->out_dir) != 0)
+        return mg_fail(e, MG_EFAIL, "%s: cannot create directory: %s", opt->out_dir,
+                       strerror(errno));
+    mg_path_join(path, sizeof path, opt->out_dir, "config.yaml");
+    if (mg_write_text(path, cfg_text, e) != MG_OK) return e->code;
+    mg_path_join(path, sizeof path, opt->out_dir, "done");
+    unlink(path);
+    mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
+    if (st->iter > 0) return train_trim_metrics(path, st->iter, e);
+    return mg_write_text(path, "", e);
 }
 
 /*
@@ -247,6 +278,7 @@ typedef struct {
     const Config *cfg;
     const TrainOpts *opt;
     TaskSampler *ts;
+    TaskPool *pool;       /* train.pool_tasks > 0: training tasks from the solved pool */
     Learner *L;
     TrainState st;
     TaskData sup, qry;    /* the current task's support and query sets */
@@ -262,7 +294,7 @@ typedef struct {
     char *cfg_text;       /* the resolved config (config.yaml, checkpoints) */
     Timers tm;
     Inject inj;
-    struct sigaction old_handlers[2];
+    struct sigaction old_handlers[3]; /* SIGTERM, SIGUSR1, SIGINT */
     /* results of the current iteration */
     double meta_loss, grad_norm, val_loss;
     long lp_iters;
@@ -273,6 +305,22 @@ typedef struct {
     long tasks_window;    /* tasks since the last logged iteration */
     int64_t first_iter;
 } TrainRun;
+
+/* The solved-task pool's cache directory: .pool next to the run directory
+ * (runs/NAME -> runs/.pool; a sweep's trials DIR/trial-N -> DIR/.pool, so
+ * trials with the same targets share it). */
+static void train_pool_dir(const TrainOpts *opt, char *buf, size_t n)
+{
+    const char *out = opt->out_dir ? opt->out_dir : ".";
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/') len--;
+    const char *slash = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (out[i] == '/') slash = out + i;
+    if (!slash) snprintf(buf, n, ".pool");
+    else if (slash == out) snprintf(buf, n, "/.pool");
+    else snprintf(buf, n, "%.*s/.pool", (int)(slash - out), out);
+}
 
 /* Everything that can fail on bad input is checked before the run directory
  * is touched; then the state is set up (fresh or resumed) on every rank, the
@@ -291,9 +339,15 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     if (tasks_create(&r->ts, cfg, e) == MG_OK)
         learner_create(&r->L, cfg, tasks_in_dim(r->ts), tasks_out_dim(r->ts),
                        tasks_head_group(r->ts), e);
+    if (e->code == 0 && cfg->train.pool_tasks > 0) {
+        char pool_dir[CONFIG_PATH_MAX + 16];
+        train_pool_dir(opt, pool_dir, sizeof pool_dir);
+        pool_open(&r->pool, r->ts, cfg, opt->write_files ? pool_dir : NULL, e);
+    }
     if (par_agree_error(e)) return e->code;
     if (train_setup_state(cfg, opt, r->L, &r->st, e)) return e->code;
-    if (train_prepare_dir(cfg, opt, &r->st, r->cfg_text, e)) return e->code;
+    if (par_is_root() && opt->write_files) train_prepare_files(opt, &r->st, r->cfg_text, e);
+    if (par_agree_error(e)) return e->code;
 
     /* The update is sharded: the summed gradient is reduce-scattered, each
      * rank decodes and applies Adam to its block of parameters, and an
@@ -314,8 +368,7 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
-        r->metrics = fopen(path, "a");
-        if (!r->metrics) mg_fail(e, MG_EFAIL, "%s: cannot append: %s", path, strerror(errno));
+        r->metrics = mg_open_out(path, "a", e);
     }
     r->live = par_is_root() && !opt->quiet && train_live_progress();
     r->first_iter = r->st.iter;
@@ -338,6 +391,7 @@ static void train_run_free(TrainRun *r)
     free(r->st.v);
     free(r->cfg_text);
     learner_destroy(r->L);
+    pool_close(r->pool);
     tasks_destroy(r->ts);
     train_restore_signals(r->old_handlers);
 }
@@ -362,14 +416,20 @@ static void train_task_grads(TrainRun *r, int64_t it, MgErr *e)
     memset(r->acc, 0, n * XSUM_STRIDE * sizeof(int64_t));
     memset(r->ctl, 0, sizeof r->ctl);
     long lp_iters = 0;
-    for (size_t t = r->task_lo; t < r->task_hi; t++) {
+    for (size_t t = r->task_lo; t < r->task_hi && !g_stop_signal; t++) {
         timer_start(&r->tm, TM_SAMPLE);
-        int rc = tasks_make(r->ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t, cfg->task.k_support,
-                            cfg->task.k_query, 0, &r->sup, &r->qry, e);
+        int rc = r->pool ? pool_make(r->pool, (uint64_t)it, (uint64_t)t, &r->sup, &r->qry, e)
+                         : tasks_make(r->ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t,
+                                      cfg->task.k_support, cfg->task.k_query, 0, &r->sup,
+                                      &r->qry, e);
         timer_stop(&r->tm, TM_SAMPLE);
         if (rc == MG_OK && train_injected(r, it, "fail"))
             rc = mg_fail(e, MG_EFAIL, "injected failure at iteration %lld, task %zu (rank %d)",
                          (long long)it + 1, t, par_rank());
+        if (rc == MG_OK && t == r->task_lo && train_injected(r, it, "slow")) {
+            struct timespec pause = {3, 0};
+            while (nanosleep(&pause, &pause) != 0 && errno == EINTR) continue;
+        }
         if (rc != MG_OK) break;
         lp_iters += r->sup.lp_iters + r->qry.lp_iters;
         timer_start(&r->tm, TM_LEARN);
@@ -401,10 +461,28 @@ static int train_reduce(TrainRun *r, MgErr *e)
         timer_stop(&r->tm, TM_ALLREDUCE);
         return par_agree_error(e);
     }
+    if (r->ctl[XSUM_STRIDE + 1]) {
+        /* A stop signal on some rank: this iteration (its tasks may be
+         * incomplete) is dropped; train_stop saves the last completed one. */
+        timer_stop(&r->tm, TM_ALLREDUCE);
+        r->stop = 1;
+        return MG_OK;
+    }
     if (!r->alone) par_reduce_scatter_sum_i64(r->acc, r->shard, r->st.off, r->st.cnt, XSUM_STRIDE);
     timer_stop(&r->tm, TM_ALLREDUCE);
-    r->stop = r->ctl[XSUM_STRIDE + 1] != 0;
     return MG_OK;
+}
+
+/* After a stop: checkpoint the state after the last completed iteration.
+ * The stop thus waits for one task, not a whole iteration (mpirun SIGKILLs
+ * the ranks 1 s after its SIGTERM). Collective. */
+static int train_stop(TrainRun *r, MgErr *e)
+{
+    timer_start(&r->tm, TM_CKPT);
+    int rc = train_write_ckpt(r->cfg, r->opt, &r->st, r->st.wall_prev + (mg_now() - r->t_start),
+                              r->cfg_text, e);
+    timer_stop(&r->tm, TM_CKPT);
+    return rc;
 }
 
 /* The mean gradient of my block decoded into gsum; returns the exact global
@@ -605,12 +683,12 @@ static int train_finish(TrainRun *r, TrainStats *stats, MgErr *e)
     stats->tasks_per_s = stats->iters_done * (double)cfg->train.meta_batch / fmax(stats->wall_s, 1e-9);
     stats->final_loss = r->meta_loss;
     timers_reduce(&r->tm, &stats->timers);
-    if (r->stop) {
-        if (par_is_root() && !opt->quiet)
-            printf("metagrid train: stopped by signal after iteration %lld; checkpoint written, "
-                   "continue with --resume\n", (long long)r->st.iter);
-        return mg_fail(e, MG_ESTOP, "stopped by signal after iteration %lld (checkpoint written)",
-                       (long long)r->st.iter);
+    if (r->stop) { /* the command layer prints this with the command that continues */
+        const char *sig = train_signal_name();
+        return mg_fail(e, MG_ESTOP, "stopped by signal after iteration %lld of %lld (%s); "
+                       "checkpoint written to %s/%s", (long long)r->st.iter,
+                       (long long)cfg->train.iterations, *sig ? sig : "received by another rank",
+                       opt->write_files ? opt->out_dir : "(no files)", CKPT_FILE);
     }
     /* The final checkpoint (unless this call ran nothing: rewriting it would
      * replace checkpoint.prev.bin with the same state), then the marker. */
@@ -620,9 +698,7 @@ static int train_finish(TrainRun *r, TrainStats *stats, MgErr *e)
     if (par_is_root() && opt->write_files) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "done");
-        FILE *f = fopen(path, "w");
-        if (!f || fclose(f) != 0)
-            mg_fail(e, MG_EFAIL, "%s: cannot write: %s", path, strerror(errno));
+        mg_write_text(path, "", e);
     }
     if (par_agree_error(e)) return e->code;
     if (!par_is_root() || opt->quiet) return MG_OK;
@@ -658,6 +734,10 @@ int train_run(const Config *cfg, const TrainOpts *opt, TrainStats *stats, MgErr 
         const int64_t it = r.st.iter; /* 0-based index of this iteration */
         train_task_grads(&r, it, e);            /* sample + solve, task gradients */
         if (train_reduce(&r, e)) goto done;     /* exact reduction over ranks */
+        if (r.stop) {                           /* a signal: checkpoint, stop */
+            if (train_stop(&r, e)) goto done;
+            break;
+        }
         if (train_update(&r, it, e)) goto done; /* norm, clip, Adam, allgather */
         if (train_validate(&r, e)) goto done;   /* validation loss when due */
         if (train_log_checkpoint(&r, e)) goto done; /* metrics, progress, checkpoint */

@@ -142,8 +142,6 @@ void lp_destroy(LpSolver *lp)
     free(lp);
 }
 
-int lp_size_n(const LpSolver *lp) { return lp->n; }
-int lp_size_m(const LpSolver *lp) { return lp->m; }
 
 /* Data checks that GLPK would not make: finite, non-negative, feasible. */
 static int lp_check_data(int n, int m, const double *d, const double *s, const double *c,

@@ -39,6 +39,7 @@ struct Policy {
     double *rwork;              /* alloc_repair scratch */
     void *pwork;                /* alloc_polish scratch */
     void *dwork;                /* cert_decode scratch (price head) */
+    int ascent;                 /* price head: cert_ascent steps before the decode */
 };
 
 Policy *policy_create(const MlpLayout *lay, int n, int m)
@@ -80,6 +81,8 @@ void policy_destroy(Policy *P)
     free(P->dwork);
     free(P);
 }
+
+void policy_set_ascent(Policy *P, int steps) { P->ascent = steps > 0 ? steps : 0; }
 
 void policy_set_decode(Policy *P, double sparsify, int polish)
 {
@@ -190,8 +193,10 @@ int policy_alloc(Policy *P, const double *d, const double *s, const double *c, d
 /*
  * The price head: lambda_j = cbar softplus(z_j) (cbar = the instance's mean
  * cost, the scale the network was trained in), then cert_decode from lambda
- * and the Lagrangian bound g(lambda) of the same prices. No polish: the
- * decode is the price head's own primal recovery.
+ * and the Lagrangian bound g(lambda) of the same prices (with ascent steps:
+ * cert_ascent first improves the network's prices; the decode and the bound
+ * then both use the improved prices). No polish: the decode is the price
+ * head's own primal recovery.
  */
 int policy_prices(Policy *P, const double *d, const double *s, const double *c,
                   double *lambda, double *x, double *lower_bound)
@@ -205,7 +210,8 @@ int policy_prices(Policy *P, const double *d, const double *s, const double *c,
     if (!(cbar > 0.0)) cbar = 1.0;
     for (int j = 0; j < m; j++)
         lambda[j] = cbar * (z[j] > 0 ? z[j] + log1p(exp(-z[j])) : log1p(exp(z[j])));
+    double lb = P->ascent > 0 ? cert_ascent(n, m, c, d, s, lambda, P->ascent) : NAN;
     int rc = cert_decode(n, m, c, d, s, lambda, x, P->dwork);
-    if (lower_bound) *lower_bound = cert_lower_bound(n, m, c, d, s, lambda);
+    if (lower_bound) *lower_bound = P->ascent > 0 ? lb : cert_lower_bound(n, m, c, d, s, lambda);
     return rc;
 }

@@ -240,9 +240,7 @@ void task_price_targets(int n, int m, const double *d, const double *s, const do
     for (int k = 0; k < n * m; k++) y[MLP_PY_C(n, m) + k] = c[k] / cbar;
 }
 
-/* (Re)allocate td for k rows of the given shape; keeps buffers that fit. */
-static void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int y_dim, int n,
-                             int m)
+void taskdata_reserve(TaskData *td, int k, int in_dim, int out_dim, int y_dim, int n, int m)
 {
     int lp = n > 0;
     if (td->x && td->k == k && td->in_dim == in_dim && td->out_dim == out_dim &&
