@@ -50,4 +50,37 @@ make -s -C "$M" -f "$ROOT/Makefile" clean >/dev/null 2>&1
 check "make clean: build folders removed" test ! -e "$M/build" -a ! -e "$M/build-san"
 check "make clean: build-notes (no obj/) and runs/ kept" test -s "$M/build-notes/notes.txt" -a -s "$M/runs/a/notes.txt"
 
+# -- resume with a changed config names the keys and the fix ----------------------
+T=(configs/seed.yaml --set train.iterations=6 --set train.log_every=0)
+d=$TMP/changed
+"$METAGRID" train "${T[@]}" --out "$d" >/dev/null 2>&1
+cp "$d/config.yaml" "$TMP/changed.config.yaml"; sum=$(sha1sum <"$d/checkpoint.bin")
+"$METAGRID" train "${T[@]}" --set model.hidden=[32] --set algo.inner_lr=0.5 --out "$d" --resume >/dev/null 2>"$TMP/changed.err"; rc=$?
+check "resume, changed config: exit 2 (got $rc)" test "$rc" = 2
+check "  ... one message naming each differing key with both values" \
+    bash -c "[ \$(wc -l <'$TMP/changed.err') = 1 ] && grep -q 'model.hidden is \[64\] there, \[32\] here; algo.inner_lr is 0.01 there, 0.5 here' '$TMP/changed.err'"
+check "  ... and the fix (the checkpoint's config.yaml, or another --out)" \
+    grep -q "its config is $d/config.yaml.*another --out" "$TMP/changed.err"
+check "  ... checkpoint and config.yaml untouched" \
+    bash -c "[ \"\$(sha1sum <'$d/checkpoint.bin')\" = '$sum' ] && cmp -s '$d/config.yaml' '$TMP/changed.config.yaml'"
+check "resume with more iterations (run control) still works" \
+    bash -c "'$METAGRID' train ${T[*]} --set train.iterations=8 --out '$d' --resume >/dev/null"
+
+# -- eval: the step size is an eval key; algo.* overrides are never ignored ---------
+E=(configs/seed.yaml --checkpoint "$d/checkpoint.bin" --set eval.tasks=3 --set eval.query=4 --no-plot)
+"$METAGRID" eval "${E[@]}" --set algo.inner_lr=0.5 --out "$TMP/ev1" >/dev/null 2>"$TMP/ev1.err"; rc=$?
+check "eval --set algo.inner_lr=0.5: refused, exit 2 (got $rc)" test "$rc" = 2
+check "  ... pointing to eval.inner_lr" grep -q "use --set eval.inner_lr=0.5" "$TMP/ev1.err"
+check "  ... nothing written" test ! -e "$TMP/ev1"
+check "eval --set algo.inner_steps: points to eval.steps" \
+    bash -c "'$METAGRID' eval ${E[*]} --set algo.inner_steps=3 --out '$TMP/ev0' 2>&1 | grep -q 'use --set eval.steps=3'"
+check "eval --set model.hidden: refused" \
+    bash -c "! '$METAGRID' eval ${E[*]} --set model.hidden=[8] --out '$TMP/ev0' 2>/dev/null"
+check "eval --set algo.inner_lr equal to the checkpoint's (as sweeps pass it): accepted" \
+    "$METAGRID" eval "${E[@]}" --set algo.inner_lr=0.01 --out "$TMP/ev2" >/dev/null 2>&1
+check "eval --set eval.inner_lr=0.5 runs" "$METAGRID" eval "${E[@]}" --set eval.inner_lr=0.5 --out "$TMP/ev3" >/dev/null 2>&1
+mse() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["methods"]["fomaml"]["mse"])' "$1/eval.json"; }
+check "  ... and changes the adapted result" test "$(mse "$TMP/ev2")" != "$(mse "$TMP/ev3")"
+check "  ... recorded in eval_config.yaml" bash -c "sed -n '/^eval:/,\$p' '$TMP/ev3/eval_config.yaml' | grep -q 'inner_lr: 0.5'"
+
 report

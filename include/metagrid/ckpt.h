@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "metagrid/common.h"
+#include "metagrid/config.h"
 
 #define CKPT_VERSION 1
 #define CKPT_FILE "checkpoint.bin"
@@ -67,5 +68,10 @@ void ckpt_free(Checkpoint *ck);
 /* MG_OK if ck was written by a run with config hash `hash`, else MG_EUSAGE
  * "PATH: checkpoint belongs to another config (hash X, this config Y)". */
 int ckpt_check_config(const Checkpoint *ck, uint32_t hash, const char *path, MgErr *e);
+
+/* The same check against a whole config: on a mismatch the message names the
+ * keys that differ (from the config text stored in ck: "KEY is A there, B
+ * here") and the fix (the checkpoint's own config.yaml, or another --out). */
+int ckpt_check_run_config(const Checkpoint *ck, const Config *cfg, const char *path, MgErr *e);
 
 #endif

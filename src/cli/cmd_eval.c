@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metagrid/ckpt.h"
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
 #include "metagrid/config.h"
@@ -54,6 +55,51 @@ static const char eval_usage[] =
     "DIR/mse_by_step.tsv,\n"
     "DIR/eval_config.yaml and, when gnuplot is installed, PNG plots.\n"
     "Exit status: 0 done, 2 bad usage/config/checkpoint, 1 other failure.\n";
+
+/* --set keys that evaluation does not use: each checkpoint brings its own
+ * model and algorithm (the config stored in it), and train.* is training's.
+ * Such a --set is refused, with the key that does what the user wants, when
+ * its value differs from a checkpoint's own (sweeps pass a trial's overrides
+ * to eval unchanged: those agree). Root only; the caller agrees the error. */
+static int eval_check_sets(const Config *cfg, const char *const *sets, int nsets,
+                           const char *const *ck, int nck, MgErr *e)
+{
+    for (int c = 0; c < nck && !e->code; c++) {
+        Checkpoint k;
+        Config kc;
+        if (ckpt_read(ck[c], &k, e) != MG_OK) break;
+        int ok = config_load_buffer(&kc, k.config_text, strlen(k.config_text), ck[c], e) == MG_OK;
+        ckpt_free(&k);
+        for (int i = 0; ok && i < nsets && !e->code; i++) {
+            const char *kv = sets[i];
+            size_t klen = strcspn(kv, "=");
+            char key[128], mine[160], theirs[160];
+            snprintf(key, sizeof key, "%.*s", (int)MG_MIN(klen, sizeof key - 1), kv);
+            int model = !strncmp(key, "model.", 6) && strcmp(key, "model.head") != 0;
+            if (strncmp(key, "algo.", 5) && strncmp(key, "train.", 6) && !model) continue;
+            if (config_get(cfg, key, mine, sizeof mine) != MG_OK ||
+                config_get(&kc, key, theirs, sizeof theirs) != MG_OK || !strcmp(mine, theirs))
+                continue;
+            if (!strcmp(key, "algo.inner_lr"))
+                mg_fail(e, MG_EUSAGE, "eval: --set %s: %s adapts with its own algo.inner_lr (%s); "
+                        "to change the step size at evaluation use --set eval.inner_lr=%s "
+                        "(0 = each checkpoint's own)", kv, ck[c], theirs, mine);
+            else if (!strcmp(key, "algo.inner_steps"))
+                mg_fail(e, MG_EUSAGE, "eval: --set %s: the adaptation steps at evaluation are "
+                        "eval.steps: use --set eval.steps=%s", kv, mine);
+            else if (!strncmp(key, "train.", 6))
+                mg_fail(e, MG_EUSAGE, "eval: --set %s: train.* keys have no effect at "
+                        "evaluation; the evaluation settings are the eval.* keys (metagrid help "
+                        "config)", kv);
+            else
+                mg_fail(e, MG_EUSAGE, "eval: --set %s: %s was trained with %s=%s and brings its "
+                        "own model and algorithm, so %s cannot change at evaluation; train a "
+                        "checkpoint with it, or vary the eval.* keys (metagrid help config)",
+                        kv, ck[c], key, theirs, key);
+        }
+    }
+    return e->code;
+}
 
 /* Directory part of path (into out). */
 static void dir_of(char *out, size_t n, const char *path)
@@ -217,6 +263,7 @@ int cmd_eval(int argc, char **argv)
     Config cfg;
     if (e.code == 0 && config_load(&cfg, config_path, sets, nsets, &e) == MG_OK)
         tasks_config_resolve(&cfg, &e);
+    if (e.code == 0 && par_is_root()) eval_check_sets(&cfg, sets, nsets, ck, nck, &e);
     if (par_agree_error(&e) != 0) {
         par_report_err(&e);
         return e.code;

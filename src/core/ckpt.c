@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "metagrid/config.h"
+
 #ifndef O_CLOEXEC
 #define O_CLOEXEC 0
 #endif
@@ -490,4 +492,52 @@ int ckpt_check_config(const Checkpoint *ck, uint32_t hash, const char *path, MgE
     if (ck->config_hash == hash) return MG_OK;
     return mg_fail(e, MG_EUSAGE, "%s: checkpoint belongs to another config (hash %08x, this config %08x)",
                    path, (unsigned)ck->config_hash, (unsigned)hash);
+}
+
+int ckpt_check_run_config(const Checkpoint *ck, const Config *cfg, const char *path, MgErr *e)
+{
+    uint32_t hash = config_hash(cfg);
+    if (ck->config_hash == hash) return MG_OK;
+    /* Name the keys that differ, from the config text the checkpoint holds. */
+    Config old;
+    MgErr ignore = {0};
+    char diff[640] = "";
+    size_t len = 0;
+    int ndiff = 0, shown = 0;
+    if (ck->config_text &&
+        config_load_buffer(&old, ck->config_text, strlen(ck->config_text), path, &ignore) == MG_OK) {
+        for (int k = 0; k < config_key_count(); k++) {
+            if (!config_key_hashed(k)) continue;
+            const char *key = config_key_name(k);
+            char a[160], b[160];
+            config_get(&old, key, a, sizeof a);
+            config_get(cfg, key, b, sizeof b);
+            if (!strcmp(a, b)) continue;
+            ndiff++;
+            if (shown < 4 && len + strlen(key) + strlen(a) + strlen(b) + 40 < sizeof diff) {
+                len += (size_t)snprintf(diff + len, sizeof diff - len, "%s%s is %s there, %s here",
+                                        shown ? "; " : "", key, a, b);
+                shown++;
+            }
+        }
+        if (ndiff > shown)
+            snprintf(diff + len, sizeof diff - len, "; and %d more key%s", ndiff - shown,
+                     ndiff - shown > 1 ? "s" : "");
+    }
+    char dir[CONFIG_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    if (ndiff == 0)
+        return mg_fail(e, MG_EUSAGE,
+                       "%s: checkpoint belongs to another config (hash %08x, this config %08x; "
+                       "no key value differs, so a file it names (task.case) may have changed); "
+                       "train into another --out",
+                       path, (unsigned)ck->config_hash, (unsigned)hash);
+    return mg_fail(e, MG_EUSAGE,
+                   "%s: checkpoint was trained with another config: %s. Resume with the "
+                   "checkpoint's own settings (its config is %s/config.yaml; drop the --set "
+                   "or config edits that changed these keys), or start a new run with another --out",
+                   path, diff, dir);
 }

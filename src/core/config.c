@@ -144,6 +144,10 @@ const CfgKey cfg_keys[] = {
          "certified relative gap above which an hour is re-solved by the warm solver"),
     KINT("eval.horizon", eval.horizon, 1, INT_MAX, "720", 0,
          "hours a region is dispatched after adapting (amortises support solves and adaptation)"),
+    KFLT("eval.inner_lr", eval.inner_lr, 0.0, 0, 1e3, "0", 0,
+         "adaptation step size at evaluation for every checkpoint and the scratch baselines "
+         "(0 = each checkpoint's own algo.inner_lr; not for metasgd, which adapts with its "
+         "learned step sizes)"),
 };
 const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
 

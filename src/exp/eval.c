@@ -101,6 +101,12 @@ static int load_checkpoints(Ctx *x, EvalResult *r, const char *const *paths, int
         Config *cc = &x->ckcfg[i];
         size_t len = strlen(ck->config_text);
         if (config_load_buffer(cc, ck->config_text, len, paths[i], e) != MG_OK) return e->code;
+        if (cfg->eval.inner_lr > 0 && cc->algo.name == ALGO_METASGD)
+            return mg_fail(e, MG_EUSAGE, "eval.inner_lr=%g: %s was trained with algo.name=metasgd, "
+                           "which adapts with its learned per-parameter step sizes; evaluate it "
+                           "with eval.inner_lr=0 (its own), in a separate eval for other step sizes",
+                           cfg->eval.inner_lr, paths[i]);
+        if (cfg->eval.inner_lr > 0) cc->algo.inner_lr = cfg->eval.inner_lr;
         int same = cc->task.family == cfg->task.family;
         if (same && x->lp)
             same = cc->task.n_demand == cfg->task.n_demand && cc->task.n_supply == cfg->task.n_supply;

@@ -214,7 +214,7 @@ static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L
         } else if (exists && opt->resume) {
             Checkpoint ck;
             if (ckpt_read(path, &ck, e) == MG_OK &&
-                ckpt_check_config(&ck, config_hash(cfg), path, e) == MG_OK) {
+                ckpt_check_run_config(&ck, cfg, path, e) == MG_OK) {
                 if (ck.n_meta != st->n) {
                     mg_fail(e, MG_EUSAGE, "%s: %llu parameters, this config has %zu", path,
                             (unsigned long long)ck.n_meta, st->n);
