@@ -22,7 +22,8 @@ static const char case_usage[] =
     "n_demand, n_supply, demand_ids (buses with Pd > 0: busN), supply_ids (in-service\n"
     "generators with Pmax > 0: genK), total_demand, total_capacity (MW), cost_min,\n"
     "cost_max (unit costs c_ij = mc_j + task.transmission_cost * dist_ij, $/MWh), and\n"
-    "n_bus, n_gen, n_branch, fuels, transmission_cost.\n"
+    "demand_mw (Pd per demand id), capacity_mw (Pmax per supply id), marginal_cost\n"
+    "(mc per supply id), n_bus, n_gen, n_branch, fuels, transmission_cost.\n"
     "\n"
     "  --set KEY=VALUE   a config key (task.transmission_cost shapes the costs)\n"
     "Exit status 2 with `metagrid: FILE:LINE: problem` on a malformed case.\n";
@@ -40,7 +41,13 @@ static void print_model(const GridCase *gc, const GridModel *gm, double tc)
     print_ids("demand_ids", gm->demand_id, gm->n);
     printf(", ");
     print_ids("supply_ids", gm->supply_id, gm->m);
-    printf(", \"total_demand\": %.17g, \"total_capacity\": %.17g, \"cost_min\": %.17g, "
+    printf(", \"demand_mw\": [");
+    for (int i = 0; i < gm->n; i++) printf("%s%.17g", i ? ", " : "", gm->pd[i]);
+    printf("], \"capacity_mw\": [");
+    for (int j = 0; j < gm->m; j++) printf("%s%.17g", j ? ", " : "", gm->pmax[j]);
+    printf("], \"marginal_cost\": [");
+    for (int j = 0; j < gm->m; j++) printf("%s%.17g", j ? ", " : "", gm->mc[j]);
+    printf("], \"total_demand\": %.17g, \"total_capacity\": %.17g, \"cost_min\": %.17g, "
            "\"cost_max\": %.17g, \"n_bus\": %d, \"n_gen\": %d, \"n_branch\": %d, "
            "\"transmission_cost\": %.17g, \"fuels\": {",
            gm->total_demand, gm->total_capacity, gm->cost_min, gm->cost_max, gc->n_bus,

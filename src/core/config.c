@@ -140,8 +140,9 @@ const CfgKey cfg_keys[] = {
          "extra baseline: train from scratch this many steps per task (0 = off)"),
     KINT("eval.polish", eval.polish, 0, 1000000, "0", 0,
          "cost-polish passes after repair, for every heuristic method (0 = the proposal as is)"),
-    KFLT("eval.tolerance", eval.tolerance, 0.0, 0, 1e9, "0.001", 0,
-         "certified relative gap above which an hour is re-solved by the warm solver"),
+    KFLT("eval.tolerance", eval.tolerance, 0.0, 0, 1e6, "0.001", 0,
+         "certified relative gap (cost - lower bound) / abs(lower bound) above which an hour "
+         "falls back to the warm-started solver (predict; eval)"),
     KINT("eval.horizon", eval.horizon, 1, INT_MAX, "720", 0,
          "hours a region is dispatched after adapting (amortises support solves and adaptation)"),
     KFLT("eval.inner_lr", eval.inner_lr, 0.0, 0, 1e3, "0", 0,
