@@ -58,6 +58,8 @@
  * largest are dropped before repair (policy.h; 1 = each demand on its
  * argmax supplier, no exp needed; 0 = the plain softmax split). */
 #define EVAL_SPARSIFY 1.0
+/* Polish passes of `metagrid predict` (predict.c); eval uses eval.polish. */
+#define EVAL_POLISH_PASSES 2
 /* cert_ascent steps for an hour whose first certificate is above tolerance. */
 #define EVAL_ASCENT_STEPS 5
 /* A bound above the GLPK optimum by more than this (relative) is invalid. */
