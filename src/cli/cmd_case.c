@@ -13,6 +13,7 @@
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
 #include "metagrid/config.h"
+#include "metagrid/json.h"
 
 static const char case_usage[] =
     "usage: metagrid case CASE.m [--set KEY=VALUE]...\n"
@@ -30,28 +31,42 @@ static const char case_usage[] =
 
 static void print_ids(const char *key, char (*ids)[24], int k)
 {
-    printf("\"%s\": [", key);
-    for (int i = 0; i < k; i++) printf("%s\"%s\"", i ? ", " : "", ids[i]);
+    printf(", \"%s\": [", key);
+    for (int i = 0; i < k; i++) {
+        if (i) printf(", ");
+        json_str(stdout, ids[i]);
+    }
     printf("]");
+}
+
+static void print_num(const char *key, double v)
+{
+    printf(", \"%s\": ", key);
+    json_num(stdout, v);
+}
+
+static void print_vec(const char *key, const double *v, int k)
+{
+    printf(", \"%s\": ", key);
+    json_vec(stdout, v, (size_t)k);
 }
 
 static void print_model(const GridCase *gc, const GridModel *gm, double tc)
 {
-    printf("{\"n_demand\": %d, \"n_supply\": %d, ", gm->n, gm->m);
+    printf("{\"n_demand\": %d, \"n_supply\": %d", gm->n, gm->m);
     print_ids("demand_ids", gm->demand_id, gm->n);
-    printf(", ");
     print_ids("supply_ids", gm->supply_id, gm->m);
-    printf(", \"demand_mw\": [");
-    for (int i = 0; i < gm->n; i++) printf("%s%.17g", i ? ", " : "", gm->pd[i]);
-    printf("], \"capacity_mw\": [");
-    for (int j = 0; j < gm->m; j++) printf("%s%.17g", j ? ", " : "", gm->pmax[j]);
-    printf("], \"marginal_cost\": [");
-    for (int j = 0; j < gm->m; j++) printf("%s%.17g", j ? ", " : "", gm->mc[j]);
-    printf("], \"total_demand\": %.17g, \"total_capacity\": %.17g, \"cost_min\": %.17g, "
-           "\"cost_max\": %.17g, \"n_bus\": %d, \"n_gen\": %d, \"n_branch\": %d, "
-           "\"transmission_cost\": %.17g, \"fuels\": {",
-           gm->total_demand, gm->total_capacity, gm->cost_min, gm->cost_max, gc->n_bus,
-           gc->n_gen, gc->n_branch, tc);
+    print_vec("demand_mw", gm->pd, gm->n);
+    print_vec("capacity_mw", gm->pmax, gm->m);
+    print_vec("marginal_cost", gm->mc, gm->m);
+    print_num("total_demand", gm->total_demand);
+    print_num("total_capacity", gm->total_capacity);
+    print_num("cost_min", gm->cost_min);
+    print_num("cost_max", gm->cost_max);
+    printf(", \"n_bus\": %d, \"n_gen\": %d, \"n_branch\": %d", gc->n_bus, gc->n_gen,
+           gc->n_branch);
+    print_num("transmission_cost", tc);
+    printf(", \"fuels\": {");
     for (int f = 0; f < gm->n_fuel; f++) {
         int cnt = 0;
         double cap = 0.0;
@@ -60,8 +75,11 @@ static void print_model(const GridCase *gc, const GridModel *gm, double tc)
                 cnt++;
                 cap += gm->pmax[j];
             }
-        printf("%s\"%s\": {\"n\": %d, \"capacity\": %.17g}", f ? ", " : "", gm->fuel_names[f],
-               cnt, cap);
+        if (f) printf(", ");
+        json_str(stdout, gm->fuel_names[f]);
+        printf(": {\"n\": %d, \"capacity\": ", cnt);
+        json_num(stdout, cap);
+        printf("}");
     }
     printf("}}\n");
 }

@@ -20,6 +20,7 @@
 #include "metagrid/config.h"
 #include "metagrid/eval.h"
 #include "metagrid/hours.h"
+#include "metagrid/json.h"
 #include "metagrid/learner.h"
 #include "metagrid/lp.h"
 #include "metagrid/policy.h"
@@ -293,21 +294,6 @@ static double median_of(const double *v, int k)
     return r;
 }
 
-/* s as a JSON string body (quotes, backslashes and control characters
- * escaped) into buf. */
-static const char *json_str(const char *s, char *buf, size_t n)
-{
-    size_t u = 0;
-    for (; *s && u + 8 < n; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') u += (size_t)snprintf(buf + u, n - u, "\\%c", ch);
-        else if (ch < 0x20) u += (size_t)snprintf(buf + u, n - u, "\\u%04x", ch);
-        else buf[u++] = (char)ch;
-    }
-    buf[u] = '\0';
-    return buf;
-}
-
 /* Write one file of DIR through a temporary and a rename. */
 static int write_file(const Predict *p, const PredictSummary *sum, const char *name, int which,
                       MgErr *e)
@@ -334,20 +320,30 @@ static int write_file(const Predict *p, const PredictSummary *sum, const char *n
             fprintf(f, "%s,%.12g,%.12g,%.6g,%d\n", p->hours.label[h], p->cost[h], p->lb[h],
                     p->gap[h], p->fallback[h]);
     } else {
-        char j1[2 * CONFIG_PATH_MAX], j2[2 * CONFIG_PATH_MAX], j3[2 * CONFIG_PATH_MAX],
-            j4[2 * CONFIG_PATH_MAX];
-        fprintf(f, "{\"checkpoint\": \"%s\", \"case\": \"%s\", \"history\": \"%s\", "
-                "\"hours\": \"%s\", \"n_demand\": %d, \"n_supply\": %d, \"n_history\": %d, "
-                "\"n_hours\": %d, \"eval_steps\": %d, \"tolerance\": %.17g, \"n_fallback\": %d, "
-                "\"fallback_frac\": %.17g, \"certified_frac\": %.17g, \"cert_gap_median\": %.17g, "
-                "\"cert_gap_max\": %.17g, \"total_cost\": %.17g, \"label_s\": %.6f, "
-                "\"adapt_s\": %.6f, \"latency_us_median\": %.3f, \"latency_us_mean\": %.3f}\n",
-                json_str(p->o->checkpoint, j1, sizeof j1), json_str(p->o->case_path, j2, sizeof j2),
-                json_str(p->o->history, j3, sizeof j3), json_str(p->o->hours, j4, sizeof j4), n, m,
-                sum->n_history, k, p->cfg.eval.steps, sum->tolerance, sum->n_fallback,
-                (double)sum->n_fallback / k, 1.0 - (double)sum->n_fallback / k,
-                sum->cert_gap_median, sum->cert_gap_max, sum->total_cost, sum->label_s,
-                sum->adapt_s, sum->latency_us_median, sum->latency_us_mean);
+        const char *const key_s[] = {"checkpoint", "case", "history", "hours"};
+        const char *const val_s[] = {p->o->checkpoint, p->o->case_path, p->o->history,
+                                     p->o->hours};
+        fprintf(f, "{");
+        for (int q = 0; q < 4; q++) {
+            fprintf(f, "\"%s\": ", key_s[q]);
+            json_str(f, val_s[q]);
+            fprintf(f, ", ");
+        }
+        fprintf(f, "\"n_demand\": %d, \"n_supply\": %d, \"n_history\": %d, \"n_hours\": %d, "
+                "\"eval_steps\": %d, \"n_fallback\": %d", n, m, sum->n_history, k,
+                p->cfg.eval.steps, sum->n_fallback);
+        const char *const key_n[] = {"tolerance", "fallback_frac", "certified_frac",
+                                     "cert_gap_median", "cert_gap_max", "total_cost", "label_s",
+                                     "adapt_s", "latency_us_median", "latency_us_mean"};
+        const double val_n[] = {sum->tolerance, (double)sum->n_fallback / k,
+                                1.0 - (double)sum->n_fallback / k, sum->cert_gap_median,
+                                sum->cert_gap_max, sum->total_cost, sum->label_s, sum->adapt_s,
+                                sum->latency_us_median, sum->latency_us_mean};
+        for (int q = 0; q < 10; q++) {
+            fprintf(f, ", \"%s\": ", key_n[q]);
+            json_num(f, val_n[q]);
+        }
+        fprintf(f, "}\n");
     }
     if (ferror(f) | (fclose(f) != 0) || rename(tmp, path) != 0) {
         unlink(tmp);
