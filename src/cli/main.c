@@ -40,7 +40,14 @@ static const char usage[] =
     "  case      CASE.m [--set KEY=VALUE]...\n"
     "            a MATPOWER / PGLib-OPF case's transportation instance as JSON\n"
     "\n"
-    "metagrid SUBCOMMAND --help for details; metagrid help config for every config key.\n"
+    "metagrid help SUBCOMMAND (or metagrid SUBCOMMAND --help) for details and an\n"
+    "example; metagrid help config for every config key; metagrid help sweep for\n"
+    "the sweep-file keys.\n"
+    "\n"
+    "Example:\n"
+    "  mpirun -np 2 metagrid train configs/default.yaml --out runs/a\n"
+    "  mpirun -np 2 metagrid eval configs/default.yaml --checkpoint runs/a/checkpoint.bin\n"
+    "\n"
     "Exit status: 0 done, 1 failure, "
     "2 bad usage/config/input, 75 stopped by a signal after a checkpoint.\n";
 
@@ -57,14 +64,20 @@ int main(int argc, char **argv)
         return MG_EUSAGE;
     }
     const char *sub = argv[1];
+    /* metagrid help TOPIC: config (every key), or any subcommand (its --help;
+     * help sweep includes the sweep-file keys). */
+    char *help_argv[4] = {NULL, NULL, NULL, NULL}; /* argv[argc] is NULL */
     if (!strcmp(sub, "help") && argc > 2) {
         if (!strcmp(argv[2], "config")) {
             config_write_reference(stdout);
             return MG_OK;
         }
-        fprintf(stderr, "metagrid: help: unknown topic '%s' (try metagrid help config, "
-                        "or metagrid SUBCOMMAND --help)\n", argv[2]);
-        return MG_EUSAGE;
+        help_argv[0] = argv[0];
+        help_argv[1] = argv[2];
+        help_argv[2] = "--help";
+        argv = help_argv;
+        argc = 3;
+        sub = argv[1];
     }
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
         fputs(usage, stdout);
@@ -89,6 +102,12 @@ int main(int argc, char **argv)
         if (subs[i].mpi) par_init(&argc, &argv);
         int rc = subs[i].fn(argc - 1, argv + 1);
         par_exit(rc);
+    }
+    if (help_argv[0]) {
+        fprintf(stderr, "metagrid: help: unknown topic '%s' (topics: config and every subcommand: "
+                        "train, eval, sweep, inspect, gradcheck, bench, case; see metagrid --help)\n",
+                sub);
+        return MG_EUSAGE;
     }
     fprintf(stderr, "metagrid: unknown subcommand '%s' (train, eval, sweep, inspect, gradcheck, "
                     "bench, case; see metagrid --help)\n", sub);
