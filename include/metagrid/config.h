@@ -102,6 +102,7 @@ typedef struct {
         int steps;
         int query;
         int scratch_steps;     /* extra long-training scratch baseline (0 = off) */
+        double tolerance;      /* certified relative gap above which the solver is used */
         double inner_lr;       /* adaptation step size at evaluation (0 = the checkpoint's) */
     } eval;
     char source[CONFIG_PATH_MAX]; /* file it was loaded from ("" = defaults) */

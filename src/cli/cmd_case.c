@@ -13,6 +13,7 @@
 #include "metagrid/cmd.h"
 #include "metagrid/common.h"
 #include "metagrid/config.h"
+#include "metagrid/json.h"
 
 static const char case_usage[] =
     "usage: metagrid case CASE.m [--set KEY=VALUE]...\n"
@@ -22,29 +23,50 @@ static const char case_usage[] =
     "n_demand, n_supply, demand_ids (buses with Pd > 0: busN), supply_ids (in-service\n"
     "generators with Pmax > 0: genK), total_demand, total_capacity (MW), cost_min,\n"
     "cost_max (unit costs c_ij = mc_j + task.transmission_cost * dist_ij, $/MWh), and\n"
-    "n_bus, n_gen, n_branch, fuels, transmission_cost.\n"
+    "demand_mw (Pd per demand id), capacity_mw (Pmax per supply id), marginal_cost\n"
+    "(mc per supply id), n_bus, n_gen, n_branch, fuels, transmission_cost.\n"
     "\n"
     "  --set KEY=VALUE   a config key (task.transmission_cost shapes the costs)\n"
     "Exit status 2 with `metagrid: FILE:LINE: problem` on a malformed case.\n";
 
 static void print_ids(const char *key, char (*ids)[24], int k)
 {
-    printf("\"%s\": [", key);
-    for (int i = 0; i < k; i++) printf("%s\"%s\"", i ? ", " : "", ids[i]);
+    printf(", \"%s\": [", key);
+    for (int i = 0; i < k; i++) {
+        if (i) printf(", ");
+        json_str(stdout, ids[i]);
+    }
     printf("]");
+}
+
+static void print_num(const char *key, double v)
+{
+    printf(", \"%s\": ", key);
+    json_num(stdout, v);
+}
+
+static void print_vec(const char *key, const double *v, int k)
+{
+    printf(", \"%s\": ", key);
+    json_vec(stdout, v, (size_t)k);
 }
 
 static void print_model(const GridCase *gc, const GridModel *gm, double tc)
 {
-    printf("{\"n_demand\": %d, \"n_supply\": %d, ", gm->n, gm->m);
+    printf("{\"n_demand\": %d, \"n_supply\": %d", gm->n, gm->m);
     print_ids("demand_ids", gm->demand_id, gm->n);
-    printf(", ");
     print_ids("supply_ids", gm->supply_id, gm->m);
-    printf(", \"total_demand\": %.17g, \"total_capacity\": %.17g, \"cost_min\": %.17g, "
-           "\"cost_max\": %.17g, \"n_bus\": %d, \"n_gen\": %d, \"n_branch\": %d, "
-           "\"transmission_cost\": %.17g, \"fuels\": {",
-           gm->total_demand, gm->total_capacity, gm->cost_min, gm->cost_max, gc->n_bus,
-           gc->n_gen, gc->n_branch, tc);
+    print_vec("demand_mw", gm->pd, gm->n);
+    print_vec("capacity_mw", gm->pmax, gm->m);
+    print_vec("marginal_cost", gm->mc, gm->m);
+    print_num("total_demand", gm->total_demand);
+    print_num("total_capacity", gm->total_capacity);
+    print_num("cost_min", gm->cost_min);
+    print_num("cost_max", gm->cost_max);
+    printf(", \"n_bus\": %d, \"n_gen\": %d, \"n_branch\": %d", gc->n_bus, gc->n_gen,
+           gc->n_branch);
+    print_num("transmission_cost", tc);
+    printf(", \"fuels\": {");
     for (int f = 0; f < gm->n_fuel; f++) {
         int cnt = 0;
         double cap = 0.0;
@@ -53,8 +75,11 @@ static void print_model(const GridCase *gc, const GridModel *gm, double tc)
                 cnt++;
                 cap += gm->pmax[j];
             }
-        printf("%s\"%s\": {\"n\": %d, \"capacity\": %.17g}", f ? ", " : "", gm->fuel_names[f],
-               cnt, cap);
+        if (f) printf(", ");
+        json_str(stdout, gm->fuel_names[f]);
+        printf(": {\"n\": %d, \"capacity\": ", cnt);
+        json_num(stdout, cap);
+        printf("}");
     }
     printf("}}\n");
 }

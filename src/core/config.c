@@ -138,6 +138,9 @@ const CfgKey cfg_keys[] = {
          "query instances (points) per held-out task"),
     KINT("eval.scratch_steps", eval.scratch_steps, 0, 10000000, "0", 0,
          "extra baseline: train from scratch this many steps per task (0 = off)"),
+    KFLT("eval.tolerance", eval.tolerance, 0.0, 0, 1e6, "0.001", 0,
+         "certified relative gap (cost - lower bound) / abs(lower bound) above which an hour "
+         "falls back to the warm-started solver (predict; eval)"),
     KFLT("eval.inner_lr", eval.inner_lr, 0.0, 0, 1e3, "0", 0,
          "adaptation step size at evaluation for every checkpoint and the scratch baselines "
          "(0 = each checkpoint's own algo.inner_lr; not for metasgd, which adapts with its "
