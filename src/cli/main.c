@@ -106,9 +106,11 @@ int main(int argc, char **argv)
         par_exit(rc);
     }
     if (help_argv[0]) {
-        fprintf(stderr, "metagrid: help: unknown topic '%s' (topics: config and every subcommand: "
-                        "train, eval, sweep, inspect, gradcheck, bench, case; see metagrid --help)\n",
+        fprintf(stderr, "metagrid: help: unknown topic '%s' (topics: config and every subcommand:",
                 sub);
+        for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", subs[i].name);
+        fputs("; see metagrid --help)\n", stderr);
         return MG_EUSAGE;
     }
     fprintf(stderr, "metagrid: unknown subcommand '%s' (train, eval, sweep, inspect, gradcheck, "
