@@ -155,6 +155,10 @@ int config_head(const Config *c);
 /* Number of schema keys and the i-th dotted name (for help and suggestions);
  * whether key i enters config_hash. */
 int config_key_count(void);
+/* Index of the key with this dotted name, or -1; the nearest key or group
+ * to an unknown name (for "did you mean"). */
+int config_key_index(const char *key);
+const char *config_key_suggest(const char *name);
 const char *config_key_name(int i);
 int config_key_hashed(int i);
 
