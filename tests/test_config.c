@@ -336,7 +336,8 @@ static void test_values(void)
           !strcmp(config_loss_name(LOSS_XENT), "xent"));
     CHECK(c.train.iterations == 100 && c.train.meta_batch == 8 && c.train.meta_lr == 1e-3);
     CHECK(c.train.clip == 0 && c.train.log_every == 10 && c.train.val_tasks == 16);
-    CHECK(c.eval.tasks == 50 && c.eval.k_support == 10 && c.eval.steps == 10 && c.eval.query == 20);
+    CHECK(c.eval.tasks == 128 && c.eval.k_support == 10 && c.eval.steps == 10 && c.eval.query == 20);
+    CHECK(c.eval.polish == 0 && c.eval.tolerance == 0.001 && c.eval.horizon == 720);
     CHECK(c.source[0] == '\0');
     MgErr e0 = {0};
     CHECK(config_check(&c, "defaults", &e0) == MG_OK);
@@ -579,7 +580,7 @@ static void test_shipped(void)
           c.model.n_hidden == 2 && c.model.hidden[1] == 40 && c.algo.name == ALGO_MAML);
     config_load(&c, "configs/default.yaml", NULL, 0, &e);
     CHECK(c.task.family == FAMILY_REGION && c.task.n_demand == 30 && c.task.n_supply == 10 &&
-          c.model.n_hidden >= 1 && c.algo.name == ALGO_MAML && c.eval.tasks == 32);
+          c.model.n_hidden >= 1 && c.algo.name == ALGO_MAML && c.eval.tasks == 128);
     CHECK(e.code == 0);
 }
 

@@ -102,7 +102,9 @@ typedef struct {
         int steps;
         int query;
         int scratch_steps;     /* extra long-training scratch baseline (0 = off) */
-        double tolerance;      /* certified relative gap above which the solver is used */
+        int polish;            /* alloc_polish passes after repair (0 = none) */
+        double tolerance;      /* certified gap above which the warm solver re-solves */
+        int horizon;           /* hours dispatched per adaptation (amortisation) */
         double inner_lr;       /* adaptation step size at evaluation (0 = the checkpoint's) */
     } eval;
     char source[CONFIG_PATH_MAX]; /* file it was loaded from ("" = defaults) */

@@ -129,7 +129,7 @@ const CfgKey cfg_keys[] = {
     KINT("train.pool_hours", train.pool_hours, 1, 200000, "48", 1,
          "solved instances (hours) per pool task; each use takes k_support + k_query of them "
          "at random (must be >= k_support + k_query)"),
-    KINT("eval.tasks", eval.tasks, 1, 1000000, "50", 0,
+    KINT("eval.tasks", eval.tasks, 1, 1000000, "128", 0,
          "held-out tasks at evaluation"),
     KINT("eval.k_support", eval.k_support, 1, 100000, "10", 0,
          "support instances (points) per held-out task for adaptation"),
@@ -139,9 +139,13 @@ const CfgKey cfg_keys[] = {
          "query instances (points) per held-out task"),
     KINT("eval.scratch_steps", eval.scratch_steps, 0, 10000000, "0", 0,
          "extra baseline: train from scratch this many steps per task (0 = off)"),
+    KINT("eval.polish", eval.polish, 0, 1000000, "0", 0,
+         "cost-polish passes after repair, for every heuristic method (0 = the proposal as is)"),
     KFLT("eval.tolerance", eval.tolerance, 0.0, 0, 1e6, "0.001", 0,
          "certified relative gap (cost - lower bound) / abs(lower bound) above which an hour "
          "falls back to the warm-started solver (predict; eval)"),
+    KINT("eval.horizon", eval.horizon, 1, INT_MAX, "720", 0,
+         "hours a region is dispatched after adapting (amortises support solves and adaptation)"),
     KFLT("eval.inner_lr", eval.inner_lr, 0.0, 0, 1e3, "0", 0,
          "adaptation step size at evaluation for every checkpoint and the scratch baselines "
          "(0 = each checkpoint's own algo.inner_lr; not for metasgd, which adapts with its "
