@@ -19,10 +19,15 @@ int bench_policy(int argc, char **argv); /* src/exp/bench_policy.c */
  * [--set KEY=VALUE]... and --help. Loads CONFIG (default: the shipped
  * configs/DEFAULT_CONFIG) with the overrides into cfg and returns MG_OK,
  * -1 after printing usage (root only), or MG_EUSAGE with e filled. *iters
- * keeps its default unless --iterations is given (>= min_iters).
+ * keeps its default unless --iterations is given (>= spec->min_iters).
  */
-int bench_parse_config(int argc, char **argv, const char *name, const char *usage,
-                       const char *default_config, long min_iters, long *iters, Config *cfg,
+typedef struct {
+    const char *name;           /* "meta", "scale" */
+    const char *usage;          /* the --help text */
+    const char *default_config; /* a shipped config file name */
+    long min_iters;             /* the least --iterations accepted */
+} BenchSpec;
+int bench_parse_config(int argc, char **argv, const BenchSpec *spec, long *iters, Config *cfg,
                        char *path, size_t path_size, MgErr *e);
 
 #endif

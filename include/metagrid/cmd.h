@@ -19,6 +19,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_case(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 /* Build description for run reports: compiler, flags, git revision. */
 const char *cmd_build_info(void);

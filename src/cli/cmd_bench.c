@@ -43,39 +43,3 @@ int cmd_bench(int argc, char **argv)
     fprintf(stderr, "metagrid: bench: unknown benchmark '%s' (lp, meta, scale, policy)\n", argv[1]);
     return MG_EUSAGE;
 }
-
-int bench_parse_config(int argc, char **argv, const char *name, const char *usage,
-                       const char *default_config, long min_iters, long *iters, Config *cfg,
-                       char *path, size_t path_size, MgErr *e)
-{
-    static const struct option longopts[] = {
-        {"iterations", required_argument, 0, 'n'},
-        {"set", required_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *sets[CMD_MAX_SETS];
-    int nsets = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "n:s:h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            if (par_is_root()) fputs(usage, stdout);
-            return -1;
-        } else if (c == 'n') {
-            char *end;
-            *iters = strtol(optarg, &end, 10);
-            if (*end || *iters < min_iters)
-                return mg_fail(e, MG_EUSAGE, "bench %s: --iterations must be an integer >= %ld",
-                               name, min_iters);
-        } else if (c == 's' && nsets < CMD_MAX_SETS) {
-            sets[nsets++] = optarg;
-        } else {
-            return mg_fail(e, MG_EUSAGE, "bench %s: bad option (see --help)", name);
-        }
-    }
-    if (optind < argc) snprintf(path, path_size, "%s", argv[optind]);
-    else mg_default_config(default_config, path, path_size);
-    int rc = config_load(cfg, path, sets, nsets, e);
-    return rc == MG_OK ? tasks_config_resolve(cfg, e) : rc;
-}

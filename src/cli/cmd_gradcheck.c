@@ -221,17 +221,27 @@ static int gc_dump(const char *path, const Config *cfg, Learner *L, const double
     return MG_OK;
 }
 
-int cmd_gradcheck(int argc, char **argv)
+/* The command line of gradcheck. */
+typedef struct {
+    const char *config;
+    const char *sets[CMD_MAX_SETS];
+    int nsets;
+    const char *dump;
+    long max_params;
+    double tol;
+} GcArgs;
+
+/* Parses into a (and the step GC_H); returns MG_OK, -1 after --help, or
+ * MG_EUSAGE after printing the error. */
+static int gc_parse_args(int argc, char **argv, GcArgs *a)
 {
     static const struct option opts[] = {
         {"set", required_argument, NULL, 's'},    {"dump", required_argument, NULL, 'd'},
         {"max-params", required_argument, NULL, 'n'}, {"tol", required_argument, NULL, 't'}, {"step", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *sets[CMD_MAX_SETS], *dump = NULL;
-    int nsets = 0;
-    long max_params = 1000;
-    double tol = 1e-6;
+    a->max_params = 1000;
+    a->tol = 1e-6;
     optind = 1;
     opterr = 0;
     int c;
@@ -239,23 +249,23 @@ int cmd_gradcheck(int argc, char **argv)
         char *end = NULL;
         switch (c) {
         case 's':
-            if (nsets == CMD_MAX_SETS) {
+            if (a->nsets == CMD_MAX_SETS) {
                 fprintf(stderr, "metagrid: gradcheck: too many --set\n");
                 return MG_EUSAGE;
             }
-            sets[nsets++] = optarg;
+            a->sets[a->nsets++] = optarg;
             break;
-        case 'd': dump = optarg; break;
+        case 'd': a->dump = optarg; break;
         case 'n':
-            max_params = strtol(optarg, &end, 10);
-            if (*optarg == 0 || *end || max_params < 0) {
+            a->max_params = strtol(optarg, &end, 10);
+            if (*optarg == 0 || *end || a->max_params < 0) {
                 fprintf(stderr, "metagrid: gradcheck: --max-params: bad value '%s'\n", optarg);
                 return MG_EUSAGE;
             }
             break;
         case 't':
-            tol = strtod(optarg, &end);
-            if (*optarg == 0 || *end || !(tol > 0)) {
+            a->tol = strtod(optarg, &end);
+            if (*optarg == 0 || *end || !(a->tol > 0)) {
                 fprintf(stderr, "metagrid: gradcheck: --tol: bad value '%s'\n", optarg);
                 return MG_EUSAGE;
             }
@@ -267,7 +277,7 @@ int cmd_gradcheck(int argc, char **argv)
                 return MG_EUSAGE;
             }
             break;
-        case 'h': fputs(gradcheck_usage, stdout); return MG_OK;
+        case 'h': fputs(gradcheck_usage, stdout); return -1;
         case ':':
             fprintf(stderr, "metagrid: gradcheck: option '%s' needs a value\n", argv[optind - 1]);
             return MG_EUSAGE;
@@ -281,9 +291,46 @@ int cmd_gradcheck(int argc, char **argv)
         fprintf(stderr, "metagrid: gradcheck: expected one CONFIG\n\n%s", gradcheck_usage);
         return MG_EUSAGE;
     }
+    a->config = argv[optind];
+    return MG_OK;
+}
+
+/* Check the algorithm of cfg (algo.name, algo.gate.base) on one task of ts
+ * and print its JSON line; *ok = within tolerance. */
+static int gc_run_one(const Config *cfg, const TaskSampler *ts, const TaskData *sup,
+                      const TaskData *qry, const GcArgs *a, int *ok, MgErr *e)
+{
+    int algo = cfg->algo.name, base = cfg->algo.gate.base;
+    Learner *L = NULL;
+    int rc = learner_create(&L, cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), e);
+    if (rc != MG_OK) return rc;
+    double *meta = mg_malloc(learner_n_meta(L) * sizeof(double));
+    learner_init_meta(L, meta, (uint64_t)cfg->seed);
+    GcResult res = gc_check(L, meta, sup, qry, (size_t)a->max_params, a->tol);
+    *ok = res.max_rel_err <= a->tol && 2 * res.n_unresolved <= res.n_checked;
+    printf("{\"algo\":\"%s\"", config_algo_name(algo));
+    if (algo == ALGO_GATED) printf(",\"base\":\"%s\"", config_gate_base_name(base));
+    printf(",\"check\":\"%s\",\"max_rel_err\":", algo == ALGO_FOMAML ? "first_order" : "exact");
+    json_num(stdout, res.max_rel_err);
+    printf(",\"n_checked\":%zu,\"n_meta\":%zu,\"meta_loss\":", res.n_checked,
+           learner_n_meta(L));
+    json_num(stdout, res.meta_loss);
+    printf(",\"n_unresolved\":%zu,\"tol\":%g,\"ok\":%s}\n", res.n_unresolved, a->tol,
+           *ok ? "true" : "false");
+    fflush(stdout);
+    free(meta);
+    learner_destroy(L);
+    return MG_OK;
+}
+
+int cmd_gradcheck(int argc, char **argv)
+{
+    GcArgs a = {0};
+    int prc = gc_parse_args(argc, argv, &a);
+    if (prc != MG_OK) return prc < 0 ? MG_OK : prc;
     MgErr e = {0};
     Config cfg;
-    if (config_load(&cfg, argv[optind], sets, nsets, &e) != MG_OK ||
+    if (config_load(&cfg, a.config, a.sets, a.nsets, &e) != MG_OK ||
         tasks_config_resolve(&cfg, &e) != MG_OK) {
         mg_print_err(&e);
         return MG_EUSAGE;
@@ -314,34 +361,17 @@ int cmd_gradcheck(int argc, char **argv)
         c2.algo.name = runs[r].algo;
         if (runs[r].algo == ALGO_GATED) c2.algo.gate.base = runs[r].base;
         if (c2.algo.inner_steps < 1 && runs[r].algo != ALGO_PRETRAIN) c2.algo.inner_steps = 1;
-        Learner *L = NULL;
-        rc = learner_create(&L, &c2, in, out, group, &e);
-        if (rc != MG_OK) break;
-        double *meta = mg_malloc(learner_n_meta(L) * sizeof(double));
-        learner_init_meta(L, meta, (uint64_t)cfg.seed);
-        GcResult res = gc_check(L, meta, &sup, &qry, (size_t)max_params, tol);
-        int ok = res.max_rel_err <= tol && 2 * res.n_unresolved <= res.n_checked;
-        printf("{\"algo\":\"%s\"", config_algo_name(runs[r].algo));
-        if (runs[r].algo == ALGO_GATED) printf(",\"base\":\"%s\"", config_gate_base_name(runs[r].base));
-        printf(",\"check\":\"%s\",\"max_rel_err\":", runs[r].algo == ALGO_FOMAML ? "first_order" : "exact");
-        json_num(stdout, res.max_rel_err);
-        printf(",\"n_checked\":%zu,\"n_meta\":%zu,\"meta_loss\":", res.n_checked,
-               learner_n_meta(L));
-        json_num(stdout, res.meta_loss);
-        printf(",\"n_unresolved\":%zu,\"tol\":%g,\"ok\":%s}\n", res.n_unresolved, tol,
-               ok ? "true" : "false");
-        fflush(stdout);
-        if (!ok) worst = MG_EFAIL;
-        free(meta);
-        learner_destroy(L);
+        int ok = 0;
+        rc = gc_run_one(&c2, ts, &sup, &qry, &a, &ok, &e);
+        if (rc == MG_OK && !ok) worst = MG_EFAIL;
     }
-    if (rc == MG_OK && dump) {
+    if (rc == MG_OK && a.dump) {
         Learner *L = NULL;
         rc = learner_create(&L, &cfg, in, out, group, &e);
         if (rc == MG_OK) {
             double *meta = mg_malloc(learner_n_meta(L) * sizeof(double));
             learner_init_meta(L, meta, (uint64_t)cfg.seed);
-            rc = gc_dump(dump, &cfg, L, meta, &sup, &qry, &e);
+            rc = gc_dump(a.dump, &cfg, L, meta, &sup, &qry, &e);
             free(meta);
         }
         learner_destroy(L);

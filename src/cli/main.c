@@ -39,6 +39,8 @@ static const char usage[] =
     "            benchmarks (see metagrid bench --help)\n"
     "  case      CASE.m [--set KEY=VALUE]...\n"
     "            a MATPOWER / PGLib-OPF case's transportation instance as JSON\n"
+    "  predict   CHECKPOINT --case CASE.m --history HIST.csv --hours HOURS.csv --out DIR\n"
+    "            adapt to an operator's solved hours, dispatch new hours with certificates\n"
     "\n"
     "metagrid SUBCOMMAND --help for details; metagrid help config for every config key.\n"
     "Exit status: 0 done, 1 failure, "
@@ -52,7 +54,7 @@ const char *cmd_build_info(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs("metagrid: missing SUBCOMMAND (train, eval, sweep, inspect, gradcheck, bench, case; "
+        fputs("metagrid: missing SUBCOMMAND (train, eval, sweep, inspect, gradcheck, bench, case, predict; "
               "see metagrid --help)\n", stderr);
         return MG_EUSAGE;
     }
@@ -82,7 +84,7 @@ int main(int argc, char **argv)
         {"train", cmd_train, 1},       {"eval", cmd_eval, 1},
         {"sweep", cmd_sweep, 0},       {"inspect", cmd_inspect, 0},
         {"gradcheck", cmd_gradcheck, 0}, {"bench", cmd_bench, 1},
-        {"case", cmd_case, 0},
+        {"case", cmd_case, 0},         {"predict", cmd_predict, 0},
     };
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         if (strcmp(sub, subs[i].name) != 0) continue;
@@ -91,6 +93,6 @@ int main(int argc, char **argv)
         par_exit(rc);
     }
     fprintf(stderr, "metagrid: unknown subcommand '%s' (train, eval, sweep, inspect, gradcheck, "
-                    "bench, case; see metagrid --help)\n", sub);
+                    "bench, case, predict; see metagrid --help)\n", sub);
     return MG_EUSAGE;
 }

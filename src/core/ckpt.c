@@ -348,6 +348,51 @@ static void decode_f64s(double *x, uint64_t n)
 }
 
 /*
+ * Read the fixed header of fd (a regular file of size bytes) into h and
+ * check it: magic, version (the checksum decides between "other version"
+ * and "corrupted"), sizes. On success *expected is the file's size.
+ */
+static int ckpt_read_header(int fd, const char *path, uint64_t size,
+                            unsigned char h[CKPT_HEADER_BYTES], uint64_t *expected, MgErr *e)
+{
+    const uint64_t min_size = CKPT_HEADER_BYTES + 4;
+    ssize_t got = read_all(fd, h, CKPT_HEADER_BYTES);
+    if (got < 0) return mg_fail(e, MG_EFAIL, "%s: read error: %s", path, strerror(errno));
+    size_t g = (size_t)got;
+    if (g == 0)
+        return mg_fail(e, MG_EUSAGE, "%s: truncated checkpoint (0 bytes, expected at least %llu)",
+                       path, (unsigned long long)min_size);
+    if (memcmp(h, ckpt_magic, MG_MIN(g, sizeof ckpt_magic)) != 0)
+        return mg_fail(e, MG_EUSAGE, "%s: not a metagrid checkpoint", path);
+    if (g >= 12) {
+        uint32_t version = get_le32(h + 8);
+        if (version != CKPT_VERSION) {
+            if (trailer_crc_ok(fd, size))
+                return mg_fail(e, MG_EUSAGE,
+                               "%s: checkpoint version %u, this metagrid reads version %d", path,
+                               (unsigned)version, CKPT_VERSION);
+            return mg_fail(e, MG_EUSAGE, "%s: checksum mismatch (corrupted checkpoint)", path);
+        }
+    }
+    if (g < CKPT_HEADER_BYTES)
+        return mg_fail(e, MG_EUSAGE, "%s: truncated checkpoint (%zu bytes, expected at least %llu)",
+                       path, g, (unsigned long long)min_size);
+    uint64_t n_meta = get_le64(h + 32), config_len = get_le64(h + 56);
+    if (n_meta > CKPT_MAX_META || config_len > CKPT_MAX_CONFIG)
+        return mg_fail(e, MG_EUSAGE,
+                       "%s: corrupted checkpoint header (n_meta %llu, config_len %llu)", path,
+                       (unsigned long long)n_meta, (unsigned long long)config_len);
+    *expected = CKPT_HEADER_BYTES + config_len + 3 * 8 * n_meta + 4;
+    if (size < *expected)
+        return mg_fail(e, MG_EUSAGE, "%s: truncated checkpoint (%llu bytes, expected %llu)", path,
+                       (unsigned long long)size, (unsigned long long)*expected);
+    if (size > *expected)
+        return mg_fail(e, MG_EUSAGE, "%s: corrupted checkpoint (%llu bytes, its header says %llu)",
+                       path, (unsigned long long)size, (unsigned long long)*expected);
+    return MG_OK;
+}
+
+/*
  * Read and verify path into ck (zeroed first; free with ckpt_free).
  * MG_EUSAGE for a missing, foreign, other-version, truncated or corrupted
  * file, MG_EFAIL for a device read error; ck is left empty on failure.
@@ -370,55 +415,11 @@ int ckpt_read(const char *path, Checkpoint *ck, MgErr *e)
         rc = mg_fail(e, MG_EUSAGE, "%s: not a regular file", path);
         goto error;
     }
-    uint64_t size = (uint64_t)st.st_size;
-    const uint64_t min_size = CKPT_HEADER_BYTES + 4;
-
     unsigned char h[CKPT_HEADER_BYTES];
-    ssize_t got = read_all(fd, h, sizeof h);
-    if (got < 0) {
-        rc = mg_fail(e, MG_EFAIL, "%s: read error: %s", path, strerror(errno));
+    uint64_t expected = 0;
+    if ((rc = ckpt_read_header(fd, path, (uint64_t)st.st_size, h, &expected, e)) != MG_OK)
         goto error;
-    }
-    size_t g = (size_t)got;
-    if (memcmp(h, ckpt_magic, MG_MIN(g, sizeof ckpt_magic)) != 0 || g == 0) {
-        if (g == 0)
-            rc = mg_fail(e, MG_EUSAGE, "%s: truncated checkpoint (0 bytes, expected at least %llu)",
-                         path, (unsigned long long)min_size);
-        else rc = mg_fail(e, MG_EUSAGE, "%s: not a metagrid checkpoint", path);
-        goto error;
-    }
-    if (g >= 12) {
-        uint32_t version = get_le32(h + 8);
-        if (version != CKPT_VERSION) {
-            if (trailer_crc_ok(fd, size))
-                rc = mg_fail(e, MG_EUSAGE, "%s: checkpoint version %u, this metagrid reads version %d",
-                             path, (unsigned)version, CKPT_VERSION);
-            else rc = mg_fail(e, MG_EUSAGE, "%s: checksum mismatch (corrupted checkpoint)", path);
-            goto error;
-        }
-    }
-    if (g < sizeof h) {
-        rc = mg_fail(e, MG_EUSAGE, "%s: truncated checkpoint (%zu bytes, expected at least %llu)",
-                     path, g, (unsigned long long)min_size);
-        goto error;
-    }
     uint64_t n_meta = get_le64(h + 32), config_len = get_le64(h + 56);
-    if (n_meta > CKPT_MAX_META || config_len > CKPT_MAX_CONFIG) {
-        rc = mg_fail(e, MG_EUSAGE, "%s: corrupted checkpoint header (n_meta %llu, config_len %llu)",
-                     path, (unsigned long long)n_meta, (unsigned long long)config_len);
-        goto error;
-    }
-    uint64_t expected = CKPT_HEADER_BYTES + config_len + 3 * 8 * n_meta + 4;
-    if (size < expected) {
-        rc = mg_fail(e, MG_EUSAGE, "%s: truncated checkpoint (%llu bytes, expected %llu)", path,
-                     (unsigned long long)size, (unsigned long long)expected);
-        goto error;
-    }
-    if (size > expected) {
-        rc = mg_fail(e, MG_EUSAGE, "%s: corrupted checkpoint (%llu bytes, its header says %llu)",
-                     path, (unsigned long long)size, (unsigned long long)expected);
-        goto error;
-    }
 
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc32(crc, h, sizeof h);

@@ -94,14 +94,58 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Timed meta-iterations (sampling, every task's meta-gradient, the mean,
+ * clipping, Adam) in 5 blocks of per_block: block_ms[b] the compute
+ * milliseconds per iteration of block b, *data_s the seconds spent
+ * sampling, *loss the sum of the last iteration's task losses. */
+static void bench_meta_time(TaskSampler *ts, Learner *L, const Config *cfg, long per_block,
+                            double block_ms[5], double *data_s, double *loss, MgErr *e)
+{
+    int B = cfg->train.meta_batch, ks = cfg->task.k_support, kq = cfg->task.k_query;
+    size_t n = learner_n_meta(L);
+    double *meta = mg_malloc(n * sizeof(double)), *grad = mg_malloc(n * sizeof(double));
+    double *sum = mg_malloc(n * sizeof(double)), *am = mg_calloc(n, sizeof(double));
+    double *av = mg_calloc(n, sizeof(double));
+    uint64_t adam_t = 0;
+    learner_init_meta(L, meta, (uint64_t)cfg->seed);
+    TaskData *sup = mg_calloc(B, sizeof(TaskData)), *qry = mg_calloc(B, sizeof(TaskData));
+    for (int blk = 0; blk < 5 && !e->code; blk++) {
+        double comp = 0;
+        for (long it = 0; it < per_block && !e->code; it++) {
+            uint64_t iter = (uint64_t)(blk * per_block + it);
+            double t0 = mg_now();
+            for (int b = 0; b < B && !e->code; b++)
+                tasks_make(ts, STREAM_TRAIN, iter, (uint64_t)b, ks, kq, 0, &sup[b], &qry[b], e);
+            double t1 = mg_now();
+            *loss = 0;
+            for (int b = 0; b < B; b++) {
+                *loss += learner_task_grad(L, meta, &sup[b], &qry[b], b ? grad : sum);
+                if (b) kern_axpy(sum, sum, 1.0, grad, n);
+            }
+            for (size_t i = 0; i < n; i++) sum[i] /= B;
+            adam_clip(sum, n, cfg->train.clip);
+            adam_step(meta, sum, am, av, n, cfg->train.meta_lr, &adam_t);
+            double t2 = mg_now();
+            *data_s += t1 - t0;
+            comp += t2 - t1;
+        }
+        block_ms[blk] = 1e3 * comp / per_block;
+    }
+    for (int b = 0; b < B; b++) {
+        taskdata_free(&sup[b]);
+        taskdata_free(&qry[b]);
+    }
+    free(sup), free(qry), free(meta), free(grad), free(sum), free(am), free(av);
+}
+
 int bench_meta(int argc, char **argv)
 {
     long iters = 1000;
     MgErr e = {0};
     Config cfg;
     char path[4200];
-    int prc = bench_parse_config(argc, argv, "meta", meta_usage, "sinusoid.yaml", 5, &iters, &cfg,
-                                 path, sizeof path, &e);
+    int prc = bench_parse_config(argc, argv, &(BenchSpec){"meta", meta_usage, "sinusoid.yaml", 5},
+                                 &iters, &cfg, path, sizeof path, &e);
     if (prc < 0) return MG_OK;
     TaskSampler *ts = NULL;
     Learner *L = NULL;
@@ -116,38 +160,10 @@ int bench_meta(int argc, char **argv)
     }
     int B = cfg.train.meta_batch, ks = cfg.task.k_support, kq = cfg.task.k_query;
     size_t n = learner_n_meta(L);
-    double *meta = mg_malloc(n * sizeof(double)), *grad = mg_malloc(n * sizeof(double));
-    double *sum = mg_malloc(n * sizeof(double)), *am = mg_calloc(n, sizeof(double));
-    double *av = mg_calloc(n, sizeof(double));
-    uint64_t adam_t = 0;
-    learner_init_meta(L, meta, (uint64_t)cfg.seed);
-    TaskData *sup = mg_calloc(B, sizeof(TaskData)), *qry = mg_calloc(B, sizeof(TaskData));
-
     /* 5 blocks; the median block's time per iteration is reported */
     long per_block = iters / 5;
     double block_ms[5], data_s = 0, loss = 0;
-    for (int blk = 0; blk < 5 && !e.code; blk++) {
-        double comp = 0;
-        for (long it = 0; it < per_block && !e.code; it++) {
-            uint64_t iter = (uint64_t)(blk * per_block + it);
-            double t0 = mg_now();
-            for (int b = 0; b < B && !e.code; b++)
-                tasks_make(ts, STREAM_TRAIN, iter, (uint64_t)b, ks, kq, 0, &sup[b], &qry[b], &e);
-            double t1 = mg_now();
-            loss = 0;
-            for (int b = 0; b < B; b++) {
-                loss += learner_task_grad(L, meta, &sup[b], &qry[b], b ? grad : sum);
-                if (b) kern_axpy(sum, sum, 1.0, grad, n);
-            }
-            for (size_t i = 0; i < n; i++) sum[i] /= B;
-            adam_clip(sum, n, cfg.train.clip);
-            adam_step(meta, sum, am, av, n, cfg.train.meta_lr, &adam_t);
-            double t2 = mg_now();
-            data_s += t1 - t0;
-            comp += t2 - t1;
-        }
-        block_ms[blk] = 1e3 * comp / per_block;
-    }
+    bench_meta_time(ts, L, &cfg, per_block, block_ms, &data_s, &loss, &e);
     if (!e.code) {
         double sorted[5];
         memcpy(sorted, block_ms, sizeof sorted);
@@ -190,11 +206,6 @@ int bench_meta(int argc, char **argv)
                    B * ks, w, w, r_big, r_large, loss / B);
         }
     }
-    for (int b = 0; b < B; b++) {
-        taskdata_free(&sup[b]);
-        taskdata_free(&qry[b]);
-    }
-    free(sup), free(qry), free(meta), free(grad), free(sum), free(am), free(av);
     learner_destroy(L);
     tasks_destroy(ts);
     if (e.code) {

@@ -37,8 +37,8 @@ int bench_scale(int argc, char **argv)
     MgErr e = {0};
     Config cfg;
     char path[4200];
-    int prc = bench_parse_config(argc, argv, "scale", scale_usage, "default.yaml", 1, &iters, &cfg,
-                                 path, sizeof path, &e);
+    int prc = bench_parse_config(argc, argv, &(BenchSpec){"scale", scale_usage, "default.yaml", 1},
+                                 &iters, &cfg, path, sizeof path, &e);
     if (prc < 0) return MG_OK;
     if (par_agree_error(&e)) {
         par_report_err(&e);

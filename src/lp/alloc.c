@@ -249,9 +249,24 @@ static int polish_worstj(int m, const double *ci, const double *xi)
  * are updated per move (k full: rows aiming at k look again; j gained slack:
  * every row may now aim at j). Returns the number of moves.
  */
-static int polish_slack(int n, int m, const double *c, double *x, double *slack, int *bestk,
-                        int *worstj, double stol, double ctol, int max_moves)
+/* The state of alloc_polish: the problem, the allocation it improves, the
+ * row caches and the tolerances. */
+typedef struct {
+    int n, m;
+    const double *c;  /* (n, m) costs */
+    double *x;        /* (n, m) the allocation */
+    double *slack;    /* (m) unused supply */
+    int *bestk;       /* (n) per row: cheapest supplier with slack, or -1 */
+    int *worstj;      /* (n) per row: most expensive used supplier, or -1 */
+    double stol, ctol; /* slack and cost tolerances */
+} Polish;
+
+static int polish_slack(Polish *P, int max_moves)
 {
+    const int n = P->n, m = P->m;
+    const double *c = P->c, stol = P->stol, ctol = P->ctol;
+    double *x = P->x, *slack = P->slack;
+    int *bestk = P->bestk, *worstj = P->worstj;
     for (int i = 0; i < n; i++) {
         bestk[i] = polish_bestk(m, c + (size_t)i * m, slack, stol);
         worstj[i] = polish_worstj(m, c + (size_t)i * m, x + (size_t)i * m);
@@ -388,7 +403,8 @@ int alloc_polish(int n, int m, const double *s, const double *c, double *x, int 
     double stol = 1e-12 * smax, ctol = 1e-12 * cmax;
     int max_moves = 4 * (n + m), total = 0;
     for (int p = 0; p < passes; p++) {
-        int mv = polish_slack(n, m, c, x, slack, bestk, worstj, stol, ctol, max_moves);
+        Polish P = {n, m, c, x, slack, bestk, worstj, stol, ctol};
+        int mv = polish_slack(&P, max_moves);
         mv += polish_exchange(n, m, c, x, cnt, rows, ctol);
         total += mv;
         if (mv == 0) break;
