@@ -177,6 +177,8 @@ static int gc_dump(const char *path, const Config *cfg, Learner *L, const double
         fprintf(f, "\"loss\":\"mse\",\"head\":\"linear\",\"loss_definition\":\"mean over "
                    "points and outputs of "
                    "(out - y)^2\",");
+    if (cfg->model.inner_loss == INNER_LOSS_MSE)
+        fputs("\"inner_loss\":\"mse\",", f); /* the inner loop's loss (else \"loss\") */
     fputs("\"params\":", f);
     json_vec(f, meta, nt);
     if (algo == ALGO_METASGD) {
