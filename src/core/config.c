@@ -477,7 +477,7 @@ static void write_keys(const Config *c, FILE *f, int hashed_only)
 
 void config_write(const Config *c, FILE *f)
 {
-    fprintf(f, "# metagrid resolved config: every key with its value (README: Config reference)\n");
+    fprintf(f, "# metagrid resolved config: every key with its value (README: Configuration; metagrid help config)\n");
     write_keys(c, f, 0);
 }
 
