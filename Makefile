@@ -52,7 +52,8 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit run bench asan clean install check-deps check-layers check-functions
+.PHONY: all deps test unit run bench asan clean install check-deps check-layers check-functions \
+        fuzz fuzzers
 all: $(BUILD)/metagrid
 
 $(BUILD)/obj/%.o: src/%.c
@@ -92,7 +93,24 @@ $(BUILD)/tests/mpi_%: tests/mpi_%.c tests/harness.h $(BUILD)/obj/dist/parallel.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $< $(BUILD)/obj/dist/parallel.o $(BUILD)/libmetagrid.a -o $@ $(LIBS) $(MPI_LIBS)
 
-unit: $(TEST_BIN) $(MPI_TEST_BIN)
+# Fuzz harnesses (tests/fuzz/fuzz_*.c, one per reader). `make unit` links
+# each with tests/fuzz/replay_main.c (any compiler): replay_NAME runs a corpus
+# once (tests/e2e_fuzz_corpus.sh). `make fuzz` builds them with clang's
+# libFuzzer under ASan + UBSan into build-fuzz/ and runs tools/fuzz.sh.
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BIN   := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c tests/fuzz/fuzz.h $(BUILD)/obj/dist/parallel_serial.o $(BUILD)/libmetagrid.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) $< tests/fuzz/replay_main.c $(BUILD)/obj/dist/parallel_serial.o $(BUILD)/libmetagrid.a -o $@ $(LIBS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/obj/dist/parallel_serial.o $(BUILD)/libmetagrid.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(BUILD)/obj/dist/parallel_serial.o $(BUILD)/libmetagrid.a -o $@ $(LIBS)
+fuzzers: $(FUZZ_BIN)
+
+unit: $(TEST_BIN) $(MPI_TEST_BIN) $(REPLAY_BIN)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -115,6 +133,13 @@ test: deps
 # Fails when a file includes a header of a layer above its own.
 check-layers:
 	@bash tools/check_layers.sh
+
+# make fuzz [FUZZ_SECONDS=N]: every harness N seconds (default 60) under
+# libFuzzer + ASan + UBSan; exits non-zero on a crash (README: Fuzzing).
+fuzz: deps
+	$(MAKE) --no-print-directory fuzzers BUILD=build-fuzz CC=clang WERROR=0 \
+	  SANITIZE=fuzzer-no-link,address,undefined
+	@bash tools/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 # Fails when a function in src/ runs over 100 lines or takes more than 8
 # parameters (exceptions: tools/function_limits.txt).
@@ -147,4 +172,4 @@ clean:
 	done
 	-@rmdir $(BUILD) 2>/dev/null || true
 
--include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)

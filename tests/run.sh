@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 export METAGRID="$PWD/$build/metagrid"
+export MG_SAN_BUILD="${san:-build-san}"
 logdir=$(mktemp -d /tmp/metagrid-tests.XXXXXX)
 total_p=0 total_f=0 total_s=0
 

@@ -189,7 +189,17 @@ static void test_errors(void)
     EXPECT_ERR("model:\n  hidden: &x [1]\n", 2, "model.hidden", "not supported");
     EXPECT_ERR("seed: *a\n", 1, "seed", "aliases");
     EXPECT_ERR("seed: !!binary abc\n", 1, "seed", "tag");
-    EXPECT_ERR("seed: \"1\\n2\"\n", 1, "seed", "got '1?2'");
+    EXPECT_ERR("seed: \"1\\n2\"\n", 1, "seed", "got the string '1?2'");
+    /* numbers and booleans as strings (issue 13): quoted or !!str-tagged */
+    EXPECT_ERR("seed: \"1\"\n", 1, "seed", "expected an integer, got the string '1' (write it without quotes");
+    EXPECT_ERR("seed: '1'\n", 1, "seed", "the string '1'");
+    EXPECT_ERR("seed: !!str 1\n", 1, "seed", "the string '1'");
+    EXPECT_ERR("seed: ! 1\n", 1, "seed", "the string '1'");
+    EXPECT_ERR("train:\n  meta_lr: \"0.1\"\n", 2, "train.meta_lr", "expected a number, got the string '0.1'");
+    EXPECT_ERR("task: {warm_start: \"true\"}\n", 1, "task.warm_start", "got the string 'true'");
+    EXPECT_ERR("model: {hidden: [8, \"4\"]}\n", 1, "model.hidden", "the string '4'");
+    EXPECT_ERR("model: {hidden: [8, !!str 4]}\n", 1, "model.hidden", "the string '4'");
+    EXPECT_ERR("algo: {name: mamll}\n", 1, "algo.name", "did you mean 'maml'?");
     EXPECT_ERR("\"se\\ted\": 1\n", 1, "se?ed", "unknown key");
     EXPECT_ERR("seed: !custom 1\n", 1, "seed", "tag");
     /* invalid UTF-8 and control characters: libyaml's reader */
@@ -326,7 +336,8 @@ static void test_values(void)
           !strcmp(config_loss_name(LOSS_XENT), "xent"));
     CHECK(c.train.iterations == 100 && c.train.meta_batch == 8 && c.train.meta_lr == 1e-3);
     CHECK(c.train.clip == 0 && c.train.log_every == 10 && c.train.val_tasks == 16);
-    CHECK(c.eval.tasks == 50 && c.eval.k_support == 10 && c.eval.steps == 10 && c.eval.query == 20);
+    CHECK(c.eval.tasks == 128 && c.eval.k_support == 10 && c.eval.steps == 10 && c.eval.query == 20);
+    CHECK(c.eval.polish == 0 && c.eval.tolerance == 0.001 && c.eval.horizon == 720);
     CHECK(c.source[0] == '\0');
     MgErr e0 = {0};
     CHECK(config_check(&c, "defaults", &e0) == MG_OK);
@@ -334,11 +345,11 @@ static void test_values(void)
     /* YAML forms: dotted keys, quotes, block lists, bool spellings, 1_000, 1e3 */
     const char *t =
         "task.family: sinusoid\n"
-        "seed: \"42\"\n"
+        "seed: !!int 42\n"
         "model:\n  hidden:\n    - 8\n    - 4\n  activation: tanh\n"
         "task:\n  warm_start: No\n  noise: 0\n"
         "train:\n  iterations: 1_000\n  meta_batch: 1e3\n  meta_lr: .5e-3\n  checkpoint_every: 2.0\n"
-        "algo:\n  name: gated\n  gate: {base: adam, hidden: 3}\n";
+        "algo:\n  name: \"gated\"\n  gate: {base: adam, hidden: 3}\n";
     int rc = load_text(t, strlen(t), &c, &e);
     CHECK_MSG(rc == MG_OK, "%s", e.msg);
     CHECK(c.task.family == FAMILY_SINUSOID && c.seed == 42 && c.model.n_hidden == 2 &&
@@ -399,6 +410,9 @@ static void test_values(void)
     expect_set_err("train.iteratons", "5", "--set: train.iteratons: unknown key",
                    "(did you mean 'train.iterations'?)");
     expect_set_err("seed", "abc", "--set: seed: ", "expected an integer, got 'abc'");
+    expect_set_err("seed", "\"1\"", "--set: seed: ", "got the string '1'");
+    expect_set_err("seed", "!!str 1", "--set: seed: ", "got the string '1'");
+    expect_set_err("algo.inner_lr", "'0.5'", "--set: algo.inner_lr: ", "got the string '0.5'");
     expect_set_err("seed", "", "--set: seed: ", "missing value");
     expect_set_err("seed", "~", "--set: seed: ", "missing value");
     expect_set_err("model.hidden", "40,40", "--set: model.hidden: ", "list of integers");
@@ -439,6 +453,7 @@ static void other_value(const Config *c, int k, char *buf, size_t n)
     case KT_ENUM: snprintf(buf, n, "%s", K->names[*(const int *)f == 0]); break;
     case KT_INTLIST: snprintf(buf, n, "[3, 5, 7]"); break;
     case KT_PATH: snprintf(buf, n, "/data/it's a case.m"); break;
+    default: snprintf(buf, n, "x"); break;
     }
 }
 
@@ -494,10 +509,11 @@ static void test_round_trip_and_hash(void)
             case KT_INTLIST: {
                 int v[CONFIG_MAX_HIDDEN], m = (int)rng_below(&r, CONFIG_MAX_HIDDEN + 1);
                 for (int i = 0; i < m; i++) v[i] = 1 + (int)rng_below(&r, 4096);
-                cfg_store_list(&c, k, v, m);
+                schema_store_list(K, &c, v, m);
                 break;
             }
             case KT_PATH: snprintf(f, CONFIG_PATH_MAX, "/cases/%d'%d.m", t, k); break;
+            default: break;
             }
         }
         c.task.n_demand = 1 + (int)rng_below(&r, 100);
@@ -564,7 +580,7 @@ static void test_shipped(void)
           c.model.n_hidden == 2 && c.model.hidden[1] == 40 && c.algo.name == ALGO_MAML);
     config_load(&c, "configs/default.yaml", NULL, 0, &e);
     CHECK(c.task.family == FAMILY_REGION && c.task.n_demand == 30 && c.task.n_supply == 10 &&
-          c.model.n_hidden >= 1 && c.algo.name == ALGO_MAML && c.eval.tasks == 32);
+          c.model.n_hidden >= 1 && c.algo.name == ALGO_MAML && c.eval.tasks == 128);
     CHECK(e.code == 0);
 }
 

@@ -156,9 +156,9 @@ static void test_errors(void)
     const char *P = "base: base.yaml\nparameters:\n";
     char t[1024];
     expect_error("base: base.yaml\nmethd: grid\nparameters:\n  seed: {value: 1}\n", 0, "sw.yaml:2: methd:",
-                 "unknown sweep key");
+                 "did you mean 'method'?");
     snprintf(t, sizeof t, "%s  algo.inner_lr: {distribution: gaussian, min: 0, max: 1}\n", P);
-    expect_error(t, 0, "sw.yaml:3: algo.inner_lr:", "gaussian");
+    expect_error(t, 0, "sw.yaml:3: algo.inner_lr.distribution:", "gaussian");
     snprintf(t, sizeof t, "%s  algo.inner_lr:\n    distribution: uniform\n    min: 2\n    max: 1\n", P);
     expect_error(t, 0, "sw.yaml:5: algo.inner_lr:", "min > max");
     snprintf(t, sizeof t, "%s  train.meta_lr: {distribution: log_uniform_values, min: 0, max: 1}\n", P);
@@ -174,7 +174,7 @@ static void test_errors(void)
     snprintf(t, sizeof t, "%s  seed: {value: 1, values: [1, 2]}\n", P);
     expect_error(t, 0, "sw.yaml:3: seed:", "one of");
     snprintf(t, sizeof t, "%s  seed: {vals: [1, 2]}\n", P);
-    expect_error(t, 0, "sw.yaml:3: seed:", "vals");
+    expect_error(t, 0, "sw.yaml:3: seed.vals:", "did you mean 'value");
     snprintf(t, sizeof t, "%s  seed: {values: [1]}\n  seed: {values: [2]}\n", P);
     expect_error(t, 0, "sw.yaml:4: seed:", "twice");
     expect_error("base: base.yaml\nparameters:\n  seed: {value: [1\n", 0, "sw.yaml:", "YAML");
@@ -208,6 +208,123 @@ static void test_errors(void)
     MgErr e;
     snprintf(t, sizeof t, "%s  task.family: {value: uniform}\n  task.n_demand: {values: [10, 5000]}\n"
              "  algo.name: {values: [pretrain, maml]}\n  algo.inner_steps: {values: [1]}\n", P);
+    CHECK_MSG(load(&s, t, &e, 1) == MG_OK, "%s", e.msg);
+    sweep_free(&s);
+}
+
+/* Issue 13: the config loader's strictness for sweep files; issue 15: every
+ * name a sweep refers to (the metric included) is checked before anything
+ * runs, with the nearest valid name. */
+static void test_strict(void)
+{
+    const char *P = "base: base.yaml\nparameters:\n";
+    char t[1024];
+    /* two parameters: mappings (used to crash), duplicate keys */
+    expect_error("base: base.yaml\nparameters:\n  seed: {value: 1}\nparameters:\n  seed: {value: 2}\n",
+                 0, "sw.yaml:4: parameters:", "duplicate key (first set on line 2)");
+    expect_error("base: base.yaml\nparameters:\n  seed: {value: 1}\n  algo.name: {value: maml}\n"
+                 "parameters:\n  train.meta_lr: {value: 0.1}\n", 0, "sw.yaml:5: parameters:", "duplicate");
+    expect_error("base: base.yaml\nranks: 2\nparameters:\n  seed: {value: 1}\nranks: 3\n", 0,
+                 "sw.yaml:5: ranks:", "duplicate key");
+    expect_error("base: base.yaml\nmetric: {name: meta_loss}\nmetric: {goal: maximize}\nparameters:\n"
+                 "  seed: {value: 1}\n", 0, "sw.yaml:3: metric:", "duplicate");
+    snprintf(t, sizeof t, "%s  seed: {value: 1, value: 2}\n", P);
+    expect_error(t, 0, "sw.yaml:3: seed.value:", "duplicate");
+    snprintf(t, sizeof t, "%s  seed: {value: 1}\nslurm: {time: 1, time: 2}\n", P);
+    expect_error(t, 0, "sw.yaml:4: slurm.time:", "twice");
+    /* unknown keys, with a suggestion */
+    expect_error("base: base.yaml\nnum_sample: 3\nparameters:\n  seed: {value: 1}\n", 0,
+                 "sw.yaml:2: num_sample:", "did you mean 'num_samples'?");
+    expect_error("base: base.yaml\nmetric: {nmae: meta_loss}\nparameters:\n  seed: {value: 1}\n", 0,
+                 "sw.yaml:2: metric.nmae:", "did you mean 'metric.name'?");
+    snprintf(t, sizeof t, "%s  train.iteratons: {value: 1}\n", P);
+    expect_error(t, 0, "sw.yaml:3: train.iteratons:", "did you mean 'train.iterations'?");
+    snprintf(t, sizeof t, "%s  seed: {distribution: unifrom, min: 1, max: 2}\n", P);
+    expect_error(t, 0, "sw.yaml:3: seed.distribution:", "did you mean 'uniform'?");
+    /* wrong types */
+    expect_error("base: base.yaml\nranks: two\nparameters:\n  seed: {value: 1}\n", 0, "sw.yaml:2: ranks:",
+                 "expected an integer, got 'two'");
+    expect_error("base: base.yaml\nranks: 0\nparameters:\n  seed: {value: 1}\n", 0, "sw.yaml:2: ranks:",
+                 "out of range");
+    expect_error("base: [a]\nparameters:\n  seed: {value: 1}\n", 0, "sw.yaml:1: base:", "expected a string");
+    expect_error("base: base.yaml\nparameters: [seed]\n", 0, "sw.yaml:2: parameters:", "expected a mapping");
+    expect_error("base: base.yaml\nmetric: meta_loss\nparameters:\n  seed: {value: 1}\n", 0,
+                 "sw.yaml:2: metric:", "expected a mapping of keys (name, goal)");
+    snprintf(t, sizeof t, "%s  seed: 3\n", P);
+    expect_error(t, 0, "sw.yaml:3: seed:", "expected a mapping (value, values, distribution, min, max)");
+    snprintf(t, sizeof t, "%s  seed: {values: 3}\n", P);
+    expect_error(t, 0, "sw.yaml:3: seed.values:", "expected a list of values");
+    snprintf(t, sizeof t, "%s  seed: {values: []}\n", P);
+    expect_error(t, 0, "sw.yaml:3: seed.values:", "empty list");
+    snprintf(t, sizeof t, "%s  algo.inner_lr: {distribution: uniform, min: low, max: 1}\n", P);
+    expect_error(t, 0, "sw.yaml:3: algo.inner_lr.min:", "expected a number");
+    /* numbers as strings: the sweep's own keys, min / max, and values of numeric config keys */
+    expect_error("base: base.yaml\nseed: \"1\"\nparameters:\n  seed: {value: 1}\n", 0, "sw.yaml:2: seed:",
+                 "the string '1'");
+    expect_error("base: base.yaml\nnum_samples: !!str 2\nparameters:\n  seed: {value: 1}\n", 0,
+                 "sw.yaml:2: num_samples:", "the string '2'");
+    snprintf(t, sizeof t, "%s  algo.inner_lr: {distribution: uniform, min: \"0.1\", max: 1}\n", P);
+    expect_error(t, 0, "sw.yaml:3: algo.inner_lr.min:", "the string '0.1'");
+    snprintf(t, sizeof t, "%s  seed: {values: [1, \"2\"]}\n", P);
+    expect_error(t, 1, "sw.yaml:3: seed:", "the string '2'");
+    snprintf(t, sizeof t, "%s  seed: {value: !!str 7}\n", P);
+    expect_error(t, 1, "sw.yaml:3: seed:", "the string '7'");
+    snprintf(t, sizeof t, "%s  model.hidden: {value: [8, \"8\"]}\n", P);
+    expect_error(t, 1, "sw.yaml:3: model.hidden:", "the string '8'");
+    /* anchors, aliases, several documents, tags */
+    expect_error("base: &b base.yaml\nparameters:\n  seed: {value: 1}\n", 0, "sw.yaml:1: base:", "anchors");
+    snprintf(t, sizeof t, "%s  seed: {value: 1}\n  algo.inner_lr: *x\n", P);
+    expect_error(t, 0, "sw.yaml:4: algo.inner_lr:", "aliases");
+    expect_error("base: base.yaml\nparameters:\n  seed: {value: 1}\n---\nbase: x.yaml\n", 0, "sw.yaml:4:",
+                 "more than one YAML document");
+    expect_error("base: !!binary eA==\nparameters:\n  seed: {value: 1}\n", 0, "sw.yaml:1: base:", "tag");
+    expect_error("", 0, "sw.yaml:1:", "empty sweep file");
+    /* quoted strings stay strings: enum values may be quoted */
+    Sweep s;
+    MgErr e;
+    snprintf(t, sizeof t, "%s  algo.name: {values: [\"maml\", 'fomaml']}\n", P);
+    CHECK_MSG(load(&s, t, &e, 1) == MG_OK, "%s", e.msg);
+    char v[1][SWEEP_VALUE_MAX];
+    if (s.n_trials == 2) {
+        sweep_trial_values(&s, 1, v);
+        CHECK_MSG(!strcmp(v[0], "fomaml"), "%s", v[0]);
+    }
+    sweep_free(&s);
+
+    /* the metric: metrics.jsonl keys, eval.json paths, with the nearest valid name */
+    snprintf(t, sizeof t, "base: base.yaml\nmetric: {name: meta_los}\nparameters:\n  seed: {value: 1}\n");
+    expect_error(t, 1, "sw.yaml:2: metric.name:", "did you mean 'meta_loss'?");
+    snprintf(t, sizeof t, "base: base.yaml\nmetric: {name: val_loss}\nparameters:\n  seed: {value: 1}\n");
+    expect_error(t, 1, "sw.yaml:2: metric.name:", "train.val_every > 0");
+    snprintf(t, sizeof t, "base: base.yaml\nmetric: {name: val_loss}\nparameters:\n"
+             "  train.val_every: {value: 5}\n");
+    CHECK_MSG(load(&s, t, &e, 1) == MG_OK, "%s", e.msg);
+    sweep_free(&s);
+    snprintf(t, sizeof t, "base: base_lp.yaml\nmetric: {name: \"methods.maml.gap_meen\"}\nparameters:\n"
+             "  seed: {values: [1, 2]}\n");
+    expect_error(t, 1, "sw.yaml:2: metric.name:", "did you mean 'methods.maml.gap_mean'?");
+    snprintf(t, sizeof t, "base: base_lp.yaml\nmetric: {name: \"methods.{algo}.gap_mean\"}\nparameters:\n"
+             "  algo.name: {values: [maml, fomaml]}\n");
+    CHECK_MSG(load(&s, t, &e, 1) == MG_OK, "%s", e.msg);
+    sweep_free(&s);
+    snprintf(t, sizeof t, "base: base_lp.yaml\nmetric: {name: \"methods.maml.gap_mean\"}\nparameters:\n"
+             "  algo.name: {values: [maml, fomaml]}\n");
+    expect_error(t, 1, "sw.yaml:2: metric.name: trial 1:", "methods.{algo}.gap_mean");
+    snprintf(t, sizeof t, "base: base_lp.yaml\nmetric: {name: \"methods.greedy.gap_p95\"}\nparameters:\n"
+             "  seed: {value: 1}\n");
+    CHECK_MSG(load(&s, t, &e, 1) == MG_OK, "%s", e.msg);
+    sweep_free(&s);
+    snprintf(t, sizeof t, "base: base_lp.yaml\nmetric: {name: \"methods.gredy.gap_p95\"}\nparameters:\n"
+             "  seed: {value: 1}\n");
+    expect_error(t, 1, "sw.yaml:2: metric.name:", "did you mean 'methods.greedy.gap_p95'?");
+    snprintf(t, sizeof t, "base: base.yaml\nmetric: {name: \"methods.{algo}.gap_mean\"}\nparameters:\n"
+             "  seed: {value: 1}\n");
+    expect_error(t, 1, "sw.yaml:2: metric.name:", "LP families only, not for sinusoid");
+    snprintf(t, sizeof t, "base: base.yaml\nmetric: {name: \"methods.scratch_long.mse\"}\nparameters:\n"
+             "  seed: {value: 1}\n");
+    expect_error(t, 1, "sw.yaml:2: metric.name:", "eval.scratch_steps > 0");
+    snprintf(t, sizeof t, "base: base.yaml\nmetric: {name: \"methods.{algo}.mse\", goal: minimize}\n"
+             "parameters:\n  seed: {value: 1}\n");
     CHECK_MSG(load(&s, t, &e, 1) == MG_OK, "%s", e.msg);
     sweep_free(&s);
 }
@@ -345,6 +462,9 @@ int main(void)
     test_grid();
     test_random_stats();
     test_errors();
+    snprintf(base, sizeof base, "%s/base_lp.yaml", tmpdir);
+    write_text(base, "task: {family: uniform, n_demand: 3, n_supply: 2}\nmodel: {hidden: [8]}\n");
+    test_strict();
     test_json();
     test_summary();
     char cmd[600];

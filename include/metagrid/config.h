@@ -102,7 +102,9 @@ typedef struct {
         int steps;
         int query;
         int scratch_steps;     /* extra long-training scratch baseline (0 = off) */
-        double tolerance;      /* certified relative gap above which the solver is used */
+        int polish;            /* alloc_polish passes after repair (0 = none) */
+        double tolerance;      /* certified gap above which the warm solver re-solves */
+        int horizon;           /* hours dispatched per adaptation (amortisation) */
         double inner_lr;       /* adaptation step size at evaluation (0 = the checkpoint's) */
     } eval;
     char source[CONFIG_PATH_MAX]; /* file it was loaded from ("" = defaults) */
@@ -155,6 +157,10 @@ int config_head(const Config *c);
 /* Number of schema keys and the i-th dotted name (for help and suggestions);
  * whether key i enters config_hash. */
 int config_key_count(void);
+/* Index of the key with this dotted name, or -1; the nearest key or group
+ * to an unknown name (for "did you mean"). */
+int config_key_index(const char *key);
+const char *config_key_suggest(const char *name);
 const char *config_key_name(int i);
 int config_key_hashed(int i);
 

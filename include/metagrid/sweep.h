@@ -38,6 +38,7 @@
 
 #define SWEEP_VALUE_MAX 256   /* longest override text */
 #define SWEEP_MAX_TRIALS 100000
+#define SWEEP_MAX_FILE (1u << 20) /* sweep files larger than 1 MiB are refused */
 
 typedef enum { SWEEP_GRID = 0, SWEEP_RANDOM = 1 } SweepMethod;
 
@@ -70,14 +71,15 @@ typedef struct {
     int base_line;
     int method;                   /* SweepMethod */
     int num_samples;              /* >= 1 */
-    uint64_t seed;
+    int64_t seed;                 /* 0 .. 2^31-1 */
     int ranks;                    /* MPI ranks per trial, >= 1 */
     char metric[256];             /* metrics.jsonl key, or dotted path into eval.json */
+    int metric_line;              /* its line in the file (0: the default) */
     int maximize;                 /* metric goal */
     SweepParam *params;           /* (n_params) in file order */
-    int n_params;
+    int n_params, cap_params;
     SweepSlurmOpt *slurm;         /* (n_slurm) extra "#SBATCH --key=value" lines */
-    int n_slurm;
+    int n_slurm, cap_slurm;
     long n_trials;
     char base_algo[32];           /* algo.name of the base config (sweep_validate) */
 } Sweep;

@@ -6,8 +6,9 @@
  * Everything that touches "all keys" is a loop over cfg_keys[]: defaults
  * (each default is YAML text parsed by the same rules as a file), loading,
  * --set, writing, hashing, the README reference. Adding a key means adding
- * a field to Config and one row here. The YAML event walker is in
- * config_yaml.c.
+ * a field to Config and one row here. The table machinery (lookup,
+ * suggestions, value conversion) is schema.c, the YAML event walker
+ * schema_yaml.c; sweep files use the same machinery with their own table.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _XOPEN_SOURCE 700 /* realpath */
@@ -34,13 +35,13 @@ static const char *const loss_names[] = {"mse", "xent", "lagrangian", NULL};
 static const char *const head_names[] = {"auto", "alloc", "prices", NULL};
 
 #define OFF(f) offsetof(Config, f)
-#define KINT(n, f, lo, hi, d, h, s) {n, KT_INT, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s}
-#define KI64(n, f, lo, hi, d, h, s) {n, KT_INT64, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s}
-#define KFLT(n, f, lo, open, hi, d, h, s) {n, KT_FLOAT, OFF(f), 0, 0, 0, lo, hi, open, NULL, d, h, s}
-#define KBOOL(n, f, d, h, s) {n, KT_BOOL, OFF(f), 0, 0, 1, 0, 0, 0, NULL, d, h, s}
-#define KENUM(n, f, names, d, h, s) {n, KT_ENUM, OFF(f), 0, 0, 0, 0, 0, 0, names, d, h, s}
-#define KLIST(n, f, cnt, lo, hi, d, h, s) {n, KT_INTLIST, OFF(f), OFF(cnt), lo, hi, 0, 0, 0, NULL, d, h, s}
-#define KPATH(n, f, d, h, s) {n, KT_PATH, OFF(f), 0, 0, 0, 0, 0, 0, NULL, d, h, s}
+#define KINT(n, f, lo, hi, d, h, s) {n, KT_INT, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s, NULL, NULL}
+#define KI64(n, f, lo, hi, d, h, s) {n, KT_INT64, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s, NULL, NULL}
+#define KFLT(n, f, lo, open, hi, d, h, s) {n, KT_FLOAT, OFF(f), 0, 0, 0, lo, hi, open, NULL, d, h, s, NULL, NULL}
+#define KBOOL(n, f, d, h, s) {n, KT_BOOL, OFF(f), 0, 0, 1, 0, 0, 0, NULL, d, h, s, NULL, NULL}
+#define KENUM(n, f, names, d, h, s) {n, KT_ENUM, OFF(f), 0, 0, 0, 0, 0, 0, names, d, h, s, NULL, NULL}
+#define KLIST(n, f, cnt, lo, hi, d, h, s) {n, KT_INTLIST, OFF(f), OFF(cnt), lo, hi, 0, 0, 0, NULL, d, h, s, NULL, NULL}
+#define KPATH(n, f, d, h, s) {n, KT_PATH, OFF(f), 0, 0, CONFIG_PATH_MAX, 0, 0, 0, NULL, d, h, s, NULL, NULL}
 
 /* The schema. Keys of one group must be contiguous (the writer relies on
  * it; the round-trip test checks it). hashed = 1: the key defines the
@@ -128,7 +129,7 @@ const CfgKey cfg_keys[] = {
     KINT("train.pool_hours", train.pool_hours, 1, 200000, "48", 1,
          "solved instances (hours) per pool task; each use takes k_support + k_query of them "
          "at random (must be >= k_support + k_query)"),
-    KINT("eval.tasks", eval.tasks, 1, 1000000, "50", 0,
+    KINT("eval.tasks", eval.tasks, 1, 1000000, "128", 0,
          "held-out tasks at evaluation"),
     KINT("eval.k_support", eval.k_support, 1, 100000, "10", 0,
          "support instances (points) per held-out task for adaptation"),
@@ -138,15 +139,21 @@ const CfgKey cfg_keys[] = {
          "query instances (points) per held-out task"),
     KINT("eval.scratch_steps", eval.scratch_steps, 0, 10000000, "0", 0,
          "extra baseline: train from scratch this many steps per task (0 = off)"),
+    KINT("eval.polish", eval.polish, 0, 1000000, "0", 0,
+         "cost-polish passes after repair, for every heuristic method (0 = the proposal as is)"),
     KFLT("eval.tolerance", eval.tolerance, 0.0, 0, 1e6, "0.001", 0,
          "certified relative gap (cost - lower bound) / abs(lower bound) above which an hour "
          "falls back to the warm-started solver (predict; eval)"),
+    KINT("eval.horizon", eval.horizon, 1, INT_MAX, "720", 0,
+         "hours a region is dispatched after adapting (amortises support solves and adaptation)"),
     KFLT("eval.inner_lr", eval.inner_lr, 0.0, 0, 1e3, "0", 0,
          "adaptation step size at evaluation for every checkpoint and the scratch baselines "
          "(0 = each checkpoint's own algo.inner_lr; not for metasgd, which adapts with its "
          "learned step sizes)"),
 };
 const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
+const CfgSchema cfg_schema = {cfg_keys, (int)(sizeof cfg_keys / sizeof cfg_keys[0]), "config"};
+_Static_assert(CONFIG_MAX_HIDDEN == CFG_LIST_MAX, "model.hidden is a schema list");
 
 /* ---- names and lookup ---- */
 
@@ -173,367 +180,47 @@ int config_key_count(void) { return cfg_nkeys; }
 const char *config_key_name(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].name : NULL; }
 int config_key_hashed(int i) { return i >= 0 && i < cfg_nkeys ? cfg_keys[i].hashed : 0; }
 
-int cfg_find(const char *name)
+int cfg_find(const char *name) { return schema_find(&cfg_schema, name); }
+int config_key_index(const char *key) { return cfg_find(key); }
+const char *config_key_suggest(const char *name) { return schema_suggest(&cfg_schema, name); }
+
+static int cfg_yaml_set(Config *c, int k, const char *value, const char *where, MgErr *e)
 {
-    for (int k = 0; k < cfg_nkeys; k++)
-        if (strcmp(cfg_keys[k].name, name) == 0) return k;
-    return -1;
+    return schema_set(&cfg_schema, c, k, value, where, e);
 }
 
-int cfg_is_group(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0) return 0;
-    for (int k = 0; k < cfg_nkeys; k++)
-        if (strncmp(cfg_keys[k].name, name, n) == 0 && cfg_keys[k].name[n] == '.') return 1;
-    return 0;
-}
-
-/* Levenshtein distance, strings cut at 64 bytes. */
-static int edit_distance(const char *a, const char *b)
-{
-    int la = (int)MG_MIN(strlen(a), 64), lb = (int)MG_MIN(strlen(b), 64);
-    int row[65], prev[65];
-    for (int j = 0; j <= lb; j++) prev[j] = j;
-    for (int i = 1; i <= la; i++) {
-        row[0] = i;
-        for (int j = 1; j <= lb; j++) {
-            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            int del = prev[j] + 1, ins = row[j - 1] + 1;
-            row[j] = MG_MIN(sub, MG_MIN(del, ins));
-        }
-        memcpy(prev, row, sizeof(int) * (size_t)(lb + 1));
-    }
-    return prev[lb];
-}
-
-static const char *leaf(const char *s)
-{
-    const char *d = strrchr(s, '.');
-    return d ? d + 1 : s;
-}
-
-/* Score a candidate: the distance of the whole dotted names, or the
- * distance of the last components plus one (so "iterations" finds
- * "train.iterations" and "eval.k_suport" prefers "eval.k_support"). */
-static void consider(const char *name, const char *cand, int *best, int *best_full,
-                     const char **out)
-{
-    int full = edit_distance(name, cand);
-    int score = MG_MIN(full, edit_distance(leaf(name), leaf(cand)) + 1);
-    if (score < *best || (score == *best && full < *best_full)) {
-        *best = score;
-        *best_full = full;
-        *out = cand;
-    }
-}
-
-const char *cfg_suggest(const char *name)
-{
-    static char group_best[48]; /* the winning group name, if a group wins */
-    int best = INT_MAX, best_full = INT_MAX;
-    const char *out = cfg_keys[0].name;
-    for (int k = 0; k < cfg_nkeys; k++) {
-        consider(name, cfg_keys[k].name, &best, &best_full, &out);
-        /* its groups: every prefix that ends before a '.' */
-        const char *s = cfg_keys[k].name;
-        for (const char *d = strchr(s, '.'); d; d = strchr(d + 1, '.')) {
-            char g[48];
-            snprintf(g, sizeof g, "%.*s", (int)(d - s), s);
-            const char *o = out;
-            consider(name, g, &best, &best_full, &o);
-            if (o == g) {
-                memcpy(group_best, g, sizeof g);
-                out = group_best;
-            }
-        }
-    }
-    return out;
-}
-
-void cfg_group_children(const char *group, char *buf, size_t n)
-{
-    size_t gl = strlen(group), used = 0;
-    char last[48] = "";
-    buf[0] = '\0';
-    for (int k = 0; k < cfg_nkeys; k++) {
-        const char *s = cfg_keys[k].name;
-        if (gl) {
-            if (strncmp(s, group, gl) != 0 || s[gl] != '.') continue;
-            s += gl + 1;
-        }
-        const char *d = strchr(s, '.');
-        char child[48];
-        snprintf(child, sizeof child, "%.*s", d ? (int)(d - s) : (int)strlen(s), s);
-        if (strcmp(child, last) == 0) continue;
-        memcpy(last, child, sizeof last);
-        int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", child);
-        if (w < 0 || (size_t)w >= n - used) break;
-        used += (size_t)w;
-    }
-}
-
-void cfg_type_text(int k, char *buf, size_t n)
-{
-    const CfgKey *K = &cfg_keys[k];
-    switch (K->type) {
-    case KT_INT:
-    case KT_INT64: snprintf(buf, n, "an integer"); break;
-    case KT_FLOAT: snprintf(buf, n, "a number"); break;
-    case KT_BOOL: snprintf(buf, n, "true or false"); break;
-    case KT_INTLIST: snprintf(buf, n, "a list of integers such as [40, 40]"); break;
-    case KT_PATH: snprintf(buf, n, "a file path"); break;
-    case KT_ENUM: {
-        size_t used = (size_t)snprintf(buf, n, "one of ");
-        for (int i = 0; K->names[i] && used < n; i++)
-            used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", K->names[i]);
-        break;
-    }
-    }
-}
-
-static void range_text(int k, char *buf, size_t n)
-{
-    const CfgKey *K = &cfg_keys[k];
-    switch (K->type) {
-    case KT_INT:
-    case KT_INT64:
-    case KT_INTLIST:
-        if (K->ihi == INT64_MAX || K->ihi == INT_MAX)
-            snprintf(buf, n, ">= %" PRId64, K->ilo);
-        else
-            snprintf(buf, n, "%" PRId64 " .. %" PRId64, K->ilo, K->ihi);
-        if (K->type == KT_INTLIST) {
-            size_t u = strlen(buf);
-            snprintf(buf + u, n - u, " each, at most %d", CONFIG_MAX_HIDDEN);
-        }
-        break;
-    case KT_FLOAT:
-        snprintf(buf, n, "%s %g and <= %g", K->lo_open ? ">" : ">=", K->flo, K->fhi);
-        break;
-    case KT_BOOL: snprintf(buf, n, "true, false"); break;
-    case KT_PATH: snprintf(buf, n, "a path (empty: none)"); break;
-    case KT_ENUM: {
-        size_t used = 0;
-        buf[0] = '\0';
-        for (int i = 0; K->names[i] && used < n; i++)
-            used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", K->names[i]);
-        break;
-    }
-    }
-}
-
-int cfg_fail(MgErr *e, const char *fmt, ...)
-{
-    char buf[MG_ERRMSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-    return mg_fail(e, MG_EUSAGE, "%s", buf);
-}
-
-/* ---- value conversion ---- */
-
-/* Show a scalar in a message: quoted, cut at 40 bytes. */
-static void show(char *out, size_t n, const char *s, size_t len)
-{
-    if (len > 40) snprintf(out, n, "'%.37s...'", s);
-    else snprintf(out, n, "'%.*s'", (int)len, s);
-}
-
-static int is_null(const char *s, int plain)
-{
-    return plain && (!s[0] || !strcmp(s, "~") || !strcasecmp(s, "null"));
-}
-
-static int is_nan_inf(const char *s)
-{
-    if (*s == '+' || *s == '-') s++;
-    if (*s == '.') s++;
-    return !strcasecmp(s, "nan") || !strcasecmp(s, "inf") || !strcasecmp(s, "infinity");
-}
-
-/* Copy s into out without the YAML digit separators ('_' between digits).
- * Returns 0, or -1 if s does not fit or holds a NUL byte. */
-static int clean_number(const char *s, size_t len, char *out, size_t n)
-{
-    if (len >= n || memchr(s, '\0', len)) return -1;
-    size_t j = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '_' && i > 0 && i + 1 < len && s[i - 1] >= '0' && s[i - 1] <= '9' &&
-            s[i + 1] >= '0' && s[i + 1] <= '9')
-            continue;
-        out[j++] = s[i];
-    }
-    out[j] = '\0';
-    return 0;
-}
-
-/* Parse a finite double; 0 ok, -1 not a number, -2 NaN or infinity. */
-static int parse_double(const char *s, double *v)
-{
-    if (is_nan_inf(s)) return -2;
-    if (!s[0] || s[0] == ' ' || s[0] == '\t') return -1;
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (end == s || *end) return -1;
-    if (!isfinite(x)) return -2;
-    *v = x;
-    return 0;
-}
-
-/* Parse an integer: decimal digits, or a number with an integral value
- * ("1e3", "2.0"). 0 ok, -1 not an integer, -2 NaN/inf, -3 too large. */
-static int parse_int(const char *s, int64_t *v)
-{
-    char *end;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (end != s && !*end && s[0] != ' ' && s[0] != '\t') {
-        if (errno == ERANGE) return -3;
-        *v = x;
-        return 0;
-    }
-    double d;
-    int r = parse_double(s, &d);
-    if (r) return r;
-    if (d != floor(d)) return -1;
-    if (fabs(d) > 9007199254740992.0) return -3;
-    *v = (int64_t)d;
-    return 0;
-}
-
-static int int_value(int k, const char *s, size_t len, int plain, int64_t *v,
-                     char *prob, size_t nprob)
-{
-    const CfgKey *K = &cfg_keys[k];
-    char buf[128], sh[64];
-    show(sh, sizeof sh, s, len);
-    if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected an integer)"), -1;
-    int r = clean_number(s, len, buf, sizeof buf) ? -1 : parse_int(buf, v);
-    if (r == -2) return snprintf(prob, nprob, "NaN or infinity is not allowed, got %s", sh), -1;
-    if (r == -1) return snprintf(prob, nprob, "expected an integer, got %s", sh), -1;
-    if (r == -3 || *v < K->ilo || *v > K->ihi) {
-        char rt[96];
-        range_text(k, rt, sizeof rt);
-        if (K->type == KT_INTLIST) { char *c = strstr(rt, " each"); if (c) *c = '\0'; }
-        return snprintf(prob, nprob, "value %s out of range (must be %s)", sh, rt), -1;
-    }
-    return 0;
-}
-
-int cfg_store_scalar(Config *c, int k, const char *s, size_t len, int plain,
-                     char *prob, size_t nprob)
-{
-    const CfgKey *K = &cfg_keys[k];
-    char *field = (char *)c + K->off;
-    char sh[64], tt[96];
-    show(sh, sizeof sh, s, len);
-    cfg_type_text(k, tt, sizeof tt);
-    if (memchr(s, '\0', len))
-        return snprintf(prob, nprob, "value contains a NUL character"), -1;
-    switch (K->type) {
-    case KT_INT:
-    case KT_INT64: {
-        int64_t v;
-        if (int_value(k, s, len, plain, &v, prob, nprob)) return -1;
-        if (K->type == KT_INT) *(int *)field = (int)v;
-        else *(int64_t *)field = v;
-        return 0;
-    }
-    case KT_FLOAT: {
-        char buf[128];
-        double v = 0;
-        if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected a number)"), -1;
-        int r = clean_number(s, len, buf, sizeof buf) ? -1 : parse_double(buf, &v);
-        if (r == -2) return snprintf(prob, nprob, "NaN or infinity is not allowed, got %s", sh), -1;
-        if (r == -1) return snprintf(prob, nprob, "expected a number, got %s", sh), -1;
-        if (v < K->flo || (K->lo_open && v == K->flo) || v > K->fhi) {
-            char rt[96];
-            range_text(k, rt, sizeof rt);
-            return snprintf(prob, nprob, "value %s out of range (must be %s)", sh, rt), -1;
-        }
-        *(double *)field = v;
-        return 0;
-    }
-    case KT_BOOL: {
-        static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
-        for (int i = 0; i < 3; i++) {
-            if (!strcasecmp(s, yes[i])) { *(int *)field = 1; return 0; }
-            if (!strcasecmp(s, no[i])) { *(int *)field = 0; return 0; }
-        }
-        if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected %s)", tt), -1;
-        return snprintf(prob, nprob, "expected %s, got %s", tt, sh), -1;
-    }
-    case KT_ENUM:
-        for (int i = 0; K->names[i]; i++)
-            if (!strcmp(s, K->names[i])) { *(int *)field = i; return 0; }
-        if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected %s)", tt), -1;
-        return snprintf(prob, nprob, "expected %s, got %s", tt, sh), -1;
-    case KT_INTLIST:
-        if (is_null(s, plain)) return snprintf(prob, nprob, "missing value (expected %s)", tt), -1;
-        return snprintf(prob, nprob, "expected %s, got %s", tt, sh), -1;
-    case KT_PATH:
-        if (len >= CONFIG_PATH_MAX)
-            return snprintf(prob, nprob, "path longer than %d bytes", CONFIG_PATH_MAX - 1), -1;
-        for (size_t i = 0; i < len; i++)
-            if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-                return snprintf(prob, nprob, "control character in the path %s", sh), -1;
-        if (is_null(s, plain)) len = 0;
-        memset(field, 0, CONFIG_PATH_MAX); /* configs compare with memcmp */
-        memcpy(field, s, len);
-        field[len] = '\0';
-        return 0;
-    }
-    return -1;
-}
-
-int cfg_list_elem(int k, const char *s, size_t len, int plain, int *elem, char *prob, size_t nprob)
-{
-    int64_t v;
-    if (int_value(k, s, len, plain, &v, prob, nprob)) return -1;
-    *elem = (int)v;
-    return 0;
-}
-
-void cfg_store_list(Config *c, int k, const int *v, int n)
-{
-    const CfgKey *K = &cfg_keys[k];
-    MG_ASSERT(K->type == KT_INTLIST && n >= 0 && n <= CONFIG_MAX_HIDDEN);
-    int *arr = (int *)((char *)c + K->off);
-    memset(arr, 0, sizeof(int) * CONFIG_MAX_HIDDEN);
-    if (n) memcpy(arr, v, sizeof(int) * (size_t)n);
-    *(int *)((char *)c + K->count_off) = n;
-}
 
 /* ---- defaults, set, load, checks ---- */
 
+/* The defaults are parsed once (each is YAML text) and then copied. */
 void config_defaults(Config *c)
 {
-    memset(c, 0, sizeof *c); /* also the padding: configs compare with memcmp */
-    MgErr e = {0};
-    for (int k = 0; k < cfg_nkeys; k++) {
-        int rc = cfg_yaml_set(c, k, cfg_keys[k].def, "default", &e);
-        MG_ASSERT(rc == MG_OK);
+    static Config def;
+    static int ready;
+    if (!ready) {
+        memset(&def, 0, sizeof def); /* also the padding: configs compare with memcmp */
+        MgErr e = {0};
+        for (int k = 0; k < cfg_nkeys; k++) {
+            int rc = cfg_yaml_set(&def, k, cfg_keys[k].def, "default", &e);
+            MG_ASSERT(rc == MG_OK);
+        }
+        ready = 1;
     }
+    memcpy(c, &def, sizeof *c);
 }
 
 int config_set(Config *c, const char *key, const char *value, const char *where, MgErr *e)
 {
     int k = cfg_find(key);
     if (k < 0) {
-        if (cfg_is_group(key)) {
+        if (schema_is_group(&cfg_schema, key)) {
             char ch[256];
-            cfg_group_children(key, ch, sizeof ch);
-            return cfg_fail(e, "%s: %.80s: is a group of keys (%s); set one of them, e.g. %s.%.*s",
+            schema_group_children(&cfg_schema, key, ch, sizeof ch);
+            return schema_fail(e, "%s: %.80s: is a group of keys (%s); set one of them, e.g. %s.%.*s",
                            where, key, ch, key, (int)strcspn(ch, ","), ch);
         }
-        return cfg_fail(e, "%s: %.80s: unknown key (did you mean '%s'?)", where, key,
-                       cfg_suggest(key));
+        return schema_fail(e, "%s: %.80s: unknown key (did you mean '%s'?)", where, key,
+                       schema_suggest(&cfg_schema, key));
     }
     return cfg_yaml_set(c, k, value, where, e);
 }
@@ -606,7 +293,7 @@ int config_check(const Config *c, const char *where, MgErr *e)
     char prob[256];
     int other, k = check_rules(c, &other, prob, sizeof prob);
     if (k < 0) return MG_OK;
-    return cfg_fail(e, "%s: %s: %s", where, cfg_keys[k].name, prob);
+    return schema_fail(e, "%s: %s: %s", where, cfg_keys[k].name, prob);
 }
 
 /* Cross-key checks with the location of the key: origin[k] is the line it
@@ -617,9 +304,9 @@ static int check_located(const Config *c, const char *name, const int *origin, M
     int other, k = check_rules(c, &other, prob, sizeof prob);
     if (k < 0) return MG_OK;
     int o = origin[k] ? origin[k] : other >= 0 ? origin[other] : 0;
-    if (o > 0) return cfg_fail(e, "%s:%d: %s: %s", name, o, cfg_keys[k].name, prob);
-    if (o < 0) return cfg_fail(e, "--set: %s: %s", cfg_keys[k].name, prob);
-    return cfg_fail(e, "%s: %s: %s", name, cfg_keys[k].name, prob);
+    if (o > 0) return schema_fail(e, "%s:%d: %s: %s", name, o, cfg_keys[k].name, prob);
+    if (o < 0) return schema_fail(e, "--set: %s: %s", cfg_keys[k].name, prob);
+    return schema_fail(e, "%s: %s: %s", name, cfg_keys[k].name, prob);
 }
 
 /* task.case: a relative path is relative to the directory of the config
@@ -639,7 +326,7 @@ static int resolve_case_path(Config *c, const char *file, int from_file, MgErr *
         if (from_file && file && file[0] == '/' && dir[0] == '\0') snprintf(dir, sizeof dir, "/");
         if (dir[0] != '/') {
             if (!getcwd(cwd, sizeof cwd))
-                return cfg_fail(e, "task.case: cannot resolve '%.200s' (current directory "
+                return schema_fail(e, "task.case: cannot resolve '%.200s' (current directory "
                                 "unknown)", p);
             char d2[2 * CONFIG_PATH_MAX + 2];
             snprintf(d2, sizeof d2, "%s/%s", cwd, dir);
@@ -650,7 +337,7 @@ static int resolve_case_path(Config *c, const char *file, int from_file, MgErr *
     char real[PATH_MAX];
     const char *out = realpath(joined, real) ? real : joined;
     if (strlen(out) >= CONFIG_PATH_MAX)
-        return cfg_fail(e, "task.case: resolved path longer than %d bytes", CONFIG_PATH_MAX - 1);
+        return schema_fail(e, "task.case: resolved path longer than %d bytes", CONFIG_PATH_MAX - 1);
     memset(p, 0, CONFIG_PATH_MAX);
     memcpy(p, out, strlen(out));
     return MG_OK;
@@ -662,8 +349,8 @@ int config_load_buffer(Config *c, const char *text, size_t len, const char *name
     config_defaults(c);
     snprintf(c->source, sizeof c->source, "%s", name);
     if (len > CFG_MAX_FILE)
-        return cfg_fail(e, "%s: config larger than 1 MiB (%zu bytes)", name, len);
-    int rc = cfg_yaml_load(c, text, len, name, origin, e);
+        return schema_fail(e, "%s: config larger than 1 MiB (%zu bytes)", name, len);
+    int rc = schema_load(&cfg_schema, c, text, len, name, origin, e);
     if (rc == MG_OK) rc = resolve_case_path(c, name, 1, e);
     if (rc != MG_OK) return rc;
     return check_located(c, name, origin, e);
@@ -679,7 +366,7 @@ int config_load(Config *c, const char *path, const char *const *sets, int nsets,
         char *text = mg_read_file(path, CFG_MAX_FILE, &len, e);
         if (!text) return e ? e->code : MG_EUSAGE;
         snprintf(c->source, sizeof c->source, "%s", path);
-        int rc = cfg_yaml_load(c, text, len, path, origin, e);
+        int rc = schema_load(&cfg_schema, c, text, len, path, origin, e);
         free(text);
         if (rc == MG_OK) rc = resolve_case_path(c, path, 1, e);
         if (rc != MG_OK) return rc;
@@ -687,7 +374,7 @@ int config_load(Config *c, const char *path, const char *const *sets, int nsets,
     for (int i = 0; i < nsets; i++) {
         const char *eq = strchr(sets[i], '=');
         if (!eq)
-            return cfg_fail(e, "--set: %.80s: expected KEY=VALUE (e.g. train.iterations=50)",
+            return schema_fail(e, "--set: %.80s: expected KEY=VALUE (e.g. train.iterations=50)",
                            sets[i]);
         char key[128];
         size_t kl = (size_t)(eq - sets[i]);
@@ -742,6 +429,7 @@ static void format_value(const Config *c, int k, char *buf, size_t n)
         if (used < n) snprintf(buf + used, n - used, "]");
         break;
     }
+    default: buf[0] = '\0'; break; /* no config key has the other types yet */
     }
 }
 
@@ -816,13 +504,13 @@ uint32_t config_hash(const Config *c)
 void config_write_reference(FILE *f)
 {
     static const char *const tname[] = {"int", "int", "float", "bool", "enum", "list of int",
-                                        "path"};
+                                        "path", "string", "value", "list", "mapping"};
     fprintf(f, "| key | type | default | range / values | description |\n");
     fprintf(f, "|---|---|---|---|---|\n");
     for (int k = 0; k < cfg_nkeys; k++) {
         const CfgKey *K = &cfg_keys[k];
         char rt[128];
-        range_text(k, rt, sizeof rt);
+        schema_range_text(K, rt, sizeof rt);
         fprintf(f, "| `%s` | %s | `%s` | %s | %s%s |\n", K->name, tname[K->type], K->def, rt,
                 K->desc, K->hashed ? "" : " *(run control: not in the config hash)*");
     }

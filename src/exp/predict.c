@@ -41,10 +41,13 @@ typedef struct {
     TaskData sup;
     int n, m, prices;
     double *theta;   /* (n_theta) adapted */
-    double *lam0;    /* (m) certificate start: mean history price */
+    double *lam_last; /* (m) capacity prices of the last solve (history or fallback) */
     double *x;       /* (k, n*m) returned allocations */
     double *cost, *lb, *gap, *gap0, *lat_us; /* (k) */
+    double *cost0, *lb0;                     /* (k) the learned allocation's cost and bound */
+    double *learn_us;                        /* (k) the learned path alone (no fallback) */
     int *fallback;   /* (k) */
+    double *opt, *warm_us, *cold_us; /* (k) with compare */
     double *work;    /* scratch */
 } Predict;
 
@@ -61,14 +64,20 @@ static void predict_free(Predict *p)
     learner_destroy(p->L);
     tasks_destroy(p->ts);
     free(p->theta);
-    free(p->lam0);
+    free(p->lam_last);
     free(p->x);
     free(p->cost);
     free(p->lb);
     free(p->gap);
     free(p->gap0);
+    free(p->cost0);
+    free(p->lb0);
+    free(p->learn_us);
     free(p->lat_us);
     free(p->fallback);
+    free(p->opt);
+    free(p->warm_us);
+    free(p->cold_us);
     free(p->work);
 }
 
@@ -128,7 +137,7 @@ static int predict_adapt(Predict *p, PredictSummary *sum, MgErr *e)
     TaskData *td = &p->sup;
     taskdata_reserve(td, K, tasks_in_dim(p->ts), tasks_out_dim(p->ts), tasks_y_dim(p->ts), n, m);
     if (lp_create(&p->lp, n, m, e) != MG_OK) return e->code;
-    p->lam0 = mg_calloc((size_t)m, sizeof(double));
+    p->lam_last = mg_calloc((size_t)m, sizeof(double));
     double *v = mg_calloc((size_t)m, sizeof(double));
     double t0 = mg_now();
     int rc = MG_OK;
@@ -144,10 +153,8 @@ static int predict_adapt(Predict *p, PredictSummary *sum, MgErr *e)
         rc = lp_solve(p->lp, d, s, c, q ? LP_WARM : LP_DUAL_COLD, &res, what, e);
         if (rc != MG_OK) break;
         td->obj[q] = res.obj;
-        for (int j = 0; j < m; j++) {
-            td->lambda[(size_t)q * m + j] = fmax(0.0, -v[j]);
-            p->lam0[j] += fmax(0.0, -v[j]) / K;
-        }
+        for (int j = 0; j < m; j++)
+            p->lam_last[j] = td->lambda[(size_t)q * m + j] = fmax(0.0, -v[j]);
         if (p->cfg.task.observe_costs) task_features(n, m, d, s, c, td->x + (size_t)q * td->in_dim);
         else task_features_ds(n, m, d, s, td->x + (size_t)q * td->in_dim);
         if (p->prices) task_price_targets(n, m, d, s, c, v, res.obj, td->y + (size_t)q * td->y_dim);
@@ -215,9 +222,54 @@ static double predict_learned(Predict *p, const double *d, const double *s, doub
         cert_decode(n, m, c, d, s, lam, x, NULL);
     } else {
         policy_alloc(p->pol, d, s, c, NULL, p->work, x);
-        memcpy(lam, p->lam0, (size_t)m * sizeof(double));
+        /* start from the best of the known price vectors: the history
+         * hours' and the last solve's (prices move little between hours) */
+        double best = cert_lower_bound(n, m, c, d, s, p->lam_last);
+        memcpy(lam, p->lam_last, (size_t)m * sizeof(double));
+        for (int q = 0; q < p->sup.k; q++) {
+            const double *lq = p->sup.lambda + (size_t)q * m;
+            double g = cert_lower_bound(n, m, c, d, s, lq);
+            if (g > best) {
+                best = g;
+                memcpy(lam, lq, (size_t)m * sizeof(double));
+            }
+        }
     }
-    return cert_ascent(n, m, c, d, s, lam, PREDICT_CERT_STEPS);
+    return PREDICT_CERT_STEPS ? cert_ascent(n, m, c, d, s, lam, PREDICT_CERT_STEPS)
+                              : cert_lower_bound(n, m, c, d, s, lam);
+}
+
+/* With compare: GLPK on every dispatched hour, warm along the hours (from
+ * the last history hour) and cold, timed; the optima for the true gaps. */
+static int predict_compare(Predict *p, MgErr *e)
+{
+    int n = p->n, m = p->m, k = p->hours.k, K = p->hist.k;
+    LpSolver *warm = NULL, *cold = NULL;
+    double *x = mg_calloc((size_t)n * m, sizeof(double));
+    p->opt = mg_calloc((size_t)k, sizeof(double));
+    p->warm_us = mg_calloc((size_t)k, sizeof(double));
+    p->cold_us = mg_calloc((size_t)k, sizeof(double));
+    int rc = lp_create(&warm, n, m, e);
+    if (rc == MG_OK) rc = lp_create(&cold, n, m, e);
+    LpResult res = {.x = x};
+    if (rc == MG_OK)
+        rc = lp_solve(warm, p->hist.d + (size_t)(K - 1) * n, p->hist.s + (size_t)(K - 1) * m,
+                      p->gm.c, LP_DUAL_COLD, &res, "compare: last history hour", e);
+    for (int h = 0; h < k && rc == MG_OK; h++) {
+        const double *d = p->hours.d + (size_t)h * n, *s = p->hours.s + (size_t)h * m;
+        double t0 = mg_now();
+        rc = lp_solve(warm, d, s, p->gm.c, LP_WARM, &res, "compare: solver_warm", e);
+        p->warm_us[h] = 1e6 * (mg_now() - t0);
+        if (rc != MG_OK) break;
+        p->opt[h] = res.obj;
+        t0 = mg_now();
+        rc = lp_solve(cold, d, s, p->gm.c, LP_DUAL_COLD, &res, "compare: solver", e);
+        p->cold_us[h] = 1e6 * (mg_now() - t0);
+    }
+    lp_destroy(warm);
+    lp_destroy(cold);
+    free(x);
+    return rc;
 }
 
 /* Round x to the digits allocations.csv holds (PREDICT_DIGITS significant). */
@@ -240,6 +292,9 @@ static int predict_dispatch(Predict *p, MgErr *e)
     p->lb = mg_calloc((size_t)k, sizeof(double));
     p->gap = mg_calloc((size_t)k, sizeof(double));
     p->gap0 = mg_calloc((size_t)k, sizeof(double));
+    p->cost0 = mg_calloc((size_t)k, sizeof(double));
+    p->lb0 = mg_calloc((size_t)k, sizeof(double));
+    p->learn_us = mg_calloc((size_t)k, sizeof(double));
     p->lat_us = mg_calloc((size_t)k, sizeof(double));
     p->fallback = mg_calloc((size_t)k, sizeof(int));
     p->work = mg_calloc((size_t)nm + tasks_in_dim(p->ts) + 1, sizeof(double));
@@ -253,13 +308,17 @@ static int predict_dispatch(Predict *p, MgErr *e)
         double lb = predict_learned(p, d, s, x, lam);
         double cost = predict_cost(nm, p->gm.c, x);
         double gap = isfinite(lb) ? (cost - lb) / fmax(fabs(lb), 1e-300) : INFINITY;
+        p->learn_us[h] = 1e6 * (mg_now() - t0);
         p->gap0[h] = gap;
+        p->cost0[h] = cost;
+        p->lb0[h] = lb;
         if (!(gap <= tol) || predict_check(n, m, d, s, x) != 0) {
             char what[128];
             snprintf(what, sizeof what, "%s:%d: hour '%s'", p->o->hours, p->hours.line[h],
                      p->hours.label[h]);
-            LpResult res = {.x = x};
+            LpResult res = {.x = x, .v = lam};
             rc = lp_solve(p->lp, d, s, p->gm.c, LP_WARM, &res, what, e);
+            for (int j = 0; j < m; j++) p->lam_last[j] = fmax(0.0, -lam[j]);
             cost = lb = res.obj;
             gap = 0.0;
             p->fallback[h] = 1;
@@ -332,16 +391,34 @@ static int write_file(const Predict *p, const PredictSummary *sum, const char *n
         fprintf(f, "\"n_demand\": %d, \"n_supply\": %d, \"n_history\": %d, \"n_hours\": %d, "
                 "\"eval_steps\": %d, \"n_fallback\": %d", n, m, sum->n_history, k,
                 p->cfg.eval.steps, sum->n_fallback);
-        const char *const key_n[] = {"tolerance", "fallback_frac", "certified_frac",
+        const char *const key_n[] = {"learned_us_median", "tolerance", "fallback_frac", "certified_frac",
                                      "cert_gap_median", "cert_gap_max", "total_cost", "label_s",
                                      "adapt_s", "latency_us_median", "latency_us_mean"};
-        const double val_n[] = {sum->tolerance, (double)sum->n_fallback / k,
+        const double val_n[] = {sum->learned_us_median, sum->tolerance, (double)sum->n_fallback / k,
                                 1.0 - (double)sum->n_fallback / k, sum->cert_gap_median,
                                 sum->cert_gap_max, sum->total_cost, sum->label_s, sum->adapt_s,
                                 sum->latency_us_median, sum->latency_us_mean};
-        for (int q = 0; q < 10; q++) {
+        for (int q = 0; q < 11; q++) {
             fprintf(f, ", \"%s\": ", key_n[q]);
             json_num(f, val_n[q]);
+        }
+        if (p->opt) {
+            const char *const key_c[] = {"learned_gap_mean", "bound_gap_mean",
+                                         "gap_mean", "gap_max", "solver_warm_us_median",
+                                         "solver_warm_us_mean", "solver_us_median",
+                                         "solver_us_mean", "speedup_vs_warm_median",
+                                         "speedup_vs_warm_mean"};
+            const double val_c[] = {sum->learned_gap_mean, sum->bound_gap_mean,
+                                    sum->gap_mean, sum->gap_max, sum->warm_us_median,
+                                    sum->warm_us_mean, sum->cold_us_median, sum->cold_us_mean,
+                                    sum->warm_us_median / sum->latency_us_median,
+                                    sum->warm_us_mean / sum->latency_us_mean};
+            fprintf(f, ", \"compare\": {");
+            for (int q = 0; q < 10; q++) {
+                fprintf(f, "%s\"%s\": ", q ? ", " : "", key_c[q]);
+                json_num(f, val_c[q]);
+            }
+            fprintf(f, "}");
         }
         fprintf(f, "}\n");
     }
@@ -367,7 +444,20 @@ static void predict_summarise(const Predict *p, PredictSummary *sum)
         sum->cert_gap_max = fmax(sum->cert_gap_max, p->gap0[h]);
     }
     sum->latency_us_median = median_of(p->lat_us, k);
+    sum->learned_us_median = median_of(p->learn_us, k);
     sum->cert_gap_median = median_of(p->gap0, k);
+    if (!p->opt) return;
+    for (int h = 0; h < k; h++) {
+        double g = (p->cost[h] - p->opt[h]) / fmax(fabs(p->opt[h]), 1e-300);
+        sum->gap_mean += g / k;
+        sum->learned_gap_mean += (p->cost0[h] - p->opt[h]) / fmax(fabs(p->opt[h]), 1e-300) / k;
+        sum->bound_gap_mean += (p->opt[h] - p->lb0[h]) / fmax(fabs(p->opt[h]), 1e-300) / k;
+        sum->gap_max = fmax(sum->gap_max, g);
+        sum->warm_us_mean += p->warm_us[h] / k;
+        sum->cold_us_mean += p->cold_us[h] / k;
+    }
+    sum->warm_us_median = median_of(p->warm_us, k);
+    sum->cold_us_median = median_of(p->cold_us, k);
 }
 
 int predict_run(const PredictOpts *o, PredictSummary *sum, MgErr *e)
@@ -379,6 +469,7 @@ int predict_run(const PredictOpts *o, PredictSummary *sum, MgErr *e)
     int rc = predict_inputs(&p, e);
     if (rc == MG_OK) rc = predict_adapt(&p, sum, e);
     if (rc == MG_OK) rc = predict_dispatch(&p, e);
+    if (rc == MG_OK && o->compare) rc = predict_compare(&p, e);
     if (rc == MG_OK) {
         predict_summarise(&p, sum);
         if (mg_mkdir_p(o->out_dir) != 0)

@@ -11,12 +11,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
+#include <stddef.h>
 
+#include "metagrid/results.h"
 #include "metagrid/rng.h"
-
-static const char *const kind_names[] = {"value", "values", "uniform",
-                                         "log_uniform_values", "int_uniform"};
+#include "metagrid/schema.h"
 
 void sweep_free(Sweep *s)
 {
@@ -32,78 +31,21 @@ void sweep_free(Sweep *s)
     memset(s, 0, sizeof *s);
 }
 
-/* ---- small YAML helpers ------------------------------------------------- */
+/* ---- the sweep file: a schema table (schema.h) ------------------------- */
 
+/* One parameter's spec while it is read; sweep_param_entry turns it into a
+ * SweepParam. */
 typedef struct {
-    yaml_document_t *doc;
-    const char *file;
-    MgErr *e;
-} Ctx;
+    char value[SWEEP_VALUE_MAX];
+    char **values;
+    int n_values;
+    int dist;          /* index into dist_names */
+    double min, max;
+} ParamSpec;
 
-static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
-
-static int bad(Ctx *c, const yaml_node_t *n, const char *key, const char *fmt, const char *arg)
-{
-    char what[512];
-    snprintf(what, sizeof what, fmt, arg ? arg : "");
-    return mg_fail(c->e, MG_EUSAGE, "%s:%d: %s: %s", c->file, n ? line_of(n) : 0, key, what);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-/* A scalar or a flow sequence of scalars as override text ("[40, 40]"). */
-static int node_text(Ctx *c, yaml_node_t *n, const char *key, char *out, size_t cap)
-{
-    if (n->type == YAML_SCALAR_NODE) {
-        if (strlen(scalar(n)) >= cap) return bad(c, n, key, "value too long", NULL);
-        snprintf(out, cap, "%s", scalar(n));
-        return MG_OK;
-    }
-    if (n->type != YAML_SEQUENCE_NODE) return bad(c, n, key, "expected a scalar or a list", NULL);
-    size_t len = 0;
-    out[len++] = '[';
-    int first = 1;
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-        const char *v = scalar(yaml_document_get_node(c->doc, *it));
-        if (!v) return bad(c, n, key, "nested lists are not supported", NULL);
-        size_t need = strlen(v) + (first ? 0 : 2);
-        if (len + need + 2 >= cap) return bad(c, n, key, "value too long", NULL);
-        len += (size_t)snprintf(out + len, cap - len, "%s%s", first ? "" : ", ", v);
-        first = 0;
-    }
-    out[len++] = ']';
-    out[len] = '\0';
-    return MG_OK;
-}
-
-static int get_int(Ctx *c, yaml_node_t *n, const char *key, long lo, long hi, long *out)
-{
-    const char *v = scalar(n);
-    char *end;
-    errno = 0;
-    long x = v ? strtol(v, &end, 10) : 0;
-    if (!v || !*v || *end || errno) return bad(c, n, key, "expected an integer", NULL);
-    if (x < lo || x > hi) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "%ld out of range [%ld, %ld]", x, lo, hi);
-        return bad(c, n, key, "%s", msg);
-    }
-    *out = x;
-    return MG_OK;
-}
-
-static int get_double(Ctx *c, yaml_node_t *n, const char *key, double *out)
-{
-    const char *v = scalar(n);
-    char *end;
-    double x = v ? strtod(v, &end) : 0;
-    if (!v || !*v || *end || !isfinite(x)) return bad(c, n, key, "expected a number", NULL);
-    *out = x;
-    return MG_OK;
-}
+static const char *const dist_names[] = {"uniform", "log_uniform_values", "int_uniform", NULL};
+static const char *const method_names[] = {"grid", "random", NULL};
+static const char *const goal_names[] = {"minimize", "maximize", NULL};
 
 static int name_ok(const char *s)
 {
@@ -113,185 +55,206 @@ static int name_ok(const char *s)
     return 1;
 }
 
-/* ---- parameters --------------------------------------------------------- */
-
-static int parse_param(Ctx *c, const char *key, yaml_node_t *spec, SweepParam *p)
+static int check_name(const char *s, char *prob, size_t n)
 {
-    p->key = mg_strdup(key);
-    p->line = line_of(spec);
-    p->kind = -1;
-    if (spec->type != YAML_MAPPING_NODE)
-        return bad(c, spec, key, "expected {value: X}, {values: [...]} or "
-                                 "{distribution: D, min: A, max: B}", NULL);
-    yaml_node_t *vmin = NULL, *vmax = NULL, *dist = NULL;
-    char buf[SWEEP_VALUE_MAX];
-    for (yaml_node_pair_t *pr = spec->data.mapping.pairs.start; pr < spec->data.mapping.pairs.top; pr++) {
-        yaml_node_t *kn = yaml_document_get_node(c->doc, pr->key);
-        yaml_node_t *vn = yaml_document_get_node(c->doc, pr->value);
-        const char *k = scalar(kn);
-        if (!k) return bad(c, kn, key, "parameter fields must be plain names", NULL);
-        if (!strcmp(k, "value")) {
-            if (p->kind >= 0) return bad(c, kn, key, "give one of value, values or distribution", NULL);
-            p->kind = SWEEP_VALUE;
-            if (node_text(c, vn, key, buf, sizeof buf)) return MG_EUSAGE;
+    if (name_ok(s)) return 0;
+    snprintf(prob, n, "expected a short name of letters, digits, '-', '_', '.'");
+    return -1;
+}
+
+static int check_nonempty(const char *s, char *prob, size_t n)
+{
+    if (*s) return 0;
+    snprintf(prob, n, "must not be empty");
+    return -1;
+}
+
+#define SOFF(f) offsetof(ParamSpec, f)
+static const CfgKey spec_keys[] = {
+    {"value", KT_TEXT, SOFF(value), 0, 0, SWEEP_VALUE_MAX, 0, 0, 0, NULL, NULL, 0,
+     "a fixed value: a scalar or a flow list such as [40, 40]", NULL, NULL},
+    {"values", KT_TEXTLIST, SOFF(values), SOFF(n_values), 0, SWEEP_VALUE_MAX, 0, 0, 0, NULL, NULL, 0,
+     "a list of values: a grid axis (grid) or a uniform choice (random)", NULL, NULL},
+    {"distribution", KT_ENUM, SOFF(dist), 0, 0, 0, 0, 0, 0, dist_names, NULL, 0,
+     "draw between min and max", NULL, NULL},
+    {"min", KT_FLOAT, SOFF(min), 0, 0, 0, -1e300, 1e300, 0, NULL, NULL, 0, "lower bound", NULL, NULL},
+    {"max", KT_FLOAT, SOFF(max), 0, 0, 0, -1e300, 1e300, 0, NULL, NULL, 0, "upper bound", NULL, NULL},
+};
+static const CfgSchema spec_schema = {spec_keys, 5, "sweep file"};
+enum { SP_VALUE, SP_VALUES, SP_DIST, SP_MIN, SP_MAX };
+
+static int sweep_param_entry(SchemaWalk *w, void *obj, const char *key, int line);
+static int sweep_slurm_entry(SchemaWalk *w, void *obj, const char *key, int line);
+
+#define WOFF(f) offsetof(Sweep, f)
+static const CfgKey sweep_keys[] = {
+    {"name", KT_STR, WOFF(name), 0, 0, sizeof(((Sweep *)0)->name), 0, 0, 0, NULL, NULL, 0,
+     "the sweep's name (default: the file name); DIR defaults to runs/NAME", check_name, NULL},
+    {"base", KT_STR, WOFF(base), 0, 0, sizeof(((Sweep *)0)->base), 0, 0, 0, NULL, NULL, 0,
+     "the config file to sweep over, relative to the sweep file (required)", check_nonempty, NULL},
+    {"method", KT_ENUM, WOFF(method), 0, 0, 0, 0, 0, 0, method_names, NULL, 0,
+     "grid: cartesian product of the values keys x num_samples; random: num_samples draws", NULL, NULL},
+    {"num_samples", KT_INT, WOFF(num_samples), 0, 1, SWEEP_MAX_TRIALS, 0, 0, 0, NULL, NULL, 0,
+     "grid: draws per grid point; random: trials (default 1)", NULL, NULL},
+    {"seed", KT_INT64, WOFF(seed), 0, 0, 0x7fffffff, 0, 0, 0, NULL, NULL, 0,
+     "drives the draws: the same file gives the same trials", NULL, NULL},
+    {"ranks", KT_INT, WOFF(ranks), 0, 1, 4096, 0, 0, 0, NULL, NULL, 0,
+     "MPI ranks per trial (default 1)", NULL, NULL},
+    {"metric.name", KT_STR, WOFF(metric), 0, 0, sizeof(((Sweep *)0)->metric), 0, 0, 0, NULL, NULL, 0,
+     "a key of the last metrics.jsonl line or methods.LABEL.FIELD of eval.json ({algo}: the "
+     "trial's algo.name)", check_nonempty, NULL},
+    {"metric.goal", KT_ENUM, WOFF(maximize), 0, 0, 0, 0, 0, 0, goal_names, NULL, 0,
+     "minimize (default) or maximize", NULL, NULL},
+    {"parameters", KT_MAP, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0,
+     "dotted config keys, each {value: X}, {values: [...]} or {distribution: D, min: A, max: B}",
+     NULL, sweep_param_entry},
+    {"slurm", KT_MAP, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0,
+     "sbatch long options for the array script (time: \"01:00:00\")", NULL, sweep_slurm_entry},
+};
+static const CfgSchema sweep_schema = {sweep_keys, (int)(sizeof sweep_keys / sizeof sweep_keys[0]),
+                                       "sweep file"};
+enum { SW_NAME, SW_BASE, SW_METHOD, SW_NUM_SAMPLES, SW_SEED, SW_RANKS, SW_METRIC_NAME,
+       SW_METRIC_GOAL, SW_PARAMETERS, SW_SLURM };
+
+static void spec_free(ParamSpec *sp)
+{
+    for (int i = 0; i < sp->n_values; i++) free(sp->values[i]);
+    free(sp->values);
+    sp->values = NULL;
+    sp->n_values = 0;
+}
+
+/* The kind, values and range of a parameter from its spec (fields set on
+ * the lines in kl). */
+static int param_from_spec(SchemaWalk *w, const char *key, int line, ParamSpec *sp, const int *kl,
+                           SweepParam *p)
+{
+    int given = !!kl[SP_VALUE] + !!kl[SP_VALUES] + !!kl[SP_DIST];
+    if (given != 1)
+        return schema_walk_fail(w, line, key, "give one of value, values or distribution "
+                                "({value: X}, {values: [A, B]}, {distribution: uniform, min: A, max: B})");
+    if (kl[SP_VALUE] || kl[SP_VALUES]) {
+        if (kl[SP_MIN] || kl[SP_MAX])
+            return schema_walk_fail(w, kl[SP_MIN] ? kl[SP_MIN] : kl[SP_MAX], key,
+                                    "min/max need a distribution");
+        p->kind = kl[SP_VALUE] ? SWEEP_VALUE : SWEEP_VALUES;
+        if (kl[SP_VALUE]) {
             p->values = mg_calloc(1, sizeof *p->values);
-            p->values[p->n_values++] = mg_strdup(buf);
-        } else if (!strcmp(k, "values")) {
-            if (p->kind >= 0) return bad(c, kn, key, "give one of value, values or distribution", NULL);
-            p->kind = SWEEP_VALUES;
-            if (vn->type != YAML_SEQUENCE_NODE) return bad(c, vn, key, "values: expected a list", NULL);
-            int n = (int)(vn->data.sequence.items.top - vn->data.sequence.items.start);
-            if (n == 0) return bad(c, vn, key, "values: empty list", NULL);
-            p->values = mg_calloc((size_t)n, sizeof *p->values);
-            for (int i = 0; i < n; i++) {
-                yaml_node_t *item = yaml_document_get_node(c->doc, vn->data.sequence.items.start[i]);
-                if (node_text(c, item, key, buf, sizeof buf)) return MG_EUSAGE;
-                p->values[p->n_values++] = mg_strdup(buf);
-            }
-        } else if (!strcmp(k, "distribution")) {
-            if (p->kind >= 0) return bad(c, kn, key, "give one of value, values or distribution", NULL);
-            dist = vn;
-            const char *d = scalar(vn);
-            for (int i = SWEEP_UNIFORM; d && i <= SWEEP_INT_UNIFORM; i++)
-                if (!strcmp(d, kind_names[i])) p->kind = i;
-            if (p->kind < 0)
-                return bad(c, vn, key, "distribution '%s' unknown (uniform, log_uniform_values, int_uniform)",
-                           d ? d : "?");
-        } else if (!strcmp(k, "min")) {
-            vmin = vn;
-        } else if (!strcmp(k, "max")) {
-            vmax = vn;
+            p->values[0] = mg_strdup(sp->value);
+            p->n_values = 1;
         } else {
-            return bad(c, kn, key, "unknown parameter field '%s' (value, values, distribution, min, max)", k);
+            p->values = sp->values;
+            p->n_values = sp->n_values;
+            sp->values = NULL;
+            sp->n_values = 0;
         }
-    }
-    if (p->kind < 0) return bad(c, spec, key, "give one of value, values or distribution", NULL);
-    if (!dist) {
-        if (vmin || vmax) return bad(c, vmin ? vmin : vmax, key, "min/max need a distribution", NULL);
         return MG_OK;
     }
-    if (!vmin || !vmax) return bad(c, dist, key, "distribution needs min and max", NULL);
-    if (get_double(c, vmin, key, &p->min) || get_double(c, vmax, key, &p->max)) return MG_EUSAGE;
-    if (p->min > p->max) return bad(c, vmin, key, "min > max", NULL);
+    p->kind = SWEEP_UNIFORM + sp->dist;
+    if (!kl[SP_MIN] || !kl[SP_MAX])
+        return schema_walk_fail(w, kl[SP_DIST], key, "distribution needs min and max");
+    p->min = sp->min;
+    p->max = sp->max;
+    if (p->min > p->max) return schema_walk_fail(w, kl[SP_MIN], key, "min > max");
     if (p->kind == SWEEP_LOG_UNIFORM && p->min <= 0)
-        return bad(c, vmin, key, "log_uniform_values needs min > 0", NULL);
+        return schema_walk_fail(w, kl[SP_MIN], key, "log_uniform_values needs min > 0");
     if (p->kind == SWEEP_INT_UNIFORM &&
         (p->min != floor(p->min) || p->max != floor(p->max) || fabs(p->min) > 1e15 || fabs(p->max) > 1e15))
-        return bad(c, vmin, key, "int_uniform needs integer min and max", NULL);
-    /* min and max, as override texts, go through config_set in sweep_validate. */
+        return schema_walk_fail(w, kl[SP_MIN], key, "int_uniform needs integer min and max");
+    /* min and max, as override texts, go through config_set in sweep_validate */
     p->values = mg_calloc(2, sizeof *p->values);
-    p->values[p->n_values++] = mg_strdup(scalar(vmin));
-    p->values[p->n_values++] = mg_strdup(scalar(vmax));
+    char t[64];
+    snprintf(t, sizeof t, "%.17g", p->min);
+    p->values[p->n_values++] = mg_strdup(t);
+    snprintf(t, sizeof t, "%.17g", p->max);
+    p->values[p->n_values++] = mg_strdup(t);
     return MG_OK;
 }
 
-/* ---- the file ----------------------------------------------------------- */
-
-static const char *const top_keys = "name, base, method, num_samples, seed, ranks, metric, parameters, slurm";
-
-static int parse_doc(Ctx *c, Sweep *s, yaml_node_t *root)
+/* One entry of `parameters:`: a config key (checked now, with a suggestion)
+ * and its spec. */
+static int sweep_param_entry(SchemaWalk *w, void *obj, const char *key, int line)
 {
-    if (!root || root->type != YAML_MAPPING_NODE)
-        return mg_fail(c->e, MG_EUSAGE, "%s:%d: sweep: expected a mapping (%s)", c->file,
-                       root ? line_of(root) : 1, top_keys);
-    long x;
-    int have_params = 0;
-    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-        yaml_node_t *kn = yaml_document_get_node(c->doc, pr->key);
-        yaml_node_t *vn = yaml_document_get_node(c->doc, pr->value);
-        const char *k = scalar(kn);
-        if (!k) return bad(c, kn, "?", "keys must be plain names", NULL);
-        if (!strcmp(k, "name")) {
-            const char *v = scalar(vn);
-            if (!v || !name_ok(v) || strlen(v) >= sizeof s->name)
-                return bad(c, vn, k, "expected a short name of letters, digits, '-', '_', '.'", NULL);
-            snprintf(s->name, sizeof s->name, "%s", v);
-        } else if (!strcmp(k, "base")) {
-            const char *v = scalar(vn);
-            if (!v || !*v) return bad(c, vn, k, "expected a config file path", NULL);
-            const char *slash = strrchr(c->file, '/');
-            int dlen = slash ? (int)(slash - c->file) + 1 : 0;
-            if (v[0] == '/') dlen = 0;
-            if ((size_t)dlen + strlen(v) >= sizeof s->base) return bad(c, vn, k, "path too long", NULL);
-            snprintf(s->base, sizeof s->base, "%.*s%s", dlen, c->file, v);
-            s->base_line = line_of(vn);
-        } else if (!strcmp(k, "method")) {
-            const char *v = scalar(vn);
-            if (v && !strcmp(v, "grid")) s->method = SWEEP_GRID;
-            else if (v && !strcmp(v, "random")) s->method = SWEEP_RANDOM;
-            else return bad(c, vn, k, "'%s' unknown (grid, random)", v ? v : "?");
-        } else if (!strcmp(k, "num_samples")) {
-            if (get_int(c, vn, k, 1, SWEEP_MAX_TRIALS, &x)) return MG_EUSAGE;
-            s->num_samples = (int)x;
-        } else if (!strcmp(k, "seed")) {
-            if (get_int(c, vn, k, 0, 0x7fffffffL, &x)) return MG_EUSAGE;
-            s->seed = (uint64_t)x;
-        } else if (!strcmp(k, "ranks")) {
-            if (get_int(c, vn, k, 1, 4096, &x)) return MG_EUSAGE;
-            s->ranks = (int)x;
-        } else if (!strcmp(k, "metric")) {
-            const char *name = scalar(vn), *goal = NULL;
-            yaml_node_t *goal_node = vn;
-            if (vn->type == YAML_MAPPING_NODE) {
-                for (yaml_node_pair_t *q = vn->data.mapping.pairs.start; q < vn->data.mapping.pairs.top; q++) {
-                    yaml_node_t *qk = yaml_document_get_node(c->doc, q->key);
-                    yaml_node_t *qv = yaml_document_get_node(c->doc, q->value);
-                    const char *f = scalar(qk);
-                    if (f && !strcmp(f, "name")) name = scalar(qv);
-                    else if (f && !strcmp(f, "goal")) goal = scalar(qv), goal_node = qv;
-                    else return bad(c, qk, "metric", "unknown field '%s' (name, goal)", f ? f : "?");
-                }
-            }
-            if (!name || !*name || strlen(name) >= sizeof s->metric)
-                return bad(c, vn, "metric", "expected {name: KEY, goal: minimize|maximize}", NULL);
-            snprintf(s->metric, sizeof s->metric, "%s", name);
-            if (!goal || !strcmp(goal, "minimize")) s->maximize = 0;
-            else if (!strcmp(goal, "maximize")) s->maximize = 1;
-            else return bad(c, goal_node, "metric.goal", "'%s' unknown (minimize, maximize)", goal);
-        } else if (!strcmp(k, "parameters")) {
-            if (vn->type != YAML_MAPPING_NODE)
-                return bad(c, vn, k, "expected a mapping of dotted config keys", NULL);
-            int n = (int)(vn->data.mapping.pairs.top - vn->data.mapping.pairs.start);
-            s->params = mg_calloc((size_t)(n ? n : 1), sizeof *s->params);
-            for (int i = 0; i < n; i++) {
-                yaml_node_pair_t *q = &vn->data.mapping.pairs.start[i];
-                yaml_node_t *qk = yaml_document_get_node(c->doc, q->key);
-                const char *pk = scalar(qk);
-                if (!pk || !*pk) return bad(c, qk, "parameters", "keys must be dotted config keys", NULL);
-                for (int j = 0; j < s->n_params; j++)
-                    if (!strcmp(s->params[j].key, pk)) return bad(c, qk, pk, "parameter given twice", NULL);
-                SweepParam *p = &s->params[s->n_params++];
-                if (parse_param(c, pk, yaml_document_get_node(c->doc, q->value), p)) return MG_EUSAGE;
-            }
-            have_params = 1;
-        } else if (!strcmp(k, "slurm")) {
-            if (vn->type != YAML_MAPPING_NODE)
-                return bad(c, vn, k, "expected a mapping of sbatch options (time: 01:00:00)", NULL);
-            int n = (int)(vn->data.mapping.pairs.top - vn->data.mapping.pairs.start);
-            s->slurm = mg_calloc((size_t)(n ? n : 1), sizeof *s->slurm);
-            for (int i = 0; i < n; i++) {
-                yaml_node_pair_t *q = &vn->data.mapping.pairs.start[i];
-                const char *ok = scalar(yaml_document_get_node(c->doc, q->key));
-                yaml_node_t *ov = yaml_document_get_node(c->doc, q->value);
-                const char *val = scalar(ov);
-                if (!ok || !val || !name_ok(ok) || strlen(ok) >= 64 || strlen(val) >= 256 ||
-                    strpbrk(val, "\n\r'\"`$\\"))
-                    return bad(c, ov, "slurm", "expected 'option: value' (sbatch long options)", NULL);
-                SweepSlurmOpt *o = &s->slurm[s->n_slurm++];
-                snprintf(o->key, sizeof o->key, "%s", ok);
-                for (char *u = o->key; *u; u++)
-                    if (*u == '_') *u = '-';
-                snprintf(o->value, sizeof o->value, "%s", val);
-            }
-        } else {
-            return bad(c, kn, k, "unknown sweep key (%s)", top_keys);
-        }
+    Sweep *s = obj;
+    if (config_key_index(key) < 0)
+        return schema_walk_fail(w, line, key, "not a config key (did you mean '%s'?)",
+                                config_key_suggest(key));
+    for (int j = 0; j < s->n_params; j++)
+        if (!strcmp(s->params[j].key, key))
+            return schema_walk_fail(w, line, key, "parameter given twice (first on line %d)",
+                                    s->params[j].line);
+    if (s->n_params == s->cap_params) {
+        s->cap_params = s->cap_params ? 2 * s->cap_params : 8;
+        SweepParam *np = mg_calloc((size_t)s->cap_params, sizeof *np);
+        if (s->n_params) memcpy(np, s->params, sizeof *np * (size_t)s->n_params);
+        free(s->params);
+        s->params = np;
     }
-    if (!s->base[0]) return mg_fail(c->e, MG_EUSAGE, "%s:%d: base: missing (the config to sweep over)",
-                                    c->file, line_of(root));
-    if (!have_params || s->n_params == 0)
-        return mg_fail(c->e, MG_EUSAGE, "%s:%d: parameters: missing or empty", c->file, line_of(root));
-    /* Trial count. */
+    SweepParam *p = &s->params[s->n_params++];
+    p->key = mg_strdup(key);
+    p->line = line;
+    p->kind = -1;
+    ParamSpec *sp = mg_calloc(1, sizeof *sp);
+    int kl[CFG_MAX_KEYS] = {0};
+    int rc = schema_walk_mapping(w, &spec_schema, sp, key, kl);
+    if (rc == MG_OK) rc = param_from_spec(w, key, line, sp, kl, p);
+    spec_free(sp);
+    free(sp);
+    return rc;
+}
+
+/* One entry of `slurm:`: an sbatch long option and its value. */
+static int sweep_slurm_entry(SchemaWalk *w, void *obj, const char *key, int line)
+{
+    Sweep *s = obj;
+    char val[512], full[96];
+    snprintf(full, sizeof full, "slurm.%.80s", key);
+    int rc = schema_walk_scalar(w, full, val, sizeof val);
+    if (rc) return rc;
+    if (!name_ok(key) || strlen(key) >= sizeof s->slurm[0].key || strlen(val) >= sizeof s->slurm[0].value ||
+        strpbrk(val, "\n\r'\"`$\\"))
+        return schema_walk_fail(w, line, full, "expected 'option: value' (sbatch long options, "
+                                "a plain value without quotes, $, ` or \\)");
+    for (int i = 0; i < s->n_slurm; i++)
+        if (!strcmp(s->slurm[i].key, key))
+            return schema_walk_fail(w, line, full, "given twice");
+    if (s->n_slurm == s->cap_slurm) {
+        s->cap_slurm = s->cap_slurm ? 2 * s->cap_slurm : 8;
+        SweepSlurmOpt *no = mg_calloc((size_t)s->cap_slurm, sizeof *no);
+        if (s->n_slurm) memcpy(no, s->slurm, sizeof *no * (size_t)s->n_slurm);
+        free(s->slurm);
+        s->slurm = no;
+    }
+    SweepSlurmOpt *o = &s->slurm[s->n_slurm++];
+    snprintf(o->key, sizeof o->key, "%s", key);
+    for (char *u = o->key; *u; u++)
+        if (*u == '_') *u = '-';
+    snprintf(o->value, sizeof o->value, "%s", val);
+    return MG_OK;
+}
+
+/* After the walk: base resolved against the sweep file, required keys, the
+ * trial count. */
+static int sweep_finish(Sweep *s, const char *path, const int *kl, MgErr *e)
+{
+    if (!kl[SW_BASE])
+        return mg_fail(e, MG_EUSAGE, "%s:1: base: missing (the config to sweep over, e.g. "
+                       "base: ../default.yaml)", path);
+    s->base_line = kl[SW_BASE];
+    s->metric_line = kl[SW_METRIC_NAME] ? kl[SW_METRIC_NAME] : kl[SW_METRIC_GOAL];
+    if (s->base[0] != '/') {
+        const char *slash = strrchr(path, '/');
+        int dlen = slash ? (int)(slash - path) + 1 : 0;
+        char rel[sizeof s->base];
+        memcpy(rel, s->base, sizeof rel);
+        if ((size_t)dlen + strlen(rel) >= sizeof s->base)
+            return mg_fail(e, MG_EUSAGE, "%s:%d: base: path too long", path, s->base_line);
+        snprintf(s->base, sizeof s->base, "%.*s%s", dlen, path, rel);
+    }
+    if (s->n_params == 0)
+        return mg_fail(e, MG_EUSAGE, "%s:%d: parameters: missing or empty (e.g. parameters: "
+                       "{algo.name: {values: [maml, fomaml]}})", path,
+                       kl[SW_PARAMETERS] ? kl[SW_PARAMETERS] : 1);
     long n = 1;
     if (s->method == SWEEP_GRID) {
         for (int i = 0; i < s->n_params; i++) {
@@ -304,8 +267,8 @@ static int parse_doc(Ctx *c, Sweep *s, yaml_node_t *root)
         n = s->num_samples;
     }
     if (n > SWEEP_MAX_TRIALS)
-        return mg_fail(c->e, MG_EUSAGE, "%s:%d: parameters: more than %d trials", c->file,
-                       line_of(root), SWEEP_MAX_TRIALS);
+        return mg_fail(e, MG_EUSAGE, "%s:%d: parameters: more than %d trials", path,
+                       kl[SW_PARAMETERS], SWEEP_MAX_TRIALS);
     s->n_trials = n;
     return MG_OK;
 }
@@ -323,29 +286,18 @@ int sweep_load_buffer(Sweep *s, const char *text, size_t len, const char *path, 
     b = b ? b + 1 : path;
     snprintf(s->name, sizeof s->name, "%.*s", (int)strcspn(b, "."), b);
     if (!name_ok(s->name)) snprintf(s->name, sizeof s->name, "sweep");
-
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser)) return mg_fail(e, MG_EFAIL, "%s: libyaml init failed", path);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        int rc = mg_fail(e, MG_EUSAGE, "%s:%d: sweep: YAML error: %s", path,
-                         (int)parser.problem_mark.line + 1,
-                         parser.problem ? parser.problem : "unknown");
-        yaml_parser_delete(&parser);
-        return rc;
-    }
-    Ctx c = {&doc, path, e};
-    int rc = parse_doc(&c, s, yaml_document_get_root_node(&doc));
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    return rc;
+    if (len > SWEEP_MAX_FILE)
+        return mg_fail(e, MG_EUSAGE, "%s: sweep file larger than 1 MiB (%zu bytes)", path, len);
+    int kl[CFG_MAX_KEYS] = {0};
+    int rc = schema_load(&sweep_schema, s, text, len, path, kl, e);
+    if (rc != MG_OK) return rc;
+    return sweep_finish(s, path, kl, e);
 }
 
 int sweep_load(Sweep *s, const char *path, MgErr *e)
 {
     size_t len;
-    char *text = mg_read_file(path, 1 << 20, &len, e);
+    char *text = mg_read_file(path, SWEEP_MAX_FILE, &len, e);
     if (!text) {
         memset(s, 0, sizeof *s);
         return MG_EUSAGE;
@@ -419,6 +371,20 @@ static int apply_trial(const Sweep *s, const Config *base, char (*vals)[SWEEP_VA
     return MG_OK;
 }
 
+/* The metric of trial t (config c) names something train or eval writes
+ * for it (results.h). */
+static int check_metric(const Sweep *s, const Config *c, char (*vals)[SWEEP_VALUE_MAX], long t,
+                        MgErr *e)
+{
+    char metric[512], prob[512];
+    sweep_metric_name(s, vals, metric, sizeof metric);
+    if (results_check_metric(metric, c, prob, sizeof prob) == 0) return MG_OK;
+    char tr[48] = "";
+    if (s->n_trials > 1) snprintf(tr, sizeof tr, "trial %ld: ", t);
+    return mg_fail(e, MG_EUSAGE, "%s:%d: metric.name: %s%s", s->path, s->metric_line ? s->metric_line : 1,
+                   tr, prob);
+}
+
 /*
  * Cross-key check of trial t (config_check). Its message names one key; the
  * error points at the sweep line of that key's parameter, else at the first
@@ -431,7 +397,7 @@ static int check_trial(const Sweep *s, const Config *base, char (*vals)[SWEEP_VA
     Config c;
     MgErr first = {0};
     if (apply_trial(s, base, vals, -1, &c, e)) return MG_EUSAGE;
-    if (config_check(&c, "", &first) == MG_OK) return MG_OK;
+    if (config_check(&c, "", &first) == MG_OK) return check_metric(s, &c, vals, t, e);
     /* first.msg is ": KEY: problem" */
     const char *what = first.msg + strspn(first.msg, ": ");
     size_t klen = strcspn(what, ":");
