@@ -156,6 +156,7 @@ static void test_errors(void)
                "lagrangian is a loss of the prices head; model.head is alloc");
     EXPECT_ERR("model:\n  head: linear\n", 2, "model.head", "one of auto");
     EXPECT_ERR("model:\n  temperature: -0.1\n", 2, "model.temperature", ">= 0");
+    EXPECT_ERR("model:\n  inner_loss: xent\n", 2, "model.inner_loss", "one of same");
     /* NaN and infinity */
     EXPECT_ERR("algo:\n  inner_lr: .nan\n", 2, "algo.inner_lr", "NaN or infinity");
     EXPECT_ERR("algo:\n  inner_lr: .inf\n", 2, "algo.inner_lr", "NaN or infinity");

@@ -33,6 +33,7 @@ static const char *const algo_names[] = {"maml", "fomaml", "metasgd", "gated", "
 static const char *const gate_names[] = {"sgd", "adam", NULL};
 static const char *const loss_names[] = {"mse", "xent", "lagrangian", NULL};
 static const char *const head_names[] = {"auto", "alloc", "prices", NULL};
+static const char *const inner_loss_names[] = {"same", "mse", NULL};
 
 #define OFF(f) offsetof(Config, f)
 #define KINT(n, f, lo, hi, d, h, s) {n, KT_INT, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s, NULL, NULL}
@@ -91,6 +92,10 @@ const CfgKey cfg_keys[] = {
           "training loss: mse (alloc: squared error of the fractions; prices: of the scaled GLPK "
           "capacity duals), xent (alloc only: per-demand-row softmax cross-entropy against the "
           "optimal split), lagrangian (prices only: relative gap of the soft Lagrangian bound)"),
+    KENUM("model.inner_loss", model.inner_loss, inner_loss_names, "same", 1,
+          "loss of the inner loop (adaptation on the support rows): same (model.loss) or mse "
+          "(the head's squared error: fractions or scaled capacity duals); the query (meta) "
+          "loss is always model.loss"),
     KFLT("model.temperature", model.temperature, 0.0, 0, 10.0, "0.01", 1,
          "lagrangian loss: soft-min temperature in units of the instance's mean cost (0 = exact "
          "min; the soft bound stays a valid lower bound)"),
@@ -472,7 +477,7 @@ static void write_keys(const Config *c, FILE *f, int hashed_only)
 
 void config_write(const Config *c, FILE *f)
 {
-    fprintf(f, "# metagrid resolved config: every key with its value (README: Config reference)\n");
+    fprintf(f, "# metagrid resolved config: every key with its value (README: Configuration; metagrid help config)\n");
     write_keys(c, f, 0);
 }
 
