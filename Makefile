@@ -20,8 +20,13 @@ WERROR   ?= $(if $(CI),1,0)
 SANITIZE ?=
 
 PKGS     := openblas yaml-0.1 zlib
+# Build and run, then what the tests and checks use that a minimal Debian
+# root (debootstrap --variant=minbase) lacks: procps (pgrep/pkill/ps in the
+# e2e tests), file (PNG checks), python3 (JSON checks, check-functions),
+# clang (make fuzz: libFuzzer), valgrind (make memcheck).
 DEB_PKGS := openmpi-bin libopenmpi-dev libopenblas-dev libglpk-dev libyaml-dev \
-            pkg-config zlib1g-dev gnuplot-nox slurm-wlm munge libpmix-dev
+            pkg-config zlib1g-dev gnuplot-nox slurm-wlm munge libpmix-dev \
+            procps file python3 clang valgrind
 
 CC       := gcc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

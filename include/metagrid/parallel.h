@@ -56,6 +56,11 @@ void par_blocks(size_t n, size_t *off, size_t *cnt);
 void par_reduce_scatter_sum_i64(const int64_t *send, int64_t *recv, const size_t *off,
                                 const size_t *cnt, size_t stride);
 
+/* MPI counts are int: MG_OK if a collective of `count` elements fits, else
+ * MG_EUSAGE "WHAT: COUNT elements, more than MPI's int counts (2^31 - 1):
+ * FIX". Checked before the collectives, which refuse larger counts. */
+int par_check_count(uint64_t count, const char *what, const char *fix, MgErr *e);
+
 /* Allgather of doubles in place: each rank's block [off[r], off[r]+cnt[r])
  * of buf is sent to every rank, so afterwards buf is complete everywhere. */
 void par_allgatherv_d(double *buf, const size_t *off, const size_t *cnt);

@@ -171,8 +171,16 @@ void par_blocks(size_t n, size_t *off, size_t *cnt)
     }
 }
 
+int par_check_count(uint64_t count, const char *what, const char *fix, MgErr *e)
+{
+    if (count <= (uint64_t)INT32_MAX) return MG_OK;
+    return mg_fail(e, MG_EUSAGE, "%s: %llu elements, more than MPI's int counts (2^31 - 1): %s",
+                   what, (unsigned long long)count, fix);
+}
+
 #ifndef MG_SERIAL
-/* MPI counts and displacements are int: refuse what does not fit. */
+/* MPI counts and displacements are int: refuse what does not fit
+ * (callers check with par_check_count first). */
 static int *par_int_array(const size_t *v, size_t scale)
 {
     int *out = mg_calloc((size_t)g_size, sizeof(int));

@@ -361,6 +361,15 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     r->st.off = mg_calloc((size_t)par_size(), sizeof(size_t));
     r->st.cnt = mg_calloc((size_t)par_size(), sizeof(size_t));
     par_blocks(n, r->st.off, r->st.cnt);
+    /* oversized models fail here with a message, not in an allocation or
+     * an MPI call: the exact sums (XSUM_STRIDE words per parameter) and the
+     * MPI counts (int) of one rank's block */
+    char what[160];
+    snprintf(what, sizeof what, "the exact sums of %zu meta-parameters", n);
+    if (mg_mem_check(8.0 * (double)n * (XSUM_STRIDE + 6), what, "reduce model.hidden", e) == MG_OK)
+        par_check_count((uint64_t)r->st.cnt[0] * XSUM_STRIDE, "one rank's block of the exact "
+                        "sums", "use more ranks or reduce model.hidden", e);
+    if (par_agree_error(e)) return e->code;
     r->mlo = r->st.off[par_rank()];
     r->mlen = r->st.cnt[par_rank()];
     r->grad = mg_calloc(n, sizeof(double));

@@ -185,6 +185,14 @@ int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, in
         rc = mg_fail(e, MG_EUSAGE, "learner: unknown algorithm %d", L->algo);
         goto error;
     }
+    /* the inner loop's workspaces (learner_alloc), before allocating them */
+    double T1 = L->T > 0 ? L->T : 1;
+    char what[160];
+    snprintf(what, sizeof what, "the inner loop (%zu network parameters x %d inner steps)",
+             L->n_theta, L->T);
+    rc = mg_mem_check(8.0 * (double)L->n_theta * (L->T + 2 + T1), what,
+                      "reduce model.hidden or algo.inner_steps", e);
+    if (rc) goto error;
     learner_alloc(L);
     *out = L;
     return MG_OK;
