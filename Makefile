@@ -61,7 +61,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: FORCE all deps test unit run bench asan clean install check-deps check-layers check-functions \
-        fuzz fuzzers
+        fuzz fuzzers memcheck
 all: $(BUILD)/metagrid
 
 $(BUILD)/obj/%.o: src/%.c
@@ -146,6 +146,12 @@ test: deps
 # Fails when a file includes a header of a layer above its own.
 check-layers:
 	@bash tools/check_layers.sh
+
+# make memcheck: mpirun -np 2 train + eval of a tiny config under valgrind;
+# exits non-zero on an error outside Open MPI / PMIx (tools/valgrind-mpi.supp).
+memcheck: deps
+	$(MAKE) --no-print-directory all
+	@bash tools/memcheck.sh $(BUILD)/metagrid
 
 # make fuzz [FUZZ_SECONDS=N]: every harness N seconds (default 60) under
 # libFuzzer + ASan + UBSan; exits non-zero on a crash (README: Fuzzing).
