@@ -232,6 +232,14 @@ static void test_strict(void)
     expect_error(t, 0, "sw.yaml:3: seed.value:", "duplicate");
     snprintf(t, sizeof t, "%s  seed: {value: 1}\nslurm: {time: 1, time: 2}\n", P);
     expect_error(t, 0, "sw.yaml:4: slurm.time:", "twice");
+    snprintf(t, sizeof t, "%s  seed: {value: 1}\nslurm:\n  partition: debug\n  tiem: 1\n", P);
+    expect_error(t, 0, "sw.yaml:6: slurm.tiem:", "not an sbatch option (did you mean 'time'?)");
+    snprintf(t, sizeof t, "%s  seed: {value: 1}\nslurm: {cpus_per_task: 2, mem_per_cpu: 1G}\n", P);
+    Sweep s0;
+    MgErr e0;
+    CHECK_MSG(load(&s0, t, &e0, 0) == MG_OK && s0.n_slurm == 2 && !strcmp(s0.slurm[0].key, "cpus-per-task"),
+              "%s", e0.msg);
+    sweep_free(&s0);
     /* unknown keys, with a suggestion */
     expect_error("base: base.yaml\nnum_sample: 3\nparameters:\n  seed: {value: 1}\n", 0,
                  "sw.yaml:2: num_sample:", "did you mean 'num_samples'?");

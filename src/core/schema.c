@@ -34,11 +34,12 @@ int schema_is_group(const CfgSchema *S, const char *name)
     return 0;
 }
 
-/* Levenshtein distance, strings cut at 64 bytes. */
+/* Edit distance with adjacent transpositions ("tiem" -> "time" is 1),
+ * strings cut at 64 bytes. */
 static int edit_distance(const char *a, const char *b)
 {
     int la = (int)MG_MIN(strlen(a), 64), lb = (int)MG_MIN(strlen(b), 64);
-    int row[65], prev[65];
+    int row[65], prev[65], prev2[65];
     for (int j = 0; j <= lb; j++) prev[j] = j;
     for (int i = 1; i <= la; i++) {
         row[0] = i;
@@ -46,7 +47,10 @@ static int edit_distance(const char *a, const char *b)
             int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
             int del = prev[j] + 1, ins = row[j - 1] + 1;
             row[j] = MG_MIN(sub, MG_MIN(del, ins));
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                row[j] = MG_MIN(row[j], prev2[j - 2] + 1);
         }
+        memcpy(prev2, prev, sizeof(int) * (size_t)(lb + 1));
         memcpy(prev, row, sizeof(int) * (size_t)(lb + 1));
     }
     return prev[lb];

@@ -203,6 +203,24 @@ static int sweep_param_entry(SchemaWalk *w, void *obj, const char *key, int line
     return rc;
 }
 
+/* sbatch's long options (Slurm 22.05, sbatch(1)); `slurm:` keys are checked
+ * against them ('_' for '-' allowed) so a typo is caught before submission. */
+static const char *const sbatch_options[] = {
+    "account", "acctg-freq", "array", "batch", "bb", "bbf", "begin", "chdir",
+    "cluster-constraint", "clusters", "comment", "constraint", "container", "contiguous",
+    "core-spec", "cores-per-socket", "cpu-freq", "cpus-per-gpu", "cpus-per-task", "deadline",
+    "delay-boot", "dependency", "distribution", "error", "exclude", "exclusive", "export",
+    "export-file", "extra-node-info", "get-user-env", "gid", "gpu-bind", "gpu-freq", "gpus",
+    "gpus-per-node", "gpus-per-socket", "gpus-per-task", "gres", "gres-flags", "hint", "hold",
+    "ignore-pbs", "input", "job-name", "kill-on-invalid-dep", "licenses", "mail-type",
+    "mail-user", "mcs-label", "mem", "mem-bind", "mem-per-cpu", "mem-per-gpu", "mincpus",
+    "network", "nice", "no-kill", "no-requeue", "nodefile", "nodelist", "nodes", "ntasks",
+    "ntasks-per-core", "ntasks-per-gpu", "ntasks-per-node", "ntasks-per-socket", "open-mode",
+    "output", "overcommit", "oversubscribe", "partition", "power", "prefer", "priority",
+    "profile", "propagate", "qos", "quiet", "reboot", "requeue", "reservation", "signal",
+    "sockets-per-node", "spread-job", "switches", "thread-spec", "threads-per-core", "time",
+    "time-min", "tmp", "uid", "use-min-nodes", "verbose", "wait-all-nodes", "wckey", NULL};
+
 /* One entry of `slurm:`: an sbatch long option and its value. */
 static int sweep_slurm_entry(SchemaWalk *w, void *obj, const char *key, int line)
 {
@@ -215,8 +233,21 @@ static int sweep_slurm_entry(SchemaWalk *w, void *obj, const char *key, int line
         strpbrk(val, "\n\r'\"`$\\"))
         return schema_walk_fail(w, line, full, "expected 'option: value' (sbatch long options, "
                                 "a plain value without quotes, $, ` or \\)");
+    char opt[64];
+    snprintf(opt, sizeof opt, "%s", key);
+    for (char *u = opt; *u; u++)
+        if (*u == '_') *u = '-';
+    int known = 0;
+    for (int i = 0; sbatch_options[i] && !known; i++) known = !strcmp(opt, sbatch_options[i]);
+    if (!known) {
+        const char *near = schema_nearest(opt, sbatch_options, -1);
+        if (near)
+            return schema_walk_fail(w, line, full, "not an sbatch option (did you mean '%s'?)", near);
+        return schema_walk_fail(w, line, full, "not an sbatch option (sbatch --help lists them; "
+                                "e.g. time, partition, account, mem, qos)");
+    }
     for (int i = 0; i < s->n_slurm; i++)
-        if (!strcmp(s->slurm[i].key, key))
+        if (!strcmp(s->slurm[i].key, opt))
             return schema_walk_fail(w, line, full, "given twice");
     if (s->n_slurm == s->cap_slurm) {
         s->cap_slurm = s->cap_slurm ? 2 * s->cap_slurm : 8;
