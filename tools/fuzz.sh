@@ -27,7 +27,7 @@ for n in "${names[@]}"; do
     log=$build/fuzz/$n.log
     dict=()
     [ -f "tests/fuzz/$n.dict" ] && dict=(-dict="tests/fuzz/$n.dict")
-    nice -n 10 "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    nice -n 10 "$bin" -max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$build/fuzz/crash/$n/" "${dict[@]}" \
         "$build/fuzz/work/$n" "tests/fuzz/corpus/$n" >"$log" 2>&1
     rc=$?
