@@ -11,16 +11,6 @@
 #include "metagrid/provenance.h"
 #include "metagrid/version.h"
 
-#ifndef MG_GIT_REV
-#define MG_GIT_REV "unknown"
-#endif
-#ifndef MG_CFLAGS
-#define MG_CFLAGS ""
-#endif
-#ifndef MG_CC
-#define MG_CC "?"
-#endif
-
 static const char usage[] =
     "usage: metagrid SUBCOMMAND [ARGS...]\n"
     "\n"
