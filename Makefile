@@ -52,11 +52,8 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-<<<<<<< HEAD
-.PHONY: all deps test unit run bench asan clean install check-deps check-layers fuzz fuzzers
-=======
-.PHONY: all deps test unit run bench asan clean install check-deps check-layers check-functions
->>>>>>> main
+.PHONY: all deps test unit run bench asan clean install check-deps check-layers check-functions \
+        fuzz fuzzers
 all: $(BUILD)/metagrid
 
 $(BUILD)/obj/%.o: src/%.c
@@ -137,19 +134,17 @@ test: deps
 check-layers:
 	@bash tools/check_layers.sh
 
-<<<<<<< HEAD
 # make fuzz [FUZZ_SECONDS=N]: every harness N seconds (default 60) under
 # libFuzzer + ASan + UBSan; exits non-zero on a crash (README: Fuzzing).
 fuzz: deps
 	$(MAKE) --no-print-directory fuzzers BUILD=build-fuzz CC=clang WERROR=0 \
 	  SANITIZE=fuzzer-no-link,address,undefined
 	@bash tools/fuzz.sh build-fuzz $(FUZZ_SECONDS)
-=======
+
 # Fails when a function in src/ runs over 100 lines or takes more than 8
 # parameters (exceptions: tools/function_limits.txt).
 check-functions:
 	@python3 tools/check_functions.py
->>>>>>> main
 
 asan:
 	$(MAKE) --no-print-directory all unit BUILD=build-san SANITIZE=address,undefined

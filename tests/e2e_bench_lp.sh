@@ -5,17 +5,17 @@ cd "$(dirname "$0")/.." && source tests/lib.sh
 
 out=$TMP/bench.jsonl
 check "bench lp small" bash -c "'$METAGRID' bench lp --sizes 3x2,10x5 --tasks 3 --instances 6 >$out"
-check "10 JSON lines (2 sizes x 5 methods)" test "$(wc -l <$out)" = 10
-for m in primal_cold dual_cold targets greedy repair; do
+check "16 JSON lines (2 sizes x 8 methods)" test "$(wc -l <$out)" = 16
+for m in primal_cold dual_cold targets greedy repair solver solver_warm cert_decode; do
     check "method $m for both sizes" test "$(grep -c "\"method\": \"$m\"" $out)" = 2
 done
 check "fields" bash -c "grep -q '\"size\": \"10x5\", \"family\": \"uniform\", \"method\": \"targets\", \"us_median\": [0-9.]*, \"iters_mean\": [0-9.]*' $out"
 check "valid JSON" python3 -c "
 import json,sys
 for l in open('$out'):
-    o=json.loads(l); assert o['us_median']>0 or o['method'] in ('greedy','repair'); assert o['iters_mean']>=0
+    o=json.loads(l); assert o['us_median']>0 or o['method'] in ('greedy','repair','cert_decode'); assert o['iters_mean']>=0
 "
-check "region family" bash -c "'$METAGRID' bench lp --family region --sizes 10x5 --tasks 2 --instances 12 | grep -c '\"family\": \"region\"' | grep -qx 5"
+check "region family" bash -c "'$METAGRID' bench lp --family region --sizes 10x5 --tasks 2 --instances 12 | grep -c '\"family\": \"region\"' | grep -qx 8"
 check "--help" bash -c "'$METAGRID' bench lp --help | grep -q -- '--sizes'"
 check_rc 2 "bad --sizes" "$METAGRID" bench lp --sizes 3y2
 check_rc 2 "bad --family" "$METAGRID" bench lp --family nope
@@ -24,7 +24,7 @@ check_rc 2 "unknown option" "$METAGRID" bench lp --frobnicate
 check "usage error names the option" bash -c "'$METAGRID' bench lp --sizes 3y2 2>&1 | grep -q '^metagrid: bench lp: --sizes'"
 if command -v mpirun >/dev/null; then
     check "under mpirun -np 2: root prints once" bash -c \
-        "$MPIRUN -np 2 '$METAGRID' bench lp --sizes 3x2 --tasks 2 --instances 4 2>/dev/null | wc -l | grep -qx 5"
+        "$MPIRUN -np 2 '$METAGRID' bench lp --sizes 3x2 --tasks 2 --instances 4 2>/dev/null | wc -l | grep -qx 8"
 else
     skip "mpirun" "not installed"
 fi

@@ -20,7 +20,7 @@ interrupt() { # dir how np
     local pid=$! _
     # the random delay counts from the start of training (metrics.jsonl is
     # created once every rank handles the signals), not from mpirun's start
-    for _ in $(seq 500); do [ -e "$dir/metrics.jsonl" ] && break; sleep 0.02; done
+    for _ in $(seq 3000); do [ -e "$dir/metrics.jsonl" ] && break; sleep 0.02; done  # up to 60 s (loaded machines)
     sleep "$delay"
     case $how in
         mpirun-usr1) kill -USR1 $pid ;;

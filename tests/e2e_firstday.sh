@@ -83,4 +83,57 @@ mse() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["methods
 check "  ... and changes the adapted result" test "$(mse "$TMP/ev2")" != "$(mse "$TMP/ev3")"
 check "  ... recorded in eval_config.yaml" bash -c "sed -n '/^eval:/,\$p' '$TMP/ev3/eval_config.yaml' | grep -q 'inner_lr: 0.5'"
 
+# -- help for every topic, each with an example ------------------------------------
+for t in train eval sweep inspect gradcheck bench; do
+    check "help $t: exit 0, same as $t --help, with an example" \
+        bash -c "'$METAGRID' help $t >'$TMP/h1' && '$METAGRID' $t --help >'$TMP/h2' && cmp -s '$TMP/h1' '$TMP/h2' && grep -q '^Example' '$TMP/h1'"
+done
+check "help config: the key table" bash -c "'$METAGRID' help config | grep -q '^| \`eval.inner_lr\` |'"
+check "help sweep: lists the sweep-file keys" \
+    bash -c "h=\$('$METAGRID' help sweep); for k in name base method num_samples seed ranks metric parameters slurm; do echo \"\$h\" | grep -q \"^  \$k \" || exit 1; done"
+check_rc 2 "help of an unknown topic: exit 2" bash -c "'$METAGRID' help nope 2>'$TMP/h3'"
+check "  ... listing the topics" grep -q "topics: config and every subcommand" "$TMP/h3"
+check "metagrid --help: an example" bash -c "'$METAGRID' --help | grep -q '^Example'"
+check "gradcheck --help: no broken line" bash -c "! '$METAGRID' gradcheck --help | grep -qx '[a-z ]\{1,12\}\.'"
+check "configs point to the README section that exists" \
+    bash -c "! grep -rn 'Config reference' configs/ && grep -q '^## Configuration' README.md"
+
+# -- what-where-fix messages ---------------------------------------------------------
+msg() { "$@" >/dev/null 2>"$TMP/msg"; echo $? >"$TMP/rc"; }
+msg "$METAGRID" train configs/
+check "train configs/ (a directory): exit 2 saying so, listing its YAML files" \
+    bash -c "[ \$(cat '$TMP/rc') = 2 ] && grep -q '^metagrid: train: configs/ is a directory; CONFIG is a YAML file (there: .*default.yaml' '$TMP/msg'"
+msg "$METAGRID" eval "$d/checkpoint.bin" --checkpoint "$d/checkpoint.bin"
+check "eval CKPT --checkpoint CKPT: CONFIG comes first, with the command" \
+    bash -c "[ \$(cat '$TMP/rc') = 2 ] && grep -qF 'is a checkpoint, but the first argument is CONFIG (a YAML file): metagrid eval $d/config.yaml --checkpoint $d/checkpoint.bin' '$TMP/msg'"
+msg "$METAGRID" train "$d/checkpoint.bin"
+check "train CKPT: says how to continue its run" \
+    bash -c "[ \$(cat '$TMP/rc') = 2 ] && grep -qF 'to continue its run: metagrid train $d/config.yaml --out $d --resume' '$TMP/msg'"
+d0=$TMP/zero
+"$METAGRID" train configs/seed.yaml --set train.iterations=0 --out "$d0" >"$TMP/zero.out" 2>&1
+check "--set train.iterations=0 writes a checkpoint (the initialisation)" \
+    bash -c "'$METAGRID' inspect '$d0/checkpoint.bin' | grep -q '\"iter\": 0' && test -e '$d0/done'"
+q=$(sed -n 's/^#   metagrid train configs\/sinusoid.yaml \(.*--set train.iterations=[0-9]*.*\) --out .*/\1/p' configs/sinusoid.yaml)
+"$METAGRID" train configs/sinusoid.yaml $q --set model.hidden=[8] --out "$TMP/quick" >/dev/null 2>&1
+check "sinusoid quick look ($q) logs more than 2 points" test "$(cat "$TMP/quick/metrics.jsonl" 2>/dev/null | wc -l)" -gt 2
+
+# -- read-only folders (as user nobody; root may write anywhere) --------------------
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    NB=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp)
+    ro=$TMP/ro; mkdir -p "$ro"
+    "$METAGRID" train configs/seed.yaml --set train.iterations=6 --set train.log_every=0 --out "$ro/run" >/dev/null 2>&1
+    chmod a+rx "$TMP"; chmod -R a+rX "$ro"; chmod -R a-w "$ro"
+    snap=$(cd "$ro/run" && ls -l --time-style=+%s.%N && sha1sum *)
+    "${NB[@]}" "$METAGRID" eval configs/seed.yaml --checkpoint "$ro/run/checkpoint.bin" --set eval.tasks=2 --no-plot >/dev/null 2>"$TMP/ro.err"; rc=$?
+    check "eval into a read-only folder: exit 2 before evaluating (got $rc)" test "$rc" = 2
+    check "  ... suggests --out" grep -q "cannot write there (Permission denied) (the default output folder is the first checkpoint's); write the results elsewhere with --out DIR" "$TMP/ro.err"
+    "${NB[@]}" "$METAGRID" train configs/seed.yaml --set train.iterations=6 --set train.log_every=0 --out "$ro/run" --resume >"$TMP/ro2.out" 2>&1; rc=$?
+    check "no-op resume in a read-only folder: exit 0 (got $rc)" test "$rc" = 0
+    check "  ... says there is nothing to do" grep -q "nothing to do, already at iteration 6 of 6" "$TMP/ro2.out"
+    check "  ... and touched no file" test "$snap" = "$(cd "$ro/run" && ls -l --time-style=+%s.%N && sha1sum *)"
+    chmod -R u+w "$ro"
+else
+    skip "read-only folders" "needs root and setpriv to act as another user"
+fi
+
 report

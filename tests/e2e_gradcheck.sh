@@ -35,11 +35,13 @@ for act in relu tanh; do
     check_rc 0 "gradcheck uniform xent $act" gc "$TMP/unix_$act.out" configs/sinusoid.yaml \
         $small_uni --set model.activation=$act --set model.loss=xent
     check "gradcheck uniform xent $act: six algorithms ok" gc_ok "$TMP/unix_$act.out"
-    for loss in mse lagrangian; do # the price head
+    for loss in mse lagrangian inner_mse; do # the price head
+        lossargs="--set model.loss=$loss"
+        [ $loss = inner_mse ] && lossargs="--set model.loss=lagrangian --set model.inner_loss=mse"
         # shellcheck disable=SC2086
         check_rc 0 "gradcheck uniform prices $loss $act" gc "$TMP/unip_${loss}_$act.out" \
             configs/sinusoid.yaml $small_uni --set model.activation=$act --set model.head=prices \
-            --set model.loss=$loss
+            $lossargs
         check "gradcheck uniform prices $loss $act: six algorithms ok" gc_ok "$TMP/unip_${loss}_$act.out"
     done
 done
@@ -79,6 +81,11 @@ for loss in mse lagrangian; do
         --set algo.inner_steps=2 --set model.head=prices --set model.loss=$loss \
         --set model.temperature=0.05 --dump "$TMP/dump_prices_$loss.json" >/dev/null
 done
+# shellcheck disable=SC2086
+"$METAGRID" gradcheck configs/sinusoid.yaml $small_uni --set model.activation=tanh \
+    --set algo.inner_steps=2 --set model.head=prices --set model.loss=lagrangian \
+    --set model.inner_loss=mse --set model.temperature=0.05 \
+    --dump "$TMP/dump_prices_lagrangian_inner_mse.json" >/dev/null
 cat >"$TMP/recompute.py" <<'EOF'
 import json, math, sys
 d = json.load(open(sys.argv[1]))
@@ -89,7 +96,8 @@ assert act == "tanh" and (loss_name in ("mse", "lagrangian") if prices else
                           loss_name in ("mse", "xent") and (m > 0 or loss_name == "mse"))
 assert (d["head"] == "allocation") == (m > 0)
 L = len(sizes) - 1
-def price_head(z, y, npts):
+inner_loss = d.get("inner_loss", loss_name)  # the inner loop's loss
+def price_head(z, y, npts, loss_name):
     """the price head: lam = softplus(z); y = [lam*, opt, a, b, c] (m, 1, n, m, n*m)"""
     n, ms, t = d["n_demand"], d["n_supply"], d["temperature"]
     assert len(z) == ms and len(y) == 2 * ms + 1 + n + n * ms
@@ -107,10 +115,10 @@ def price_head(z, y, npts):
         g += a[i] * (min(v) - t * math.log(sum(w)))
         for j in range(ms): dl[j] -= a[i] * w[j] / sum(w)
     return (opt - g) / npts, [dl[j] / npts * sig[j] for j in range(ms)]
-def head(z, y, npts):
+def head(z, y, npts, loss_name):
     """loss contribution of one point and dL/dz (own softmax, chain rule)"""
     if prices:
-        return price_head(z, y, npts)
+        return price_head(z, y, npts, loss_name)
     if not m:
         n = npts * len(z)
         return sum((o - t) ** 2 for o, t in zip(z, y)) / n, [2 * (o - t) / n for o, t in zip(z, y)]
@@ -138,7 +146,7 @@ def unpack(p):
         b = p[o:o + O]; o += O
         ws.append((W, b))
     return ws
-def loss_grad(p, X, Y):
+def loss_grad(p, X, Y, lname=loss_name):
     ws = unpack(p)
     g = [0.0] * len(p); loss = 0.0
     for x, y in zip(X, Y):
@@ -146,7 +154,7 @@ def loss_grad(p, X, Y):
         for l, (W, b) in enumerate(ws):
             z = [b[a] + sum(W[a][i] * hs[-1][i] for i in range(len(hs[-1]))) for a in range(len(b))]
             hs.append([math.tanh(v) for v in z] if l < L - 1 else z)
-        lx, d = head(hs[-1], y, len(X))
+        lx, d = head(hs[-1], y, len(X), lname)
         loss += lx
         offs, o = [], 0
         for l in range(L):
@@ -161,7 +169,7 @@ def loss_grad(p, X, Y):
     return loss, g
 def meta_loss(p):
     for _ in range(d["inner_steps"]):
-        _, g = loss_grad(p, d["support_x"], d["support_y"])
+        _, g = loss_grad(p, d["support_x"], d["support_y"], inner_loss)
         p = [pi - d["inner_lr"] * gi for pi, gi in zip(p, g)]
     return loss_grad(p, d["query_x"], d["query_y"])[0]
 p = d["params"]
@@ -175,13 +183,17 @@ for i in range(len(p)):
     fd = (fp - fm) / (2 * h)
     err = max(err, abs(fd - d["meta_grad"][i]) / max(abs(fd), 1e-3 * gmax))
 assert err < 1e-5, err
-print("recomputed", d["head"], loss_name, "group", m, ": meta_loss", ml, "max_rel_err", err)
+print("recomputed", d["head"], loss_name, "inner", inner_loss, "group", m, ": meta_loss", ml, "max_rel_err", err)
 EOF
 if command -v python3 >/dev/null; then
     check "dump recomputed in python" python3 "$TMP/recompute.py" "$TMP/dump.json"
     check "dump recomputed in python: allocation head, mse" python3 "$TMP/recompute.py" "$TMP/dump_mse.json"
     check "dump recomputed in python: allocation head, xent" python3 "$TMP/recompute.py" "$TMP/dump_xent.json"
     check "dump names the loss" grep -q '"loss":"xent"' "$TMP/dump_xent.json"
+    check "dump recomputed in python: price head, lagrangian over an mse inner loop" \
+        python3 "$TMP/recompute.py" "$TMP/dump_prices_lagrangian_inner_mse.json"
+    check "dump names the inner loss" grep -q '"inner_loss":"mse"' \
+        "$TMP/dump_prices_lagrangian_inner_mse.json"
     for loss in mse lagrangian; do
         check "dump recomputed in python: price head, $loss" python3 "$TMP/recompute.py" \
             "$TMP/dump_prices_$loss.json"

@@ -40,9 +40,11 @@ check "train alloc" "$METAGRID" train configs/seed.yaml "${TINY[@]}" --set model
 check_rc 2 "bench policy refuses an alloc checkpoint" "$METAGRID" bench policy \
     "$TMP/alloc/checkpoint.bin" 2>"$TMP/err"
 check "bench policy message names model.head" grep -q 'model.head' "$TMP/err"
-check_rc 2 "eval: prices checkpoint, alloc config" "$METAGRID" eval "$TMP/lagrangian/config.yaml" \
-    --set model.head=alloc --set model.loss=mse --set eval.tasks=2 --checkpoint "$TMP/lagrangian/checkpoint.bin" \
-    --out "$TMP/ev1" 2>"$TMP/err"
+sed -e 's/^  head: prices/  head: alloc/' -e 's/^  loss: lagrangian/  loss: mse/' \
+    "$TMP/lagrangian/config.yaml" >"$TMP/alloc.yaml"
+check "alloc config written" grep -q '^  head: alloc' "$TMP/alloc.yaml"
+check_rc 2 "eval: prices checkpoint, alloc config" "$METAGRID" eval "$TMP/alloc.yaml" \
+    --set eval.tasks=2 --checkpoint "$TMP/lagrangian/checkpoint.bin" --out "$TMP/ev1" 2>"$TMP/err"
 check "eval head mismatch names model.head" grep -q 'model.head: trained with model.head=prices' "$TMP/err"
 check "eval head mismatch writes nothing" test ! -e "$TMP/ev1/eval.json"
 check_rc 2 "bench policy without a checkpoint" "$METAGRID" bench policy 2>/dev/null

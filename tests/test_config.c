@@ -156,6 +156,7 @@ static void test_errors(void)
                "lagrangian is a loss of the prices head; model.head is alloc");
     EXPECT_ERR("model:\n  head: linear\n", 2, "model.head", "one of auto");
     EXPECT_ERR("model:\n  temperature: -0.1\n", 2, "model.temperature", ">= 0");
+    EXPECT_ERR("model:\n  inner_loss: xent\n", 2, "model.inner_loss", "one of same");
     /* NaN and infinity */
     EXPECT_ERR("algo:\n  inner_lr: .nan\n", 2, "algo.inner_lr", "NaN or infinity");
     EXPECT_ERR("algo:\n  inner_lr: .inf\n", 2, "algo.inner_lr", "NaN or infinity");
@@ -336,7 +337,8 @@ static void test_values(void)
           !strcmp(config_loss_name(LOSS_XENT), "xent"));
     CHECK(c.train.iterations == 100 && c.train.meta_batch == 8 && c.train.meta_lr == 1e-3);
     CHECK(c.train.clip == 0 && c.train.log_every == 10 && c.train.val_tasks == 16);
-    CHECK(c.eval.tasks == 50 && c.eval.k_support == 10 && c.eval.steps == 10 && c.eval.query == 20);
+    CHECK(c.eval.tasks == 128 && c.eval.k_support == 10 && c.eval.steps == 10 && c.eval.query == 20);
+    CHECK(c.eval.polish == 0 && c.eval.tolerance == 0.001 && c.eval.horizon == 720);
     CHECK(c.source[0] == '\0');
     MgErr e0 = {0};
     CHECK(config_check(&c, "defaults", &e0) == MG_OK);
@@ -579,7 +581,7 @@ static void test_shipped(void)
           c.model.n_hidden == 2 && c.model.hidden[1] == 40 && c.algo.name == ALGO_MAML);
     config_load(&c, "configs/default.yaml", NULL, 0, &e);
     CHECK(c.task.family == FAMILY_REGION && c.task.n_demand == 30 && c.task.n_supply == 10 &&
-          c.model.n_hidden >= 1 && c.algo.name == ALGO_MAML && c.eval.tasks == 32);
+          c.model.n_hidden >= 1 && c.algo.name == ALGO_MAML && c.eval.tasks == 128);
     CHECK(e.code == 0);
 }
 

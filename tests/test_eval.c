@@ -26,6 +26,14 @@ static int cmp(const void *a, const void *b)
 
 static void test_stats(void)
 {
+    CHECK(eval_break_even(10, 1, 0, 2) == 11); /* 10 + H < 2 H from H = 11 */
+    CHECK(eval_break_even(0, 1, 5, 1) == 1);
+    CHECK(isnan(eval_break_even(0, 1, 0, 1)) && isnan(eval_break_even(5, 3, 0, 2)));
+    CHECK(eval_break_even(100, 1.5, 1, 2) == 199); /* 100 + 1.5 H < 1 + 2 H: H > 198 */
+    double dd[4] = {1, 2, 3, 4}, dmean, lo, hi;
+    eval_mean_ci(dd, 4, &dmean, &lo, &hi);
+    CHECK_NEAR(dmean, 2.5, 1e-15);
+    CHECK_NEAR(hi - dmean, eval_ci95(dd, 4), 1e-15); CHECK(lo < dmean);
     double v[] = {3, 1, 4, 1, 5, 9, 2, 6};
     qsort(v, 8, sizeof(double), cmp);
     CHECK_NEAR(eval_quantile(v, 8, 0.5), 3.5, 1e-15);  /* (3 + 4) / 2 */
@@ -75,6 +83,34 @@ static const EvalMethod *method(const EvalResult *r, const char *label)
     return NULL;
 }
 
+/* Every hour of every LP method: a valid bound, a consistent certified gap and
+ * fallback flag, the returned cost within tolerance. */
+static void check_certificates(const EvalResult *r, double tol)
+{
+    size_t N = (size_t)r->cfg.eval.tasks * r->cfg.eval.query;
+    int bad_lb = 0, bad_cg = 0, bad_fb = 0, bad_cost = 0;
+    for (int k = 0; k < r->n_methods; k++) {
+        const EvalMethod *m = &r->m[k];
+        const EvalHours *h = &m->hours;
+        CHECK_MSG(m->invalid_bounds == 0, "%s", m->label);
+        for (size_t i = 0; i < N; i++) {
+            double opt = r->opt[i], before = opt + m->gaps[i] * fabs(opt);
+            bad_lb += h->lb[i] > opt * (1 + 1e-9);
+            double cg = (before - h->lb[i]) / h->lb[i];
+            bad_cg += fabs(cg - h->cert_gap[i]) > 1e-9 * fmax(1.0, cg);
+            int fb = m->kind == EVAL_SOLVER || m->kind == EVAL_SOLVER_WARM ? 0 : h->cert_gap[i] > tol;
+            bad_fb += fb != (h->fallback[i] != 0);
+            bad_cost += fb ? fabs(h->cost[i] - opt) > 1e-9 * opt
+                           : fabs(h->cost[i] - before) > 1e-9 * opt;
+        }
+        CHECK_MSG(m->gap_max_after_fallback <= tol + 1e-9, "%s %g", m->label,
+                  m->gap_max_after_fallback);
+        CHECK_MSG(m->feasible_frac == 1.0, "%s", m->label);
+    }
+    CHECK_MSG(!bad_lb && !bad_cg && !bad_fb && !bad_cost, "lb %d cg %d fb %d cost %d", bad_lb,
+              bad_cg, bad_fb, bad_cost);
+}
+
 /* Recompute no_adapt (mse, gap mean), greedy (gap mean) and check solver. */
 static void test_uniform(const char *dir)
 {
@@ -82,8 +118,8 @@ static void test_uniform(const char *dir)
     Config cfg;
     const char *sets[] = {"task.family=uniform", "task.n_demand=4", "task.n_supply=3",
                           "model.hidden=[6]", "algo.name=maml", "eval.tasks=3",
-                          "eval.k_support=3", "eval.steps=2", "eval.query=4"};
-    CHECK_MSG(config_load(&cfg, NULL, sets, 9, &e) == MG_OK, "%s", e.msg);
+                          "eval.k_support=3", "eval.steps=2", "eval.query=4", "eval.polish=2"};
+    CHECK_MSG(config_load(&cfg, NULL, sets, 10, &e) == MG_OK, "%s", e.msg);
     TaskSampler *ts = NULL;
     CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
     int in = tasks_in_dim(ts), out = tasks_out_dim(ts), n = 4, m = 3;
@@ -93,7 +129,7 @@ static void test_uniform(const char *dir)
     const char *paths[] = {path};
     EvalResult r;
     CHECK_MSG(eval_run(&cfg, paths, 1, &r, &e) == MG_OK, "%s", e.msg);
-    CHECK(r.n_methods == 6 && r.lp == 1);
+    CHECK(r.n_methods == 9 && r.lp == 1);
 
     /* Direct recomputation, one task after another. */
     Checkpoint ck;
@@ -122,13 +158,13 @@ static void test_uniform(const char *dir)
             AllocMetrics am;
             alloc_metrics(n, m, d, s, c, y, qd.obj[q], &am);
             gap0 += am.gap / 12;
-            alloc_polish(n, m, s, c, y, EVAL_POLISH_PASSES, NULL);
+            alloc_polish(n, m, s, c, y, 2, NULL);
             alloc_metrics(n, m, d, s, c, y, qd.obj[q], &am);
             gap += am.gap / 12;
             alloc_greedy(n, m, d, s, c, x);
             alloc_metrics(n, m, d, s, c, x, qd.obj[q], &am);
             ggap0 += am.gap / 12;
-            alloc_polish(n, m, s, c, x, EVAL_POLISH_PASSES, NULL);
+            alloc_polish(n, m, s, c, x, 2, NULL);
             alloc_metrics(n, m, d, s, c, x, qd.obj[q], &am);
             ggap += am.gap / 12;
             gmax = fmax(gmax, am.gap);
@@ -153,6 +189,32 @@ static void test_uniform(const char *dir)
         CHECK(ma->gap_median <= ma->gap_p95 && ma->gap_p95 <= ma->gap_max);
         CHECK(ma->latency_us > 0 && so->latency_us > 0);
     }
+
+    check_certificates(&r, 0.001);
+    /* paired: maml - greedy on gap_mean is the mean of the per-task differences */
+    int found = 0;
+    for (int i = 0; i < r.n_paired; i++) {
+        const EvalPaired *pp = &r.paired[i];
+        if (strcmp(r.m[pp->a].label, "maml") || strcmp(r.m[pp->b].label, "greedy") ||
+            strcmp(pp->metric, "gap_mean"))
+            continue;
+        found = 1;
+        double dm = 0;
+        for (int k = 0; k < 3; k++) dm += (ma->task_gap[k] - gr->task_gap[k]) / 3;
+        CHECK_NEAR(pp->mean_diff, dm, 1e-12);
+        CHECK(pp->lo <= pp->mean_diff && pp->mean_diff <= pp->hi && pp->n_tasks == 3);
+    }
+    CHECK(found && r.n_paired == 12); /* 1 checkpoint x 6 baselines x (polished, not) */
+    /* tolerance 0: every hour with a positive certified gap falls back, and what is
+     * returned is optimal */
+    EvalResult r0;
+    Config c0 = cfg;
+    c0.eval.tolerance = 0.0;
+    CHECK_MSG(eval_run(&c0, paths, 1, &r0, &e) == MG_OK, "%s", e.msg);
+    check_certificates(&r0, 0.0);
+    const EvalMethod *g0 = method(&r0, "greedy");
+    CHECK(g0 && g0->fallback_frac > 0 && g0->gap_max_after_fallback <= 1e-9);
+    eval_result_free(&r0);
 
     /* JSON: no NaN, null for the sinusoid-free missing CI is not needed here;
      * force one non-finite value and look for null. */

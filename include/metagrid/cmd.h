@@ -24,6 +24,12 @@ int cmd_predict(int argc, char **argv);
 /* Build description for run reports: compiler, flags, git revision. */
 const char *cmd_build_info(void);
 
+/* MG_EUSAGE with a message naming the mistake and the command probably meant
+ * when `path`, given as CONFIG to subcommand `sub`, is a directory (its
+ * YAML files are listed) or a checkpoint (eval: CONFIG comes first, ckpt is
+ * the first --checkpoint if any); MG_OK otherwise (the loader reports the rest). */
+int cmd_check_config_path(const char *sub, const char *path, const char *ckpt, MgErr *e);
+
 /* The most --set options a subcommand takes. */
 #define CMD_MAX_SETS 256
 

@@ -49,6 +49,9 @@ typedef enum { LOSS_MSE = 0, LOSS_XENT = 1, LOSS_LAGRANGIAN = 2 } LossName;
 /* Output head (model.head; mlp.h): HEAD_AUTO resolves (config_head) to
  * HEAD_LINEAR for sinusoid and HEAD_ALLOC for the LP families. HEAD_LINEAR is
  * never written in a config. */
+/* The inner loop's loss (model.inner_loss): model.loss itself, or the squared
+ * error of the head (the query / meta-loss stays model.loss). */
+typedef enum { INNER_LOSS_SAME = 0, INNER_LOSS_MSE = 1 } InnerLoss;
 typedef enum { HEAD_AUTO = 0, HEAD_ALLOC = 1, HEAD_PRICES = 2, HEAD_LINEAR = 3 } HeadName;
 
 typedef struct {
@@ -72,6 +75,7 @@ typedef struct {
         int activation;        /* Activation */
         int head;              /* HeadName as configured (auto, alloc, prices) */
         int loss;              /* LossName (xent: alloc head only; lagrangian: prices only) */
+        int inner_loss;        /* InnerLoss: the inner loop's loss (same as loss, or mse) */
         double temperature;    /* lagrangian: soft-min temperature (scaled cost units) */
     } model;
     struct {
@@ -102,7 +106,9 @@ typedef struct {
         int steps;
         int query;
         int scratch_steps;     /* extra long-training scratch baseline (0 = off) */
-        double tolerance;      /* certified relative gap above which the solver is used */
+        int polish;            /* alloc_polish passes after repair (0 = none) */
+        double tolerance;      /* certified gap above which the warm solver re-solves */
+        int horizon;           /* hours dispatched per adaptation (amortisation) */
         double inner_lr;       /* adaptation step size at evaluation (0 = the checkpoint's) */
     } eval;
     char source[CONFIG_PATH_MAX]; /* file it was loaded from ("" = defaults) */

@@ -79,7 +79,8 @@ void learner_adapt(Learner *L, const double *meta, const double *theta_init,
  * price head the scaled prices softplus(z) (lambda_j = cbar * out_j). */
 void learner_predict(Learner *L, const double *theta, const double *x, int k, double *out);
 
-/* The training loss of theta on td (the loss the inner loop minimises). */
+/* The query (meta) loss, model.loss, of theta on td. (The inner loop
+ * minimises model.inner_loss on the support rows: model.loss, or mse.) */
 double learner_loss(Learner *L, const double *theta, const TaskData *td);
 
 /* The meta-loss learner_task_grad differentiates, without the gradient

@@ -28,6 +28,10 @@ static const char bench_usage[] =
     "        the price head's fast path (forward, decode, certificate) against\n"
     "        the warm-started solver, per hour, in the same run\n"
     "\n"
+    "Example:\n"
+    "  OPENBLAS_NUM_THREADS=1 metagrid bench meta --iterations 300\n"
+    "  mpirun -np 2 metagrid bench scale configs/default.yaml --iterations 60\n"
+    "\n"
     "metagrid bench NAME --help for the options of one benchmark.\n";
 
 int cmd_bench(int argc, char **argv)

@@ -38,9 +38,11 @@ static const char eval_usage[] =
     "\n"
     "Methods: every checkpoint (label = its algo.name), no_adapt, scratch\n"
     "(scratch_long if eval.scratch_steps > 0), and for LP families support_mean,\n"
-    "greedy and solver (GLPK dual simplex from scratch). LP allocations of every\n"
-    "method but solver are repaired and then polished (alloc_polish, 2 passes);\n"
-    "the unpolished gaps are reported too.\n"
+    "greedy, nearest, support_duals, solver (GLPK cold) and solver_warm (GLPK\n"
+    "from the previous basis). Every heuristic allocation is repaired, polished\n"
+    "eval.polish passes (default 0), certified by a Lagrangian lower bound and\n"
+    "re-solved by the warm solver when its certified gap exceeds eval.tolerance;\n"
+    "costs are amortised over eval.horizon hours.\n"
     "\n"
     "options:\n"
     "  -c, --checkpoint FILE  checkpoint to evaluate (repeatable, at least one)\n"
@@ -49,8 +51,18 @@ static const char eval_usage[] =
     "      --no-plot          do not run tools/plot.sh\n"
     "  -h, --help             this help\n"
     "\n"
-    "Writes DIR/eval.json, DIR/report.md, DIR/gaps.tsv (LP), DIR/mse_by_step.tsv,\n"
+    "Writes DIR/eval.json, DIR/report.md, DIR/gaps.tsv and DIR/hours.tsv (LP),\n"
+    "DIR/mse_by_step.tsv,\n"
     "DIR/eval_config.yaml and, when gnuplot is installed, PNG plots.\n"
+    "\n"
+    "The adaptation step size at evaluation is eval.inner_lr (0 = each\n"
+    "checkpoint's own algo.inner_lr); a --set of algo.*, model.* or train.* that\n"
+    "differs from a checkpoint's own value is refused (it could not apply).\n"
+    "\n"
+    "Example (CONFIG first, then the checkpoints):\n"
+    "  mpirun -np 2 metagrid eval configs/default.yaml --checkpoint runs/default/checkpoint.bin \\\n"
+    "      --set eval.steps=3 --set eval.inner_lr=1 --out runs/default-eval-3steps\n"
+    "\n"
     "Exit status: 0 done, 2 bad usage/config/checkpoint, 1 other failure.\n";
 
 /* --set keys that evaluation does not use: each checkpoint brings its own
@@ -96,6 +108,28 @@ static int eval_check_sets(const Config *cfg, const char *const *sets, int nsets
         }
     }
     return e->code;
+}
+
+/* Root, before evaluating: DIR (or, if it does not exist yet, its nearest
+ * existing parent) must be writable, so a read-only folder is reported at
+ * once, with the fix, rather than after the evaluation. */
+static int eval_check_out(const char *dir, int out_given, MgErr *e)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s", dir);
+    while (access(p, F_OK) != 0) {
+        char *slash = strrchr(p, '/');
+        if (!slash) {
+            snprintf(p, sizeof p, ".");
+            break;
+        }
+        if (slash == p) slash[1] = '\0';
+        else *slash = '\0';
+    }
+    if (access(p, W_OK) == 0) return MG_OK;
+    return mg_fail(e, MG_EUSAGE, "eval: %s: cannot write there (%s)%s; write the results "
+                   "elsewhere with --out DIR", p, strerror(errno),
+                   out_given ? "" : " (the default output folder is the first checkpoint's)");
 }
 
 /* Directory part of path (into out). */
@@ -257,6 +291,7 @@ int cmd_eval(int argc, char **argv)
         if (access(ck[i], R_OK) != 0)
             mg_fail(&e, MG_EUSAGE, "%s: cannot open checkpoint: %s", ck[i], strerror(errno));
 
+    if (e.code == 0) cmd_check_config_path("eval", config_path, ck[0], &e);
     Config cfg;
     if (e.code == 0 && config_load(&cfg, config_path, sets, nsets, &e) == MG_OK)
         tasks_config_resolve(&cfg, &e);
@@ -270,9 +305,18 @@ int cmd_eval(int argc, char **argv)
     if (out) snprintf(outdir, sizeof outdir, "%s", out);
     else dir_of(outdir, sizeof outdir, ck[0]);
 
+    if (par_is_root()) eval_check_out(outdir, out != NULL, &e);
+    if (par_agree_error(&e) != 0) {
+        par_report_err(&e);
+        return e.code;
+    }
     EvalResult r;
-    if (eval_run(&cfg, ck, nck, &r, &e) == MG_OK && par_is_root())
-        write_outputs(&r, outdir, ck, nck, plot, &e);
+    if (eval_run(&cfg, ck, nck, &r, &e) == MG_OK && par_is_root() &&
+        write_outputs(&r, outdir, ck, nck, plot, &e) != MG_OK && e.code == MG_EFAIL) {
+        size_t used = strlen(e.msg);
+        snprintf(e.msg + used, sizeof e.msg - used, "; write the results elsewhere with --out DIR%s",
+                 out ? "" : " (the default is the first checkpoint's folder)");
+    }
     par_agree_error(&e);
     par_report_err(&e);
     eval_result_free(&r);

@@ -62,9 +62,12 @@ static const char gradcheck_usage[] =
     "  -e, --step H          finite-difference step (default 1e-5)\n"
     "  -h, --help            this help\n"
     "\n"
+    "Example:\n"
+    "  metagrid gradcheck configs/sinusoid.yaml --max-params 200\n"
+    "  metagrid gradcheck configs/seed.yaml --set algo.name=maml --dump grad.json\n"
+    "\n"
     "Exit status: 0 all within tolerance, 1 above tolerance (or more than half\n"
-    "unresolved) or failure, 2 bad\n"
-    "usage or config.\n";
+    "unresolved) or failure, 2 bad usage or config.\n";
 
 static double GC_H = 1e-5; /* finite-difference step (--step) */
 
@@ -177,6 +180,8 @@ static int gc_dump(const char *path, const Config *cfg, Learner *L, const double
         fprintf(f, "\"loss\":\"mse\",\"head\":\"linear\",\"loss_definition\":\"mean over "
                    "points and outputs of "
                    "(out - y)^2\",");
+    if (cfg->model.inner_loss == INNER_LOSS_MSE)
+        fputs("\"inner_loss\":\"mse\",", f); /* the inner loop's loss (else \"loss\") */
     fputs("\"params\":", f);
     json_vec(f, meta, nt);
     if (algo == ALGO_METASGD) {
@@ -328,7 +333,8 @@ int cmd_gradcheck(int argc, char **argv)
     if (prc != MG_OK) return prc < 0 ? MG_OK : prc;
     MgErr e = {0};
     Config cfg;
-    if (config_load(&cfg, a.config, a.sets, a.nsets, &e) != MG_OK ||
+    if (cmd_check_config_path("gradcheck", a.config, NULL, &e) != MG_OK ||
+        config_load(&cfg, a.config, a.sets, a.nsets, &e) != MG_OK ||
         tasks_config_resolve(&cfg, &e) != MG_OK) {
         mg_print_err(&e);
         return MG_EUSAGE;

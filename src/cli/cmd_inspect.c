@@ -28,7 +28,11 @@ static const char inspect_usage[] =
     "                 (null for a non-finite value)\n"
     "  -h, --help     this help\n"
     "\n"
-    "Exit status: 0 done, 2 missing, truncated, corrupted or other-version file.\n";
+    "Example:\n"
+    "  metagrid inspect runs/default/checkpoint.bin\n"
+    "  metagrid inspect runs/default/checkpoint.bin --params > params.json\n"
+    "\n"
+        "Exit status: 0 done, 2 missing, truncated, corrupted or other-version file.\n";
 
 /* Names of the AlgoName values (config.h); kept here so inspect reads any
  * checkpoint without a config. */

@@ -163,6 +163,7 @@ int cmd_train(int argc, char **argv)
     const char **sets = args.sets;
     int nsets = args.nsets, resume = args.resume;
     Config cfg;
+    if (rc == MG_OK) rc = cmd_check_config_path("train", config_path, NULL, &e);
     if (rc == MG_OK && config_load(&cfg, config_path, sets, nsets, &e) == MG_OK)
         tasks_config_resolve(&cfg, &e);
     if (par_agree_error(&e)) {

@@ -42,7 +42,14 @@ static const char usage[] =
     "  predict   CHECKPOINT --case CASE.m --history HIST.csv --hours HOURS.csv --out DIR\n"
     "            adapt to an operator's solved hours, dispatch new hours with certificates\n"
     "\n"
-    "metagrid SUBCOMMAND --help for details; metagrid help config for every config key.\n"
+    "metagrid help SUBCOMMAND (or metagrid SUBCOMMAND --help) for details and an\n"
+    "example; metagrid help config for every config key; metagrid help sweep for\n"
+    "the sweep-file keys.\n"
+    "\n"
+    "Example:\n"
+    "  mpirun -np 2 metagrid train configs/default.yaml --out runs/a\n"
+    "  mpirun -np 2 metagrid eval configs/default.yaml --checkpoint runs/a/checkpoint.bin\n"
+    "\n"
     "Exit status: 0 done, 1 failure, "
     "2 bad usage/config/input, 75 stopped by a signal after a checkpoint.\n";
 
@@ -59,14 +66,20 @@ int main(int argc, char **argv)
         return MG_EUSAGE;
     }
     const char *sub = argv[1];
+    /* metagrid help TOPIC: config (every key), or any subcommand (its --help;
+     * help sweep includes the sweep-file keys). */
+    char *help_argv[4] = {NULL, NULL, NULL, NULL}; /* argv[argc] is NULL */
     if (!strcmp(sub, "help") && argc > 2) {
         if (!strcmp(argv[2], "config")) {
             config_write_reference(stdout);
             return MG_OK;
         }
-        fprintf(stderr, "metagrid: help: unknown topic '%s' (try metagrid help config, "
-                        "or metagrid SUBCOMMAND --help)\n", argv[2]);
-        return MG_EUSAGE;
+        help_argv[0] = argv[0];
+        help_argv[1] = argv[2];
+        help_argv[2] = "--help";
+        argv = help_argv;
+        argc = 3;
+        sub = argv[1];
     }
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
         fputs(usage, stdout);
@@ -91,6 +104,14 @@ int main(int argc, char **argv)
         if (subs[i].mpi) par_init(&argc, &argv);
         int rc = subs[i].fn(argc - 1, argv + 1);
         par_exit(rc);
+    }
+    if (help_argv[0]) {
+        fprintf(stderr, "metagrid: help: unknown topic '%s' (topics: config and every subcommand:",
+                sub);
+        for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", subs[i].name);
+        fputs("; see metagrid --help)\n", stderr);
+        return MG_EUSAGE;
     }
     fprintf(stderr, "metagrid: unknown subcommand '%s' (train, eval, sweep, inspect, gradcheck, "
                     "bench, case, predict; see metagrid --help)\n", sub);

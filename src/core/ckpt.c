@@ -533,7 +533,8 @@ int ckpt_check_run_config(const Checkpoint *ck, const Config *cfg, const char *p
     if (ndiff == 0)
         return mg_fail(e, MG_EUSAGE,
                        "%s: checkpoint belongs to another config (hash %08x, this config %08x; "
-                       "no key value differs, so a file it names (task.case) may have changed); "
+                       "no key value differs: it was written by another metagrid version, whose "
+                       "config hash covers other keys, or a file it names (task.case) changed); "
                        "train into another --out",
                        path, (unsigned)ck->config_hash, (unsigned)hash);
     return mg_fail(e, MG_EUSAGE,

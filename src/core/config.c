@@ -33,6 +33,7 @@ static const char *const algo_names[] = {"maml", "fomaml", "metasgd", "gated", "
 static const char *const gate_names[] = {"sgd", "adam", NULL};
 static const char *const loss_names[] = {"mse", "xent", "lagrangian", NULL};
 static const char *const head_names[] = {"auto", "alloc", "prices", NULL};
+static const char *const inner_loss_names[] = {"same", "mse", NULL};
 
 #define OFF(f) offsetof(Config, f)
 #define KINT(n, f, lo, hi, d, h, s) {n, KT_INT, OFF(f), 0, lo, hi, 0, 0, 0, NULL, d, h, s, NULL, NULL}
@@ -91,6 +92,10 @@ const CfgKey cfg_keys[] = {
           "training loss: mse (alloc: squared error of the fractions; prices: of the scaled GLPK "
           "capacity duals), xent (alloc only: per-demand-row softmax cross-entropy against the "
           "optimal split), lagrangian (prices only: relative gap of the soft Lagrangian bound)"),
+    KENUM("model.inner_loss", model.inner_loss, inner_loss_names, "same", 1,
+          "loss of the inner loop (adaptation on the support rows): same (model.loss) or mse "
+          "(the head's squared error: fractions or scaled capacity duals); the query (meta) "
+          "loss is always model.loss"),
     KFLT("model.temperature", model.temperature, 0.0, 0, 10.0, "0.01", 1,
          "lagrangian loss: soft-min temperature in units of the instance's mean cost (0 = exact "
          "min; the soft bound stays a valid lower bound)"),
@@ -129,7 +134,7 @@ const CfgKey cfg_keys[] = {
     KINT("train.pool_hours", train.pool_hours, 1, 200000, "48", 1,
          "solved instances (hours) per pool task; each use takes k_support + k_query of them "
          "at random (must be >= k_support + k_query)"),
-    KINT("eval.tasks", eval.tasks, 1, 1000000, "50", 0,
+    KINT("eval.tasks", eval.tasks, 1, 1000000, "128", 0,
          "held-out tasks at evaluation"),
     KINT("eval.k_support", eval.k_support, 1, 100000, "10", 0,
          "support instances (points) per held-out task for adaptation"),
@@ -139,9 +144,13 @@ const CfgKey cfg_keys[] = {
          "query instances (points) per held-out task"),
     KINT("eval.scratch_steps", eval.scratch_steps, 0, 10000000, "0", 0,
          "extra baseline: train from scratch this many steps per task (0 = off)"),
+    KINT("eval.polish", eval.polish, 0, 1000000, "0", 0,
+         "cost-polish passes after repair, for every heuristic method (0 = the proposal as is)"),
     KFLT("eval.tolerance", eval.tolerance, 0.0, 0, 1e6, "0.001", 0,
          "certified relative gap (cost - lower bound) / abs(lower bound) above which an hour "
          "falls back to the warm-started solver (predict; eval)"),
+    KINT("eval.horizon", eval.horizon, 1, INT_MAX, "720", 0,
+         "hours a region is dispatched after adapting (amortises support solves and adaptation)"),
     KFLT("eval.inner_lr", eval.inner_lr, 0.0, 0, 1e3, "0", 0,
          "adaptation step size at evaluation for every checkpoint and the scratch baselines "
          "(0 = each checkpoint's own algo.inner_lr; not for metasgd, which adapts with its "
@@ -468,7 +477,7 @@ static void write_keys(const Config *c, FILE *f, int hashed_only)
 
 void config_write(const Config *c, FILE *f)
 {
-    fprintf(f, "# metagrid resolved config: every key with its value (README: Config reference)\n");
+    fprintf(f, "# metagrid resolved config: every key with its value (README: Configuration; metagrid help config)\n");
     write_keys(c, f, 0);
 }
 

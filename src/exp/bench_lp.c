@@ -10,6 +10,13 @@
  *   targets      tasks_make's loop (first instance cold, then warm starts)
  *   greedy       alloc_greedy (cheapest arcs first)
  *   repair       alloc_repair of the optimum perturbed by 10 % noise
+ *   solver       eval's `solver`: GLPK dual simplex from the standard basis
+ *                (the same loop as dual_cold, timed again, interleaved)
+ *   solver_warm  eval's `solver_warm`: the basis primed with the task's last
+ *                instance (untimed), then every instance in order from the
+ *                previous solve's basis (LP_WARM, lp.c's fast path included)
+ *   cert_decode  cert_decode from the previous instance's GLPK prices, then
+ *                its Lagrangian bound (gap_mean: of the decoded allocation)
  * Each method's time per instance is averaged within a task and the median
  * over tasks is reported (us_median), with the mean simplex iterations per
  * instance (iters_mean; 0 for greedy and repair). Extra fields: gap_mean
@@ -26,6 +33,7 @@
 
 #include "metagrid/alloc.h"
 #include "metagrid/bench.h"
+#include "metagrid/cert.h"
 #include "metagrid/common.h"
 #include "metagrid/config.h"
 #include "metagrid/lp.h"
@@ -43,7 +51,10 @@ static const char bench_lp_usage[] =
     "   \"us_median\": ..., \"iters_mean\": ...}\n"
     "Methods: primal_cold, dual_cold (GLPK from the standard basis), targets\n"
     "(tasks_make: warm-started dual simplex inside a task, as in training),\n"
-    "greedy (cheapest arcs first) and repair (of a perturbed optimum).\n"
+    "greedy (cheapest arcs first), repair (of a perturbed optimum), solver and\n"
+    "solver_warm (eval's cold and warm-started GLPK, interleaved; speedup =\n"
+    "solver / solver_warm) and cert_decode (decode + bound from the previous\n"
+    "instance's GLPK prices; gap_mean of the decoded allocation).\n"
     "us_median is the median over tasks of the mean microseconds per instance.\n"
     "\n"
     "  --sizes LIST     default 3x2,10x5,30x10,50x50\n"
@@ -54,9 +65,10 @@ static const char bench_lp_usage[] =
 
 #define BENCH_MAX_SIZES 32
 
-enum { M_PRIMAL, M_DUAL, M_TARGETS, M_GREEDY, M_REPAIR, M_COUNT };
+enum { M_PRIMAL, M_DUAL, M_TARGETS, M_GREEDY, M_REPAIR, M_SOLVER, M_WARM, M_CERT, M_COUNT };
 static const char *const method_names[M_COUNT] = {"primal_cold", "dual_cold", "targets",
-                                                  "greedy", "repair"};
+                                                  "greedy",      "repair",    "solver",
+                                                  "solver_warm", "cert_decode"};
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -118,6 +130,48 @@ static int bench_task(const TaskData *td, double make_s, long make_iters, LpSolv
         }
         tt->us[meth] = 1e6 * (mg_now() - t0) / K;
         tt->iters[meth] = (double)it / K;
+    }
+    /* eval's solvers: cold and warm, alternating per instance */
+    LpSolver *lw = NULL;
+    if (rc == MG_OK) rc = lp_create(&lw, n, m, e);
+    if (rc == MG_OK) {
+        LpResult r = {.x = x};
+        int l = K - 1;
+        rc = lp_solve(lw, td->d + (size_t)l * n, td->s + (size_t)l * m, td->c + (size_t)l * nm,
+                      LP_DUAL_COLD, &r, "bench", e);
+    }
+    for (int q = 0; q < K && rc == MG_OK; q++)
+        for (int meth = M_SOLVER; meth <= M_WARM && rc == MG_OK; meth++) {
+            LpResult r = {.x = x};
+            double t0 = mg_now();
+            rc = lp_solve(meth == M_WARM ? lw : lp, td->d + (size_t)q * n, td->s + (size_t)q * m,
+                          td->c + (size_t)q * nm, meth == M_WARM ? LP_WARM : LP_DUAL_COLD, &r,
+                          "bench", e);
+            tt->us[meth] += 1e6 * (mg_now() - t0) / K;
+            tt->iters[meth] += (double)r.iters / K;
+        }
+    lp_destroy(lw);
+    if (rc == MG_OK) {
+        void *cw = mg_malloc(cert_decode_work_bytes(n, m));
+        double t0 = mg_now();
+        for (int q = 0; q < K; q++) {
+            const double *lam = td->lambda + (size_t)((q + K - 1) % K) * m;
+            const double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
+            const double *c = td->c + (size_t)q * nm;
+            cert_decode(n, m, c, d, s, lam, y, cw);
+            (void)cert_lower_bound(n, m, c, d, s, lam);
+        }
+        tt->us[M_CERT] = 1e6 * (mg_now() - t0) / K;
+        for (int q = 0; q < K; q++) {
+            const double *lam = td->lambda + (size_t)((q + K - 1) % K) * m;
+            const double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
+            const double *c = td->c + (size_t)q * nm;
+            cert_decode(n, m, c, d, s, lam, y, cw);
+            AllocMetrics am;
+            alloc_metrics(n, m, d, s, c, y, td->obj[q], &am);
+            tt->gap[M_CERT] += am.gap / K;
+        }
+        free(cw);
     }
     /* perturbed optima for repair: x*_ij (1 + 0.1 N(0,1)) */
     for (int q = 0; q < K; q++) {
@@ -191,7 +245,9 @@ static int bench_size(int n, int m, int family, int K, int T, uint64_t seed, MgE
                    "\"us_median\": %.3f, \"iters_mean\": %.2f",
                    n, m, config_family_name(family), method_names[meth], us[meth], it);
             if (meth == M_TARGETS) printf(", \"speedup\": %.2f", us[M_DUAL] / us[M_TARGETS]);
-            if (meth >= M_GREEDY) printf(", \"gap_mean\": %.6g", gap);
+            if (meth == M_WARM) printf(", \"speedup\": %.2f", us[M_SOLVER] / us[M_WARM]);
+            if (meth == M_GREEDY || meth == M_REPAIR || meth == M_CERT)
+                printf(", \"gap_mean\": %.6g", gap);
             if (meth == M_REPAIR) printf(", \"frac_of_solve\": %.4f", us[M_REPAIR] / us[M_DUAL]);
             printf("}\n");
         }

@@ -1,11 +1,15 @@
 /*
- * eval.c — K-shot evaluation on held-out tasks: methods, per-task work, the
- * rank-independent reduction and the aggregates (see eval.h).
+ * eval.c — K-shot evaluation on held-out tasks: methods, the per-hour
+ * pipeline (propose, repair, polish, certificate, fallback), the per-task
+ * work and the rank-independent reduction (see eval.h). Aggregates and the
+ * paired comparisons are in eval_stats.c.
  *
- * Data layout: for each method a block of per-instance columns, each
- * (tasks*query) doubles in task order, and per-task columns. The rank that
- * owns task t writes rows t of every column; all other ranks leave zeros, so
- * one par_allreduce_sum_d gives every rank the same exact array (x + 0 = x).
+ * Data layout: for each method a block of per-hour columns, each
+ * (tasks*query) doubles in task order, and per-task columns; then shared
+ * columns (the optimum of every hour, the support solve time of every task).
+ * The rank that owns task t writes rows t of every column; all other ranks
+ * leave zeros, so one par_allreduce_sum_d gives every rank the same exact
+ * array (x + 0 = x).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "metagrid/eval.h"
@@ -15,6 +19,7 @@
 #include <string.h>
 
 #include "metagrid/alloc.h"
+#include "metagrid/cert.h"
 #include "metagrid/ckpt.h"
 #include "metagrid/learner.h"
 #include "metagrid/lp.h"
@@ -24,79 +29,44 @@
 
 /* Columns of one method (pointers into the shared buffer). */
 typedef struct {
-    double *mse;   /* (T*Q) per-instance squared error (mean over outputs) */
-    double *gap;   /* (T*Q) relative gap of the final allocation */
+    double *mse;   /* (T*Q) per-hour squared error (mean over outputs) */
+    double *gap;   /* (T*Q) relative gap of the final allocation, before fallback */
     double *gap0;  /* (T*Q) relative gap after repair, before polish */
     double *vraw;  /* (T*Q) largest relative violation before repair */
     double *viol;  /* (T*Q) after repair */
     double *feas;  /* (T*Q) 1 if feasible after repair */
-    double *lat;   /* (T*Q) seconds to produce the allocation */
+    double *lat;   /* (T*Q) seconds for the hour, certificate and fallback included */
     double *latp;  /* (T*Q) seconds of it spent in alloc_polish */
+    double *prop;  /* (T*Q) seconds before the certificate (propose + repair + polish) */
+    double *cost;  /* (T*Q) cost returned, after any fallback */
+    double *lb;    /* (T*Q) the certificate's lower bound */
+    double *cg;    /* (T*Q) certified gap before fallback */
+    double *fb;    /* (T*Q) 1 if re-solved by the warm solver */
     double *adapt; /* (T) seconds of adaptation */
     double *steps; /* (T*n_by_step) query loss by adaptation step */
 } Cols;
+#define EVAL_HOUR_COLS 13
 
 /* Everything one rank needs while it walks its tasks. */
 typedef struct {
     const Config *cfg;
-    int T, Q, lp, n, m, in_dim, out_dim;
+    int T, Q, K, lp, n, m, in_dim, out_dim;
     Learner *L[EVAL_MAX_CKPT];
     Config ckcfg[EVAL_MAX_CKPT];
     Checkpoint ck[EVAL_MAX_CKPT];
+    int prices[EVAL_MAX_CKPT];    /* the checkpoint's network has the price head */
     double *theta[EVAL_MAX_CKPT]; /* (n_theta) adapted parameters */
     Policy *pol[EVAL_MAX_CKPT];   /* LP: inference form of each checkpoint's network */
     double *theta0;               /* (n_theta of L[0]) scratch init */
-    double *p, *xr, *y, *work, *xg; /* per-instance scratch */
-    void *pwork;                           /* alloc_polish workspace */
-    LpSolver *solver;
+    double *p, *xr, *y, *work, *xg, *yt; /* per-hour scratch (nm each; p: out_dim + nm) */
+    double *lam, *v;              /* (m) prices, GLPK duals */
+    double *feat, *supfeat;       /* (n+m), (K*(n+m)) (d, s) features */
+    double *mean;                 /* (nm) support_mean's split */
+    void *pwork, *cwork;          /* alloc_polish and cert_decode workspaces */
+    LpSolver *solver, *warm, *fb; /* cold, solver_warm, fallback */
     Cols col[EVAL_MAX_METHODS];
+    double *opt, *supsolve, *prime; /* shared: (T*Q), (T), (T) */
 } Ctx;
-
-/* ---- statistics helpers ------------------------------------------------ */
-
-double eval_quantile(const double *v, size_t n, double q)
-{
-    if (n == 0) return NAN;
-    double pos = q * (double)(n - 1);
-    size_t i = (size_t)floor(pos);
-    if (i + 1 >= n) return v[n - 1];
-    double f = pos - (double)i;
-    return v[i] + f * (v[i + 1] - v[i]);
-}
-
-double eval_t975(int df)
-{
-    static const double t[] = {
-        NAN,    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
-        2.228,  2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093,
-        2.086,  2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045,
-        2.042};
-    if (df < 1) return NAN;
-    if (df <= 30) return t[df];
-    /* Cornish-Fisher expansion around the normal quantile; < 1e-3 off. */
-    double z = 1.959964, d = (double)df;
-    return z + (z * z * z + z) / (4 * d) + (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * d * d);
-}
-
-double eval_ci95(const double *v, size_t n)
-{
-    if (n < 2) return NAN;
-    double mean = 0, ss = 0;
-    for (size_t i = 0; i < n; i++) mean += v[i];
-    mean /= (double)n;
-    for (size_t i = 0; i < n; i++) ss += (v[i] - mean) * (v[i] - mean);
-    double sd = sqrt(ss / (double)(n - 1));
-    return eval_t975((int)n - 1) * sd / sqrt((double)n);
-}
-
-/* NaN sorts last. */
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    if (isnan(x)) return isnan(y) ? 0 : 1;
-    if (isnan(y)) return -1;
-    return (x > y) - (x < y);
-}
 
 /* ---- methods ----------------------------------------------------------- */
 
@@ -110,6 +80,8 @@ static void add_method(EvalResult *r, const char *label, int kind, int ckpt, int
     m->ckpt = ckpt;
     m->algo = algo;
     m->steps = steps;
+    m->learned = kind == EVAL_CKPT || kind == EVAL_NO_ADAPT || kind == EVAL_SCRATCH ||
+                 kind == EVAL_SCRATCH_LONG;
 }
 
 /* Length of a method's loss-by-step curve. */
@@ -154,9 +126,10 @@ static int load_checkpoints(Ctx *x, EvalResult *r, const char *const *paths, int
             return mg_fail(e, MG_EUSAGE, "%s: %llu meta-parameters, but its config gives %zu",
                            paths[i], (unsigned long long)ck->n_meta, learner_n_meta(x->L[i]));
         x->theta[i] = mg_calloc(learner_n_theta(x->L[i]), sizeof(double));
+        x->prices[i] = config_head(cc) == HEAD_PRICES;
         if (x->lp) {
             x->pol[i] = policy_create(learner_layout(x->L[i]), x->n, x->m);
-            policy_set_decode(x->pol[i], EVAL_SPARSIFY, EVAL_POLISH_PASSES);
+            if (!x->prices[i]) policy_set_decode(x->pol[i], EVAL_SPARSIFY, 0);
         }
 
         EvalCkptInfo *ci = &r->ckpt[i];
@@ -174,160 +147,305 @@ static int load_checkpoints(Ctx *x, EvalResult *r, const char *const *paths, int
             snprintf(label, sizeof label, "%s-%d", ci->algo, rep);
         }
         add_method(r, label, EVAL_CKPT, i, cc->algo.name, cfg->eval.steps);
+        r->m[r->n_methods - 1].prices = x->prices[i];
     }
     r->n_ckpt = n;
     return MG_OK;
 }
 
-/* ---- per-instance evaluation ------------------------------------------ */
+/* ---- per-hour pieces ---------------------------------------------------- */
 
-/* Squared error of fractions p against the targets of row q, mean over outputs. */
-static double row_mse(const TaskData *qd, int q, const double *p)
+typedef struct {
+    const double *d, *s, *c; /* the hour's data */
+    size_t row;              /* t * Q + q */
+    int t, q;
+} Hour;
+
+static Hour hour_of(const Ctx *x, const TaskData *qd, int t, int q)
 {
-    const double *y = qd->y + (size_t)q * qd->out_dim;
-    double s = 0;
-    for (int j = 0; j < qd->out_dim; j++) s += (p[j] - y[j]) * (p[j] - y[j]);
-    return s / qd->out_dim;
+    Hour h = {.d = qd->d + (size_t)q * x->n, .s = qd->s + (size_t)q * x->m,
+              .c = qd->c + (size_t)q * x->n * x->m, .row = (size_t)t * x->Q + q, .t = t, .q = q};
+    return h;
 }
 
-/* Metrics of a final allocation a (and raw allocation raw, may equal a). */
-static void lp_metrics(const Ctx *x, const TaskData *qd, int q, const double *raw,
-                       const double *a, const Cols *c, size_t row)
+/* Squared error of fractions p against targets y (k values), mean. */
+static double mse_of(const double *p, const double *y, int k)
 {
-    const double *d = qd->d + (size_t)q * x->n, *s = qd->s + (size_t)q * x->m;
-    const double *cost = qd->c + (size_t)q * x->n * x->m;
+    double s = 0;
+    for (int j = 0; j < k; j++) s += (p[j] - y[j]) * (p[j] - y[j]);
+    return s / k;
+}
+
+/* The optimal split of query hour q (task_targets of its GLPK optimum) into x->yt. */
+static const double *split_target(Ctx *x, const TaskData *qd, int q)
+{
+    size_t nm = (size_t)x->n * x->m;
+    task_targets(x->n, x->m, qd->s + (size_t)q * x->m, qd->c + q * nm, qd->xopt + q * nm, x->yt);
+    return x->yt;
+}
+
+/* The MSE of allocation a as per-demand fractions against the optimal split. */
+static double alloc_mse(Ctx *x, const TaskData *qd, const Hour *h, const double *a)
+{
+    int n = x->n, m = x->m;
+    const double *y = split_target(x, qd, h->q);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < m; j++)
+            x->p[i * m + j] = h->d[i] > 0 ? a[i * m + j] / h->d[i] : y[i * m + j];
+    return mse_of(x->p, y, n * m);
+}
+
+/* The support hour nearest to (d, s) in features (squared distance, lowest index on ties). */
+static int nearest_support(Ctx *x, const double *d, const double *s)
+{
+    int f = x->n + x->m, best = 0;
+    task_features_ds(x->n, x->m, d, s, x->feat);
+    double bd = INFINITY;
+    for (int r = 0; r < x->K; r++) {
+        const double *g = x->supfeat + (size_t)r * f;
+        double dist = 0;
+        for (int k = 0; k < f; k++) dist += (g[k] - x->feat[k]) * (g[k] - x->feat[k]);
+        if (dist < bd) bd = dist, best = r;
+    }
+    return best;
+}
+
+static double dot(const double *a, const double *b, size_t k)
+{
+    double s = 0;
+    for (size_t i = 0; i < k; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* Certified relative gap of a cost against a bound. */
+static double cert_gap_of(double cost, double lb)
+{
+    if (!isfinite(lb) || !isfinite(cost)) return INFINITY;
+    if (cost == lb) return 0.0;
+    return lb > 0.0 ? (cost - lb) / lb : INFINITY;
+}
+
+/*
+ * The common last stage of every heuristic method for one hour: a is the
+ * feasible allocation, raw the allocation before repair (may equal a),
+ * `secs` the time spent so far. Measured before the polish (gap0, untimed),
+ * polished (eval.polish passes, timed), measured, then certified (timed):
+ * own prices own_lam (with their bound own_lb, or NAN) or else the nearest
+ * support hour's prices, up to EVAL_ASCENT_STEPS ascent steps when above
+ * tolerance, then the warm-solver fallback when still above.
+ */
+static int finish_hour(Ctx *x, const TaskData *sd, const Hour *h, double *a, const double *raw,
+                       double secs, const double *own_lam, double own_lb, const Cols *c,
+                       MgErr *e)
+{
+    int n = x->n, m = x->m;
+    size_t nm = (size_t)n * m, row = h->row;
+    double opt = x->opt[row], tol = x->cfg->eval.tolerance;
     AllocMetrics am;
-    alloc_metrics(x->n, x->m, d, s, cost, raw, qd->obj[q], &am);
+    alloc_metrics(n, m, h->d, h->s, h->c, raw, opt, &am);
     c->vraw[row] = am.viol_max_rel;
-    alloc_metrics(x->n, x->m, d, s, cost, a, qd->obj[q], &am);
+    alloc_metrics(n, m, h->d, h->s, h->c, a, opt, &am);
+    c->gap0[row] = am.gap;
+    double t0 = mg_now();
+    if (x->cfg->eval.polish > 0) alloc_polish(n, m, h->s, h->c, a, x->cfg->eval.polish, x->pwork);
+    double tp = mg_now() - t0;
+    alloc_metrics(n, m, h->d, h->s, h->c, a, opt, &am);
     c->gap[row] = am.gap;
     c->viol[row] = am.viol_max_rel;
     c->feas[row] = am.feasible ? 1.0 : 0.0;
-}
 
-/* The common last stage of every heuristic method: a (feasible, produced in
- * `secs` seconds) is measured as is (gap0, untimed), then polished in place
- * (timed, added to the latency). */
-static void finish_alloc(Ctx *x, const TaskData *qd, int q, double *a, double secs,
-                         const Cols *c, size_t row)
-{
-    int n = x->n, m = x->m;
-    const double *d = qd->d + (size_t)q * n, *s = qd->s + (size_t)q * m;
-    const double *cost = qd->c + (size_t)q * n * m;
-    AllocMetrics am;
-    alloc_metrics(n, m, d, s, cost, a, qd->obj[q], &am);
-    c->gap0[row] = am.gap;
-    double t0 = mg_now();
-    alloc_polish(n, m, s, cost, a, EVAL_POLISH_PASSES, x->pwork);
-    double tp = mg_now() - t0;
+    t0 = mg_now();
+    double cost = dot(h->c, a, nm), lb = own_lb;
+    if (own_lam) memcpy(x->lam, own_lam, sizeof(double) * m);
+    else memcpy(x->lam, sd->lambda + (size_t)nearest_support(x, h->d, h->s) * m,
+                sizeof(double) * m);
+    if (!own_lam || isnan(lb)) lb = cert_lower_bound(n, m, h->c, h->d, h->s, x->lam);
+    double cg = cert_gap_of(cost, lb);
+    if (cg > tol) {
+        lb = fmax(lb, cert_ascent(n, m, h->c, h->d, h->s, x->lam, EVAL_ASCENT_STEPS));
+        cg = cert_gap_of(cost, lb);
+    }
+    int fb = cg > tol;
+    if (fb) {
+        char what[80];
+        snprintf(what, sizeof what, "eval task %d query hour %d (fallback)", h->t, h->q);
+        LpResult res = {.x = x->xg};
+        if (lp_solve(x->fb, h->d, h->s, h->c, LP_WARM, &res, what, e) != MG_OK) return e->code;
+        cost = res.obj;
+    }
+    double tc = mg_now() - t0;
     c->latp[row] = tp;
-    c->lat[row] = secs + tp;
+    c->prop[row] = secs + tp;
+    c->lat[row] = secs + tp + tc;
+    c->cost[row] = cost;
+    c->lb[row] = lb;
+    c->cg[row] = cg;
+    c->fb[row] = fb;
+    return MG_OK;
 }
 
-/* A learned method with parameters theta on every query instance of task t,
- * one instance at a time. Sinusoid: learner_predict. LP: the policy (frozen
- * once per task from theta and the support costs, timed into adapt), then
- * per instance from its raw (d, s, c), timed: features + forward + decode +
- * repair, then finish_alloc (polish). */
-static void eval_learned(Ctx *x, Learner *L, Policy *P, const double *theta, const TaskData *sd,
-                         const TaskData *qd, int t, const Cols *c)
+/* The fallback solver starts every (method, task) from the task's last
+ * support hour's basis (untimed: the same state as solver_warm's). */
+static int prime_solver(Ctx *x, LpSolver *lp, const TaskData *sd, int t, double *secs, MgErr *e)
 {
-    int n = x->n, m = x->m, nm = n * m;
+    int r = sd->k - 1, n = x->n, m = x->m;
+    char what[64];
+    snprintf(what, sizeof what, "eval task %d support hour %d", t, r);
+    LpResult res = {.x = x->xg};
+    double t0 = mg_now();
+    int rc = lp_solve(lp, sd->d + (size_t)r * n, sd->s + (size_t)r * m,
+                      sd->c + (size_t)r * n * m, LP_DUAL_COLD, &res, what, e);
+    if (secs) *secs = mg_now() - t0;
+    return rc;
+}
+
+/* ---- methods on one task ---------------------------------------------- */
+
+/* A learned method with parameters theta on every query hour of task t.
+ * Sinusoid: learner_predict. LP: the policy (frozen once per task from
+ * theta and the support costs, timed into adapt), then per hour from its raw
+ * (d, s, c), timed: features + forward + decode (+ repair for the
+ * allocation head; cert_decode for the price head), then finish_hour. */
+static int eval_learned(Ctx *x, Learner *L, Policy *P, int prices, const double *theta,
+                        const TaskData *sd, const TaskData *qd, int t, const Cols *c,
+                        double loss, MgErr *e)
+{
     if (!x->lp) {
         for (int q = 0; q < x->Q; q++) {
             size_t row = (size_t)t * x->Q + q;
             double t0 = mg_now();
             learner_predict(L, theta, qd->x + (size_t)q * x->in_dim, 1, x->p);
             c->lat[row] = mg_now() - t0;
-            c->mse[row] = row_mse(qd, q, x->p);
+            c->mse[row] = mse_of(x->p, qd->y + (size_t)q * qd->y_dim, qd->out_dim);
         }
-        return;
+        return MG_OK;
     }
     double t0 = mg_now();
     policy_set_theta(P, theta, sd->c);
     c->adapt[t] += mg_now() - t0;
-    policy_alloc(P, qd->d, qd->s, qd->c, NULL, x->xr, x->y); /* warm-up */
+    if (prime_solver(x, x->fb, sd, t, NULL, e) != MG_OK) return e->code;
+    double lb = NAN;
     for (int q = 0; q < x->Q; q++) {
-        size_t row = (size_t)t * x->Q + q;
-        const double *d = qd->d + (size_t)q * n, *s = qd->s + (size_t)q * m;
-        const double *cost = qd->c + (size_t)q * nm;
-        t0 = mg_now();
-        policy_alloc_unpolished(P, d, s, cost, NULL, x->xr, x->y);
-        double secs = mg_now() - t0;
-        policy_fractions(P, x->p);
-        c->mse[row] = row_mse(qd, q, x->p);
-        finish_alloc(x, qd, q, x->y, secs, c, row);
-        lp_metrics(x, qd, q, x->xr, x->y, c, row);
-    }
-}
-
-/* The support_mean baseline: the task's mean support split for every query
- * instance (computed once per task, like an adaptation), then repair. */
-static void eval_support_mean(Ctx *x, const TaskData *sd, const TaskData *qd, int t, const Cols *c)
-{
-    int n = x->n, m = x->m, nm = n * m;
-    double t0 = mg_now();
-    double *mean = x->p + x->out_dim; /* (nm) after the prediction slot */
-    memset(mean, 0, (size_t)nm * sizeof(double));
-    for (int r = 0; r < sd->k; r++)
-        for (int j = 0; j < nm; j++) mean[j] += sd->y[(size_t)r * nm + j] / sd->k;
-    c->adapt[t] = mg_now() - t0;
-    for (int q = 0; q < x->Q; q++) {
-        size_t row = (size_t)t * x->Q + q;
-        const double *d = qd->d + (size_t)q * n;
-        t0 = mg_now();
-        /* the learned methods' decoding (EVAL_SPARSIFY) applied to the mean split */
-        for (int i = 0; i < n; i++) {
-            const double *mi = mean + (size_t)i * m;
-            double *xi = x->xr + (size_t)i * m, mx = 0, sum = 0;
-            for (int j = 0; j < m; j++) mx = mi[j] > mx ? mi[j] : mx;
-            for (int j = 0; j < m; j++) sum += xi[j] = mi[j] >= EVAL_SPARSIFY * mx ? mi[j] : 0.0;
-            for (int j = 0; j < m; j++) xi[j] = sum > 0 ? xi[j] * (d[i] / sum) : 0.0;
+        Hour h = hour_of(x, qd, t, q);
+        if (q == 0) { /* warm-up */
+            if (prices) policy_prices(P, h.d, h.s, h.c, x->lam, x->y, &lb);
+            else policy_alloc_unpolished(P, h.d, h.s, h.c, NULL, x->xr, x->y);
         }
-        alloc_repair(n, m, d, qd->s + (size_t)q * m, qd->c + (size_t)q * nm, x->xr, x->y, x->work);
-        finish_alloc(x, qd, q, x->y, mg_now() - t0, c, row);
-        c->mse[row] = row_mse(qd, q, mean);
-        lp_metrics(x, qd, q, x->xr, x->y, c, row);
+        t0 = mg_now();
+        if (prices) policy_prices(P, h.d, h.s, h.c, x->lam, x->y, &lb);
+        else policy_alloc_unpolished(P, h.d, h.s, h.c, NULL, x->xr, x->y);
+        double secs = mg_now() - t0;
+        if (prices) {
+            c->mse[h.row] = loss; /* the head's own loss on the query set */
+            memcpy(x->v, x->lam, sizeof(double) * x->m);
+            if (finish_hour(x, sd, &h, x->y, x->y, secs, x->v, lb, c, e)) return e->code;
+        } else {
+            policy_fractions(P, x->p);
+            c->mse[h.row] = mse_of(x->p, split_target(x, qd, q), x->n * x->m);
+            if (finish_hour(x, sd, &h, x->y, x->xr, secs, NULL, NAN, c, e)) return e->code;
+        }
     }
+    return MG_OK;
 }
 
-/* Greedy baseline on every query instance of task t. */
-static void eval_greedy(Ctx *x, const TaskData *qd, int t, const Cols *c)
+/* Row i of split (m) as an allocation of di: each demand on its largest
+ * share(s) (EVAL_SPARSIFY), scaled to di. */
+static void decode_split_row(int m, const double *split, double di, double *xi)
 {
-    int n = x->n, m = x->m;
-    for (int q = 0; q < x->Q; q++) {
-        size_t row = (size_t)t * x->Q + q;
-        const double *d = qd->d + (size_t)q * n;
-        double t0 = mg_now();
-        alloc_greedy(n, m, d, qd->s + (size_t)q * m, qd->c + (size_t)q * n * m, x->xg);
-        finish_alloc(x, qd, q, x->xg, mg_now() - t0, c, row);
-        /* Its fractions x_ij / d_i; a zero demand takes the target's split. */
-        const double *y = qd->y + (size_t)q * x->out_dim;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < m; j++)
-                x->p[i * m + j] = d[i] > 0 ? x->xg[i * m + j] / d[i] : y[i * m + j];
-        c->mse[row] = row_mse(qd, q, x->p);
-        lp_metrics(x, qd, q, x->xg, x->xg, c, row);
-    }
+    double mx = 0, sum = 0;
+    for (int j = 0; j < m; j++) mx = split[j] > mx ? split[j] : mx;
+    for (int j = 0; j < m; j++) sum += xi[j] = split[j] >= EVAL_SPARSIFY * mx ? split[j] : 0.0;
+    for (int j = 0; j < m; j++) xi[j] = sum > 0 ? xi[j] * (di / sum) : 0.0;
 }
 
-/* GLPK dual simplex from the standard basis on every query instance. */
-static int eval_solver(Ctx *x, const TaskData *qd, int t, const Cols *c, MgErr *e)
+/* The split x_ij / sum_j x_ij of support hour r's optimum, row i, into out (m). */
+static void support_split_row(const Ctx *x, const TaskData *sd, int r, int i, double *out)
+{
+    int m = x->m;
+    const double *xo = sd->xopt + ((size_t)r * x->n + i) * m;
+    double sum = 0;
+    for (int j = 0; j < m; j++) sum += xo[j];
+    for (int j = 0; j < m; j++) out[j] = sum > 0 ? xo[j] / sum : 0.0;
+}
+
+/* support_mean, greedy, nearest, support_duals on every query hour of task t. */
+static int eval_baseline(Ctx *x, int kind, const TaskData *sd, const TaskData *qd, int t,
+                         const Cols *c, MgErr *e)
 {
     int n = x->n, m = x->m;
-    LpResult res = {.x = x->xg};
+    double t0 = mg_now();
+    if (kind == EVAL_SUPPORT_MEAN) { /* the mean support split, once per task */
+        memset(x->mean, 0, sizeof(double) * n * m);
+        for (int r = 0; r < sd->k; r++)
+            for (int i = 0; i < n; i++) {
+                support_split_row(x, sd, r, i, x->xg);
+                for (int j = 0; j < m; j++) x->mean[i * m + j] += x->xg[j] / sd->k;
+            }
+    }
+    c->adapt[t] = mg_now() - t0;
+    if (prime_solver(x, x->fb, sd, t, NULL, e) != MG_OK) return e->code;
     for (int q = 0; q < x->Q; q++) {
-        size_t row = (size_t)t * x->Q + q;
-        char what[64];
-        snprintf(what, sizeof what, "eval task %d instance %d", t, q);
-        double t0 = mg_now();
-        if (lp_solve(x->solver, qd->d + (size_t)q * n, qd->s + (size_t)q * m,
-                     qd->c + (size_t)q * n * m, LP_DUAL_COLD, &res, what, e) != MG_OK)
+        Hour h = hour_of(x, qd, t, q);
+        const double *own = NULL;
+        double own_lb = NAN;
+        t0 = mg_now();
+        if (kind == EVAL_SUPPORT_MEAN) {
+            for (int i = 0; i < n; i++)
+                decode_split_row(m, x->mean + i * m, h.d[i], x->xr + i * m);
+        } else if (kind == EVAL_NEAREST) {
+            int r = nearest_support(x, h.d, h.s);
+            for (int i = 0; i < n; i++) {
+                support_split_row(x, sd, r, i, x->xr + i * m);
+                for (int j = 0; j < m; j++) x->xr[i * m + j] *= h.d[i];
+            }
+        } else if (kind == EVAL_SUPPORT_DUALS) {
+            own = sd->lambda + (size_t)nearest_support(x, h.d, h.s) * m;
+            cert_decode(n, m, h.c, h.d, h.s, own, x->xr, x->cwork);
+            own_lb = cert_lower_bound(n, m, h.c, h.d, h.s, own);
+        } else {
+            alloc_greedy(n, m, h.d, h.s, h.c, x->xr);
+        }
+        alloc_repair(n, m, h.d, h.s, h.c, x->xr, x->y, x->work);
+        double secs = mg_now() - t0;
+        c->mse[h.row] = alloc_mse(x, qd, &h, x->y);
+        if (own) memcpy(x->v, own, sizeof(double) * m);
+        if (finish_hour(x, sd, &h, x->y, x->xr, secs, own ? x->v : NULL, own_lb, c, e))
             return e->code;
-        c->lat[row] = mg_now() - t0;
-        c->mse[row] = 0.0; /* the solver is where the targets come from */
-        lp_metrics(x, qd, q, x->xg, x->xg, c, row);
-        c->gap0[row] = c->gap[row]; /* not polished */
+    }
+    return MG_OK;
+}
+
+/* solver (cold) or solver_warm on every query hour: exact; the certificate
+ * is the bound of the solve's own duals (timed); never a fallback. */
+static int eval_solver(Ctx *x, int warm, const TaskData *sd, const TaskData *qd, int t,
+                       const Cols *c, MgErr *e)
+{
+    int n = x->n, m = x->m;
+    LpSolver *lp = warm ? x->warm : x->solver;
+    if (warm && prime_solver(x, lp, sd, t, &x->prime[t], e) != MG_OK) return e->code;
+    LpResult res = {.x = x->xg, .v = x->v};
+    for (int q = 0; q < x->Q; q++) {
+        Hour h = hour_of(x, qd, t, q);
+        char what[64];
+        snprintf(what, sizeof what, "eval task %d query hour %d", t, q);
+        double t0 = mg_now();
+        if (lp_solve(lp, h.d, h.s, h.c, warm ? LP_WARM : LP_DUAL_COLD, &res, what, e) != MG_OK)
+            return e->code;
+        double t1 = mg_now();
+        for (int j = 0; j < m; j++) x->lam[j] = -x->v[j] > 0 ? -x->v[j] : 0.0;
+        double lb = cert_lower_bound(n, m, h.c, h.d, h.s, x->lam);
+        double t2 = mg_now();
+        AllocMetrics am;
+        alloc_metrics(n, m, h.d, h.s, h.c, x->xg, x->opt[h.row], &am);
+        c->mse[h.row] = 0.0; /* the solver is where the targets come from */
+        c->gap[h.row] = c->gap0[h.row] = am.gap;
+        c->vraw[h.row] = c->viol[h.row] = am.viol_max_rel;
+        c->feas[h.row] = am.feasible;
+        c->prop[h.row] = t1 - t0;
+        c->lat[h.row] = t2 - t0;
+        c->cost[h.row] = am.cost;
+        c->lb[h.row] = lb;
+        c->cg[h.row] = cert_gap_of(am.cost, lb);
     }
     return MG_OK;
 }
@@ -352,122 +470,52 @@ static int eval_task(Ctx *x, EvalResult *r, TaskSampler *ts, int t, TaskData *sd
     if (tasks_make(ts, STREAM_EVAL, 0, (uint64_t)t, cfg->eval.k_support, cfg->eval.query, grid,
                    sd, qd, e) != MG_OK)
         return e->code;
+    if (x->lp) {
+        x->supsolve[t] = sd->solve_s;
+        for (int q = 0; q < x->Q; q++) x->opt[(size_t)t * x->Q + q] = qd->obj[q];
+        int f = x->n + x->m;
+        for (int k = 0; k < sd->k; k++)
+            task_features_ds(x->n, x->m, sd->d + (size_t)k * x->n, sd->s + (size_t)k * x->m,
+                             x->supfeat + (size_t)k * f);
+    }
     for (int k = 0; k < r->n_methods; k++) {
         const EvalMethod *m = &r->m[k];
         const Cols *c = &x->col[k];
+        int rc = MG_OK, S = m->steps + 1;
         switch (m->kind) {
         case EVAL_CKPT: {
             int i = m->ckpt;
             adapt(x, x->L[i], x->ck[i].meta, NULL, sd, qd, m->steps, x->theta[i], t, c);
-            eval_learned(x, x->L[i], x->pol[i], x->theta[i], sd, qd, t, c);
+            rc = eval_learned(x, x->L[i], x->pol[i], x->prices[i], x->theta[i], sd, qd, t, c,
+                              c->steps[(size_t)t * S + S - 1], e);
             break;
         }
         case EVAL_NO_ADAPT:
             c->steps[t] = learner_loss(x->L[0], x->ck[0].meta, qd);
-            eval_learned(x, x->L[0], x->pol[0], x->ck[0].meta, sd, qd, t, c);
+            rc = eval_learned(x, x->L[0], x->pol[0], x->prices[0], x->ck[0].meta, sd, qd, t, c,
+                              c->steps[t], e);
             break;
         case EVAL_SCRATCH:
         case EVAL_SCRATCH_LONG:
             learner_init_theta(x->L[0], x->theta0, (uint64_t)cfg->seed, (uint64_t)t);
             adapt(x, x->L[0], x->ck[0].meta, x->theta0, sd, qd, m->steps, x->theta[0], t, c);
-            eval_learned(x, x->L[0], x->pol[0], x->theta[0], sd, qd, t, c);
+            rc = eval_learned(x, x->L[0], x->pol[0], x->prices[0], x->theta[0], sd, qd, t, c,
+                              c->steps[(size_t)t * S + S - 1], e);
             break;
         case EVAL_SUPPORT_MEAN:
-            eval_support_mean(x, sd, qd, t, c);
-            break;
         case EVAL_GREEDY:
-            eval_greedy(x, qd, t, c);
+        case EVAL_NEAREST:
+        case EVAL_SUPPORT_DUALS:
+            rc = eval_baseline(x, m->kind, sd, qd, t, c, e);
             break;
         case EVAL_SOLVER:
-            if (eval_solver(x, qd, t, c, e) != MG_OK) return e->code;
+        case EVAL_SOLVER_WARM:
+            rc = eval_solver(x, m->kind == EVAL_SOLVER_WARM, sd, qd, t, c, e);
             break;
         }
+        if (rc != MG_OK) return rc;
     }
     return MG_OK;
-}
-
-/* ---- aggregates -------------------------------------------------------- */
-
-static double mean_of(const double *v, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += v[i];
-    return n ? s / (double)n : NAN;
-}
-
-static double max_of(const double *v, size_t n)
-{
-    double mx = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        if (isnan(v[i]) || v[i] > mx) mx = isnan(v[i]) ? NAN : v[i];
-    return mx;
-}
-
-/* Means over tasks of per-instance columns and the summary statistics. */
-static void aggregate(const Ctx *x, EvalMethod *m, const Cols *c)
-{
-    size_t T = (size_t)x->T, Q = (size_t)x->Q, N = T * Q;
-    double *task = mg_calloc(T, sizeof(double));
-    double *tmp = mg_calloc(N, sizeof(double));
-
-    for (size_t t = 0; t < T; t++) task[t] = mean_of(c->mse + t * Q, Q);
-    m->mse = mean_of(task, T);
-    m->mse_ci95 = eval_ci95(task, T);
-
-    memcpy(tmp, c->lat, N * sizeof(double));
-    qsort(tmp, N, sizeof(double), cmp_double);
-    m->latency_us = 1e6 * eval_quantile(tmp, N, 0.5);
-
-    m->adapt_ms = m->kind == EVAL_CKPT || m->kind == EVAL_SCRATCH ||
-                          m->kind == EVAL_SCRATCH_LONG || m->kind == EVAL_SUPPORT_MEAN
-                      ? 1e3 * mean_of(c->adapt, T)
-                      : NAN;
-
-    m->n_by_step = method_n_by_step(m);
-    if (m->n_by_step > 0) {
-        size_t S = (size_t)m->n_by_step;
-        m->mse_by_step = mg_calloc(S, sizeof(double));
-        for (size_t s = 0; s < S; s++) {
-            double acc = 0;
-            for (size_t t = 0; t < T; t++) acc += c->steps[t * S + s];
-            m->mse_by_step[s] = acc / (double)T;
-        }
-    }
-
-    m->gap_mean = m->gap_mean_ci95 = m->gap_median = m->gap_p95 = m->gap_max = NAN;
-    m->gap0_mean = m->gap0_median = m->gap0_p95 = m->gap0_max = m->polish_us = NAN;
-    m->gap0_mean_ci95 = NAN;
-    m->viol_max_raw = m->viol_max = m->feasible_frac = NAN;
-    if (x->lp) {
-        for (size_t t = 0; t < T; t++) task[t] = mean_of(c->gap + t * Q, Q);
-        m->gap_mean = mean_of(task, T);
-        m->gap_mean_ci95 = eval_ci95(task, T);
-        m->gaps = mg_calloc(N, sizeof(double));
-        memcpy(m->gaps, c->gap, N * sizeof(double));
-        memcpy(tmp, c->gap, N * sizeof(double));
-        qsort(tmp, N, sizeof(double), cmp_double);
-        m->gap_median = eval_quantile(tmp, N, 0.5);
-        m->gap_p95 = eval_quantile(tmp, N, 0.95);
-        m->gap_max = max_of(c->gap, N);
-        m->viol_max_raw = max_of(c->vraw, N);
-        m->viol_max = max_of(c->viol, N);
-        m->feasible_frac = mean_of(c->feas, N);
-        m->gap0_mean = mean_of(c->gap0, N);
-        for (size_t t = 0; t < T; t++) task[t] = mean_of(c->gap0 + t * Q, Q);
-        m->gap0_mean_ci95 = eval_ci95(task, T);
-        memcpy(tmp, c->gap0, N * sizeof(double));
-        qsort(tmp, N, sizeof(double), cmp_double);
-        m->gap0_median = eval_quantile(tmp, N, 0.5);
-        m->gap0_p95 = eval_quantile(tmp, N, 0.95);
-        m->gap0_max = max_of(c->gap0, N);
-        if (m->kind != EVAL_SOLVER) {
-            memcpy(tmp, c->latp, N * sizeof(double));
-            qsort(tmp, N, sizeof(double), cmp_double);
-            m->polish_us = 1e6 * eval_quantile(tmp, N, 0.5);
-        }
-    }
-    free(task);
-    free(tmp);
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -475,9 +523,19 @@ static void aggregate(const Ctx *x, EvalMethod *m, const Cols *c)
 void eval_result_free(EvalResult *r)
 {
     for (int k = 0; k < r->n_methods; k++) {
-        free(r->m[k].mse_by_step);
-        free(r->m[k].gaps);
+        EvalMethod *m = &r->m[k];
+        free(m->mse_by_step);
+        free(m->gaps);
+        free(m->task_gap);
+        free(m->task_gap0);
+        free(m->hours.gap0);
+        free(m->hours.cost);
+        free(m->hours.lb);
+        free(m->hours.cert_gap);
+        free(m->hours.fallback);
+        free(m->hours.lat);
     }
+    free(r->opt);
     memset(r, 0, sizeof *r);
 }
 
@@ -489,14 +547,180 @@ static void ctx_free(Ctx *x)
         policy_destroy(x->pol[i]);
         free(x->theta[i]);
     }
-    free(x->theta0);
-    free(x->p);
-    free(x->xr);
-    free(x->y);
-    free(x->work);
-    free(x->xg);
-    free(x->pwork);
+    void *bufs[] = {x->theta0, x->p,    x->xr,      x->y,     x->work,  x->xg,   x->yt,
+                    x->lam,    x->v,    x->feat,    x->supfeat, x->mean, x->pwork, x->cwork};
+    for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++) free(bufs[k]);
     if (x->solver) lp_destroy(x->solver);
+    if (x->warm) lp_destroy(x->warm);
+    if (x->fb) lp_destroy(x->fb);
+}
+
+/* Carve the shared buffer into columns; returns its length in doubles. */
+static size_t carve(Ctx *x, EvalResult *r, double *buf)
+{
+    size_t T = (size_t)x->T, N = T * (size_t)x->Q, at = 0;
+    for (int k = 0; k < r->n_methods; k++) {
+        Cols *c = &x->col[k];
+        double **hour_cols[EVAL_HOUR_COLS] = {&c->mse, &c->gap, &c->gap0, &c->vraw, &c->viol,
+                                              &c->feas, &c->lat, &c->latp, &c->prop, &c->cost,
+                                              &c->lb, &c->cg, &c->fb};
+        for (int j = 0; j < EVAL_HOUR_COLS; j++, at += N)
+            if (buf) *hour_cols[j] = buf + at;
+        if (buf) c->adapt = buf + at;
+        at += T;
+        if (buf) c->steps = buf + at;
+        at += T * (size_t)r->m[k].n_by_step;
+    }
+    if (buf) x->opt = buf + at, x->supsolve = buf + at + N, x->prime = buf + at + N + T;
+    return at + N + 2 * T;
+}
+
+/* Copy what the report needs out of the shared buffer. */
+static void keep_hours(const Ctx *x, EvalResult *r)
+{
+    size_t T = (size_t)x->T, N = T * (size_t)x->Q, bytes = N * sizeof(double);
+    r->opt = mg_malloc(bytes);
+    memcpy(r->opt, x->opt, bytes);
+    for (int k = 0; k < r->n_methods; k++) {
+        const Cols *c = &x->col[k];
+        EvalHours *h = &r->m[k].hours;
+        double **dst[6] = {&h->gap0, &h->cost, &h->lb, &h->cert_gap, &h->fallback, &h->lat};
+        const double *src[6] = {c->gap0, c->cost, c->lb, c->cg, c->fb, c->lat};
+        for (int j = 0; j < 6; j++) {
+            *dst[j] = mg_malloc(bytes);
+            memcpy(*dst[j], src[j], bytes);
+        }
+        r->m[k].gaps = mg_malloc(bytes);
+        memcpy(r->m[k].gaps, c->gap, bytes);
+        h->gap = r->m[k].gaps;
+    }
+}
+
+/* Per-task means and the non-hour aggregates that need the raw columns. */
+static void summarise_columns(const Ctx *x, EvalResult *r)
+{
+    size_t T = (size_t)x->T, Q = (size_t)x->Q, N = T * Q;
+    for (int k = 0; k < r->n_methods; k++) {
+        EvalMethod *m = &r->m[k];
+        const Cols *c = &x->col[k];
+        double acc = 0, accs = 0, mse = 0;
+        double *task = mg_calloc(T, sizeof(double));
+        for (size_t t = 0; t < T; t++) {
+            double s = 0;
+            for (size_t q = 0; q < Q; q++) s += c->mse[t * Q + q];
+            task[t] = s / (double)Q;
+            mse += task[t];
+            acc += c->adapt[t];
+            accs += x->lp ? x->supsolve[t] : 0.0;
+        }
+        m->mse = mse / (double)T;
+        m->mse_ci95 = eval_ci95(task, T);
+        free(task);
+        m->n_by_step = method_n_by_step(m);
+        if (m->n_by_step > 0) {
+            size_t S = (size_t)m->n_by_step;
+            m->mse_by_step = mg_calloc(S, sizeof(double));
+            for (size_t s = 0; s < S; s++) {
+                double a = 0;
+                for (size_t t = 0; t < T; t++) a += c->steps[t * S + s];
+                m->mse_by_step[s] = a / (double)T;
+            }
+        }
+        int adapts = m->kind == EVAL_CKPT || m->kind == EVAL_SCRATCH ||
+                     m->kind == EVAL_SCRATCH_LONG || m->kind == EVAL_SUPPORT_MEAN;
+        m->adapt_ms = adapts ? 1e3 * acc / (double)T : NAN;
+        /* setup per task: the K support solves (every method that uses the support
+         * hours, i.e. all but the solvers) + adaptation; solver_warm: its first solve */
+        if (m->kind == EVAL_SOLVER) m->setup_ms = 0.0;
+        else if (m->kind == EVAL_SOLVER_WARM) {
+            double p = 0;
+            for (size_t t = 0; t < T; t++) p += x->prime[t];
+            m->setup_ms = 1e3 * p / (double)T;
+        } else m->setup_ms = 1e3 * (accs + acc) / (double)T;
+        double *tmp = mg_malloc(N * sizeof(double));
+        memcpy(tmp, c->lat, N * sizeof(double));
+        m->latency_us = 1e6 * eval_median(tmp, N);
+        m->latency_mean_us = 0;
+        for (size_t i = 0; i < N; i++) m->latency_mean_us += 1e6 * c->lat[i] / (double)N;
+        memcpy(tmp, c->prop, N * sizeof(double));
+        m->propose_us = x->lp ? 1e6 * eval_median(tmp, N) : NAN;
+        double vr = 0, vf = 0, fe = 0, lp_ = 0;
+        for (size_t i = 0; i < N; i++) {
+            vr = fmax(vr, c->vraw[i]);
+            vf = fmax(vf, c->viol[i]);
+            fe += c->feas[i];
+            lp_ += c->latp[i];
+        }
+        m->viol_max_raw = x->lp ? vr : NAN;
+        m->viol_max = x->lp ? vf : NAN;
+        m->feasible_frac = x->lp ? fe / (double)N : NAN;
+        int exact = m->kind == EVAL_SOLVER || m->kind == EVAL_SOLVER_WARM;
+        m->polish_us = x->lp && !exact && r->cfg.eval.polish > 0 ? 1e6 * lp_ / (double)N : NAN;
+        free(tmp);
+    }
+}
+
+/* Set up sizes, methods, scratch; returns MG_OK or an error (not yet agreed). */
+static int eval_setup(Ctx *x, EvalResult *r, TaskSampler **ts, const char *const *paths,
+                      int n_paths, MgErr *e)
+{
+    const Config *cfg = x->cfg;
+    if (n_paths < 1 || n_paths > EVAL_MAX_CKPT)
+        return mg_fail(e, MG_EUSAGE, "eval: between 1 and %d checkpoints, got %d",
+                       EVAL_MAX_CKPT, n_paths);
+    if (tasks_create(ts, cfg, e) != MG_OK) return e->code;
+    x->in_dim = tasks_in_dim(*ts);
+    x->out_dim = tasks_out_dim(*ts);
+    if (load_checkpoints(x, r, paths, n_paths, tasks_head_group(*ts), e) != MG_OK) return e->code;
+    if (x->lp && (lp_create(&x->solver, x->n, x->m, e) || lp_create(&x->warm, x->n, x->m, e) ||
+                  lp_create(&x->fb, x->n, x->m, e)))
+        return e->code;
+    add_method(r, "no_adapt", EVAL_NO_ADAPT, -1, -1, 0);
+    add_method(r, "scratch", EVAL_SCRATCH, -1, -1, cfg->eval.steps);
+    if (cfg->eval.scratch_steps > 0)
+        add_method(r, "scratch_long", EVAL_SCRATCH_LONG, -1, -1, cfg->eval.scratch_steps);
+    for (int k = r->n_ckpt; k < r->n_methods; k++) r->m[k].prices = x->prices[0];
+    if (x->lp) {
+        add_method(r, "support_mean", EVAL_SUPPORT_MEAN, -1, -1, -1);
+        add_method(r, "greedy", EVAL_GREEDY, -1, -1, -1);
+        add_method(r, "nearest", EVAL_NEAREST, -1, -1, -1);
+        add_method(r, "support_duals", EVAL_SUPPORT_DUALS, -1, -1, -1);
+        r->m[r->n_methods - 1].prices = 1;
+        add_method(r, "solver", EVAL_SOLVER, -1, -1, -1);
+        add_method(r, "solver_warm", EVAL_SOLVER_WARM, -1, -1, -1);
+        r->m[r->n_methods - 1].prices = r->m[r->n_methods - 2].prices = 1;
+    }
+    for (int k = 0; k < r->n_methods; k++) r->m[k].n_by_step = method_n_by_step(&r->m[k]);
+    size_t nm = (size_t)MG_MAX(x->n * x->m, 1), f = (size_t)(x->n + x->m);
+    x->p = mg_calloc((size_t)x->out_dim + nm, sizeof(double));
+    x->xr = mg_calloc(nm, sizeof(double));
+    x->y = mg_calloc(nm, sizeof(double));
+    x->yt = mg_calloc(nm, sizeof(double));
+    x->work = mg_calloc(nm + (size_t)x->n + (size_t)x->m, sizeof(double));
+    x->xg = mg_calloc(nm, sizeof(double));
+    x->mean = mg_calloc(nm, sizeof(double));
+    x->lam = mg_calloc((size_t)x->m + 1, sizeof(double));
+    x->v = mg_calloc((size_t)x->m + 1, sizeof(double));
+    x->feat = mg_calloc(f + 1, sizeof(double));
+    x->supfeat = mg_calloc((size_t)x->K * f + 1, sizeof(double));
+    if (x->lp) {
+        x->pwork = mg_malloc(alloc_polish_work_bytes(x->n, x->m));
+        x->cwork = mg_malloc(cert_decode_work_bytes(x->n, x->m));
+    }
+    x->theta0 = mg_calloc(learner_n_theta(x->L[0]), sizeof(double));
+    return MG_OK;
+}
+
+/* Every hour returned within tolerance (up to rounding), else an invalid certificate. */
+static int check_after_fallback(const EvalResult *r, MgErr *e)
+{
+    double tol = r->cfg.eval.tolerance;
+    for (int k = 0; k < r->n_methods; k++)
+        if (r->m[k].gap_max_after_fallback > tol + 1e-9)
+            return mg_fail(e, MG_EFAIL, "eval: %s: gap after fallback %.3g > eval.tolerance "
+                           "%.3g (a certificate above the optimum)", r->m[k].label,
+                           r->m[k].gap_max_after_fallback, tol);
+    return MG_OK;
 }
 
 int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResult *r, MgErr *e)
@@ -512,6 +736,7 @@ int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResul
     x.cfg = &r->cfg;
     x.T = cfg->eval.tasks;
     x.Q = cfg->eval.query;
+    x.K = cfg->eval.k_support;
     x.lp = r->lp;
     x.n = r->lp ? cfg->task.n_demand : 0;
     x.m = r->lp ? cfg->task.n_supply : 0;
@@ -519,57 +744,12 @@ int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResul
     TaskData sd = {0}, qd = {0};
     double *buf = NULL;
 
-    if (n_paths < 1 || n_paths > EVAL_MAX_CKPT)
-        mg_fail(e, MG_EUSAGE, "eval: between 1 and %d checkpoints, got %d", EVAL_MAX_CKPT, n_paths);
-    else if (config_head(cfg) == HEAD_PRICES) /* until eval decodes prices (issue 11) */
-        mg_fail(e, MG_EUSAGE, "model.head: eval of the prices head is not implemented yet");
-    else if (tasks_create(&ts, cfg, e) == MG_OK) {
-        x.in_dim = tasks_in_dim(ts);
-        x.out_dim = tasks_out_dim(ts);
-        load_checkpoints(&x, r, paths, n_paths, tasks_head_group(ts), e);
-    }
-    if (e->code == 0 && x.lp) lp_create(&x.solver, x.n, x.m, e);
+    eval_setup(&x, r, &ts, paths, n_paths, e);
     if (par_agree_error(e) != 0) goto done;
 
-    /* Baselines. */
-    add_method(r, "no_adapt", EVAL_NO_ADAPT, -1, -1, 0);
-    add_method(r, "scratch", EVAL_SCRATCH, -1, -1, cfg->eval.steps);
-    if (cfg->eval.scratch_steps > 0)
-        add_method(r, "scratch_long", EVAL_SCRATCH_LONG, -1, -1, cfg->eval.scratch_steps);
-    if (x.lp) {
-        add_method(r, "support_mean", EVAL_SUPPORT_MEAN, -1, -1, -1);
-        add_method(r, "greedy", EVAL_GREEDY, -1, -1, -1);
-        add_method(r, "solver", EVAL_SOLVER, -1, -1, -1);
-    }
-    for (int k = 0; k < r->n_methods; k++) r->m[k].n_by_step = method_n_by_step(&r->m[k]);
-
-    /* Carve the shared buffer. */
-    size_t T = (size_t)x.T, N = T * (size_t)x.Q, total = 0;
-    for (int k = 0; k < r->n_methods; k++) total += 8 * N + T + T * (size_t)r->m[k].n_by_step;
+    size_t total = carve(&x, r, NULL);
     buf = mg_calloc(total, sizeof(double));
-    double *at = buf;
-    for (int k = 0; k < r->n_methods; k++) {
-        Cols *c = &x.col[k];
-        c->mse = at, at += N;
-        c->gap = at, at += N;
-        c->gap0 = at, at += N;
-        c->latp = at, at += N;
-        c->vraw = at, at += N;
-        c->viol = at, at += N;
-        c->feas = at, at += N;
-        c->lat = at, at += N;
-        c->adapt = at, at += T;
-        c->steps = at, at += T * (size_t)r->m[k].n_by_step;
-    }
-    MG_ASSERT((size_t)(at - buf) == total);
-    size_t nm = (size_t)MG_MAX(x.n * x.m, 1);
-    x.p = mg_calloc((size_t)x.out_dim + nm, sizeof(double));
-    x.xr = mg_calloc(nm, sizeof(double));
-    x.y = mg_calloc(nm, sizeof(double));
-    x.work = mg_calloc(nm + (size_t)x.n + (size_t)x.m, sizeof(double));
-    x.xg = mg_calloc(nm, sizeof(double));
-    if (x.lp) x.pwork = mg_malloc(alloc_polish_work_bytes(x.n, x.m));
-    x.theta0 = mg_calloc(learner_n_theta(x.L[0]), sizeof(double));
+    carve(&x, r, buf);
 
     /* My block of tasks. */
     size_t lo, hi;
@@ -579,8 +759,11 @@ int eval_run(const Config *cfg, const char *const *paths, int n_paths, EvalResul
     if (par_agree_error(e) != 0) goto done;
 
     par_allreduce_sum_d(buf, total);
-    for (int k = 0; k < r->n_methods; k++) aggregate(&x, &r->m[k], &x.col[k]);
+    summarise_columns(&x, r);
+    if (x.lp) keep_hours(&x, r);
+    eval_aggregate_paired(r);
     r->wall_s = mg_now() - wall0;
+    check_after_fallback(r, e); /* every rank holds the same numbers: the same verdict */
 
 done:
     free(buf);

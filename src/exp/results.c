@@ -50,6 +50,11 @@ const ResultField results_eval_fields[] = {
     {"latency_mean_us", 1, NULL},
     {"cost_per_hour_us", 1, NULL},
     {"break_even_hours", 1, NULL},
+    {"gap_mean_after_fallback", 1, NULL},
+    {"invalid_bounds", 1, "hours whose lower bound exceeds the optimum (must be 0)"},
+    {"propose_us", 1, "median per-hour time before the certificate"},
+    {"setup_ms", 1, "per task: support solves + adaptation"},
+    {"speedup_vs_solver_warm", 1, NULL},
     {NULL, 0, NULL},
 };
 

@@ -346,7 +346,11 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     }
     if (par_agree_error(e)) return e->code;
     if (train_setup_state(cfg, opt, r->L, &r->st, e)) return e->code;
-    if (par_is_root() && opt->write_files) train_prepare_files(opt, &r->st, r->cfg_text, e);
+    /* A resume with nothing left to do touches no file (the folder may be
+     * read-only, e.g. an archived run). */
+    const int noop = r->st.iter > 0 && r->st.iter >= cfg->train.iterations;
+    if (par_is_root() && opt->write_files && !noop)
+        train_prepare_files(opt, &r->st, r->cfg_text, e);
     if (par_agree_error(e)) return e->code;
 
     /* The update is sharded: the summed gradient is reduce-scattered, each
@@ -365,7 +369,7 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     r->alone = par_size() == 1;
     if (!r->alone) r->shard = mg_calloc(r->mlen * XSUM_STRIDE + 1, sizeof(int64_t));
     par_block((size_t)cfg->train.meta_batch, &r->task_lo, &r->task_hi);
-    if (par_is_root() && opt->write_files) {
+    if (par_is_root() && opt->write_files && !noop) {
         char path[CONFIG_PATH_MAX + 32];
         mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
         r->metrics = mg_open_out(path, "a", e);
@@ -690,20 +694,35 @@ static int train_finish(TrainRun *r, TrainStats *stats, MgErr *e)
                        (long long)cfg->train.iterations, *sig ? sig : "received by another rank",
                        opt->write_files ? opt->out_dir : "(no files)", CKPT_FILE);
     }
-    /* The final checkpoint (unless this call ran nothing: rewriting it would
-     * replace checkpoint.prev.bin with the same state), then the marker. */
-    if (stats->iters_done > 0 &&
+    /* The final checkpoint (unless this call ran nothing and one exists:
+     * rewriting it would replace checkpoint.prev.bin with the same state; a
+     * fresh run of 0 iterations writes its initialisation), then the marker
+     * (kept as it is when nothing ran). */
+    char path[CONFIG_PATH_MAX + 32];
+    int missing[2] = {0, 0}; /* checkpoint.bin, done */
+    if (par_is_root() && opt->write_files) {
+        mg_path_join(path, sizeof path, opt->out_dir, CKPT_FILE);
+        missing[0] = access(path, F_OK) != 0;
+        mg_path_join(path, sizeof path, opt->out_dir, "done");
+        missing[1] = access(path, F_OK) != 0;
+    }
+    par_bcast(missing, sizeof missing, 0);
+    if ((stats->iters_done > 0 || missing[0]) &&
         train_write_ckpt(cfg, opt, &r->st, r->st.wall_prev + stats->wall_s, r->cfg_text, e))
         return e->code;
-    if (par_is_root() && opt->write_files) {
-        char path[CONFIG_PATH_MAX + 32];
-        mg_path_join(path, sizeof path, opt->out_dir, "done");
+    if (par_is_root() && opt->write_files && (stats->iters_done > 0 || missing[1]))
         mg_write_text(path, "", e);
-    }
     if (par_agree_error(e)) return e->code;
     if (!par_is_root() || opt->quiet) return MG_OK;
+    if (stats->iters_done == 0 && missing[0]) {
+        printf("metagrid train: train.iterations is %lld: the initial parameters are in %s/%s\n",
+               (long long)cfg->train.iterations, opt->write_files ? opt->out_dir : "(no files)",
+               CKPT_FILE);
+        return MG_OK;
+    }
     if (stats->iters_done == 0) {
-        printf("metagrid train: nothing to do, already at iteration %lld of %lld\n",
+        printf("metagrid train: nothing to do, already at iteration %lld of %lld (raise "
+               "train.iterations to continue)\n",
                (long long)r->st.iter, (long long)cfg->train.iterations);
         return MG_OK;
     }

@@ -32,6 +32,11 @@
  * exact (gradcheck checks it like the others). State is reset at the start
  * of every adaptation.
  *
+ * Losses: the query (meta) loss is model.loss (lay); the inner loop's
+ * support gradients and HVPs use model.inner_loss (lay_in: the same network,
+ * its loss model.loss or mse), e.g. a decision-aligned meta-loss over an
+ * inner loop that regresses the support targets.
+ *
  * All workspaces live in the Learner; learner_task_grad allocates nothing
  * once the caches have grown to the largest batch seen.
  */
@@ -57,7 +62,8 @@ struct Learner {
     int algo, rule;
     int T;               /* inner steps */
     double lr;           /* inner_lr */
-    MlpLayout lay;
+    MlpLayout lay;       /* the network; its loss is the query (meta) loss */
+    MlpLayout lay_in;    /* the same network with the inner-loop loss (model.inner_loss) */
     GateLayout gate;     /* gated only */
     size_t n_theta, n_meta;
     MlpCache *sup_cache; /* (T) support activations of every inner step */
@@ -150,6 +156,9 @@ int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, in
     if (rc == MG_OK && prices) rc = mlp_layout_set_prices(&L->lay, group, cfg->model.temperature, e);
     if (rc) goto error;
     rc = mlp_layout_set_loss(&L->lay, cfg->model.loss, e);
+    L->lay_in = L->lay;
+    if (rc == MG_OK && cfg->model.inner_loss == INNER_LOSS_MSE)
+        rc = mlp_layout_set_loss(&L->lay_in, LOSS_MSE, e);
     if (rc) goto error;
     L->algo = cfg->algo.name;
     L->lr = cfg->algo.inner_lr;
@@ -217,13 +226,13 @@ static const double *theta_at(const Learner *L, const double *meta, int t)
 
 /* Forward + backward of td at theta into cache c: grad (overwritten) =
  * the gradient; returns the loss. */
-static double loss_grad(Learner *L, const double *theta, const TaskData *td, MlpCache *c,
-                        double *grad)
+static double loss_grad(const MlpLayout *lay, const double *theta, const TaskData *td,
+                        MlpCache *c, double *grad)
 {
-    mlp_cache_reserve(c, &L->lay, td->k);
-    mlp_forward(&L->lay, theta, td->x, td->k, c);
-    mlp_grad(&L->lay, theta, c, td->y, 1.0, grad);
-    return mlp_loss(&L->lay, c, td->y);
+    mlp_cache_reserve(c, lay, td->k);
+    mlp_forward(lay, theta, td->x, td->k, c);
+    mlp_grad(lay, theta, c, td->y, 1.0, grad);
+    return mlp_loss(lay, c, td->y);
 }
 
 /* ---- the forward step of each rule ------------------------------------ */
@@ -319,7 +328,7 @@ static void inner_loop(Learner *L, const double *meta, const TaskData *sup)
             s.adam_m_prev = L->adam_m + (size_t)(t - 1) * n;
             s.adam_v_prev = L->adam_v + (size_t)(t - 1) * n;
         }
-        s.loss = L->sup_loss[t] = loss_grad(L, s.theta, sup, &L->sup_cache[t], L->grad + t * n);
+        s.loss = L->sup_loss[t] = loss_grad(&L->lay_in, s.theta, sup, &L->sup_cache[t], L->grad + t * n);
         inner_step(L, L->rule, meta, &s);
     }
 }
@@ -331,7 +340,7 @@ static void reverse_sgd(Learner *L, int t, const double *theta_t, const TaskData
                         double *adjoint)
 {
     /* adjoint += H (-lr adjoint), in place */
-    mlp_hvp(&L->lay, theta_t, &L->sup_cache[t], sup->y, adjoint, -L->lr, adjoint);
+    mlp_hvp(&L->lay_in, theta_t, &L->sup_cache[t], sup->y, adjoint, -L->lr, adjoint);
 }
 
 static void reverse_metasgd(Learner *L, const double *meta, int t, const double *theta_t,
@@ -344,7 +353,7 @@ static void reverse_metasgd(Learner *L, const double *meta, int t, const double 
         dalpha[i] -= adjoint[i] * g[i];
         r[i] = -alpha[i] * adjoint[i];
     }
-    mlp_hvp(&L->lay, theta_t, &L->sup_cache[t], sup->y, r, 1.0, adjoint);
+    mlp_hvp(&L->lay_in, theta_t, &L->sup_cache[t], sup->y, r, 1.0, adjoint);
 }
 
 /* Through the Adam direction of step t: hvp_vec holds the adjoint of u_t on
@@ -394,7 +403,7 @@ static void reverse_gated(Learner *L, const double *meta, int t, const double *t
                   L->gate_hidden + (size_t)t * G->hidden, rate, L->gate_rate_adj, dphi,
                   L->gate_ctx_adj);
     gate_context_backward(&L->lay, L->sup_loss[t], g, L->gate_ctx_adj, adjoint, r);
-    mlp_hvp(&L->lay, theta_t, &L->sup_cache[t], sup->y, r, 1.0, adjoint);
+    mlp_hvp(&L->lay_in, theta_t, &L->sup_cache[t], sup->y, r, 1.0, adjoint);
 }
 
 /* pretrain: the mean loss over support U query at theta_0 = meta. */
@@ -436,7 +445,7 @@ static double task_eval(Learner *L, const double *meta, const TaskData *sup,
     /* the adjoint dLoss/dtheta_t lives in grad[0, n); the gradient of the
      * step-size parameters (alpha, the gate's phi) in grad[n, n_meta) */
     double *adjoint = grad, *dmeta = grad + n;
-    double loss = loss_grad(L, theta_T, qry, &L->qry_cache, adjoint);
+    double loss = loss_grad(&L->lay, theta_T, qry, &L->qry_cache, adjoint);
     memset(dmeta, 0, (L->n_meta - n) * sizeof(double));
     if (L->algo == ALGO_FOMAML) return loss;
     if (L->rule == RULE_GATED_ADAM) {
@@ -500,7 +509,7 @@ void learner_adapt(Learner *L, const double *meta, const double *theta_init,
     for (int t = 0; t < steps; t++) {
         if (loss_by_step) loss_by_step[t] = eval_on ? learner_loss(L, theta, eval_on) : 0.0;
         s.t = t;
-        s.loss = loss_grad(L, theta, support, &L->sup_cache[0], L->grad);
+        s.loss = loss_grad(&L->lay_in, theta, support, &L->sup_cache[0], L->grad);
         inner_step(L, rule, meta, &s);
     }
     if (loss_by_step) loss_by_step[steps] = eval_on ? learner_loss(L, theta, eval_on) : 0.0;
