@@ -20,8 +20,13 @@ WERROR   ?= $(if $(CI),1,0)
 SANITIZE ?=
 
 PKGS     := openblas yaml-0.1 zlib
+# Build and run, then what the tests and checks use that a minimal Debian
+# root (debootstrap --variant=minbase) lacks: procps (pgrep/pkill/ps in the
+# e2e tests), file (PNG checks), python3 (JSON checks, check-functions),
+# clang (make fuzz: libFuzzer), valgrind (make memcheck).
 DEB_PKGS := openmpi-bin libopenmpi-dev libopenblas-dev libglpk-dev libyaml-dev \
-            pkg-config zlib1g-dev gnuplot-nox slurm-wlm munge libpmix-dev
+            pkg-config zlib1g-dev gnuplot-nox slurm-wlm munge libpmix-dev \
+            procps file python3 clang valgrind
 
 CC       := gcc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -40,7 +45,10 @@ LDFLAGS  += -fsanitize=$(SANITIZE)
 endif
 LIBS      = $(PKG_LIBS) -lglpk -lm
 
-GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# Provenance (src/core/version.c, README: Files of a run directory): the git
+# revision (+dirty when the tree differs from it), the compiler, the flags.
+# $(BUILD)/build_id changes when they do, so version.o never goes stale.
+GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo +dirty)
 BUILD_DEFS = -DMG_GIT_REV='"$(GIT_REV)"' -DMG_CFLAGS='"$(OPT)"' -DMG_CC='"$(shell $(CC) -dumpfullversion)"'
 
 # Sources sit in layer folders, src/LAYER/*.c (README: Architecture; the
@@ -52,17 +60,22 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit run bench asan clean install check-deps check-layers check-functions \
-        fuzz fuzzers
+.PHONY: FORCE all deps test unit run bench asan clean install check-deps check-layers check-functions \
+        fuzz fuzzers memcheck
 all: $(BUILD)/metagrid
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/cli/main.o: src/cli/main.c
+$(BUILD)/obj/core/version.o: src/core/version.c $(BUILD)/build_id
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BUILD_DEFS) -c $< -o $@
+
+$(BUILD)/build_id: FORCE
+	@mkdir -p $(@D)
+	@echo '$(BUILD_DEFS)' | cmp -s - $@ || echo '$(BUILD_DEFS)' > $@
+FORCE:
 
 $(BUILD)/obj/dist/parallel.o: src/dist/parallel.c
 	@mkdir -p $(@D)
@@ -133,6 +146,12 @@ test: deps
 # Fails when a file includes a header of a layer above its own.
 check-layers:
 	@bash tools/check_layers.sh
+
+# make memcheck: mpirun -np 2 train + eval of a tiny config under valgrind;
+# exits non-zero on an error outside Open MPI / PMIx (tools/valgrind-mpi.supp).
+memcheck: deps
+	$(MAKE) --no-print-directory all
+	@bash tools/memcheck.sh $(BUILD)/metagrid
 
 # make fuzz [FUZZ_SECONDS=N]: every harness N seconds (default 60) under
 # libFuzzer + ASan + UBSan; exits non-zero on a crash (README: Fuzzing).

@@ -27,7 +27,7 @@ static void ref_backprop(const MlpLayout *lay, const double *theta, const double
         for (int i = 0; i < I; i++) {
             double s = 0, hi = h[hoff[l] + i];
             for (int a = 0; a < O; a++) s += W[(size_t)a * I + i] * dh[hoff[l + 1] + a];
-            dh[hoff[l] + i] = lay->act == ACT_RELU ? (hi > 0 ? s : 0) : s * (1 - hi * hi);
+            dh[hoff[l] + i] = lay->act == MLP_ACT_RELU ? (hi > 0 ? s : 0) : s * (1 - hi * hi);
         }
     }
 }
@@ -42,7 +42,7 @@ static double ref_prices(const MlpLayout *lay, const double *z, const double *yr
     double tau = lay->temp, loss = 0;
     double *dlam = mg_calloc(m, sizeof(double));
     for (int j = 0; j < m; j++) lam[j] = log(1 + exp(z[j]));
-    if (lay->loss == LOSS_MSE) {
+    if (lay->loss == MLP_LOSS_MSE) {
         for (int j = 0; j < m; j++) {
             loss += (lam[j] - yr[j]) * (lam[j] - yr[j]) / ((double)k * m);
             dlam[j] = 2 * (lam[j] - yr[j]) / ((double)k * m);
@@ -86,7 +86,7 @@ double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double
     size_t hoff[MLP_MAX_LAYERS + 1], o = 0;
     for (int l = 0; l <= L; l++) hoff[l] = o, o += lay->sizes[l];
     if (grad) memset(grad, 0, lay->n_params * sizeof(double));
-    int xent = lay->loss == LOSS_XENT && m > 0;
+    int xent = lay->loss == MLP_LOSS_XENT && m > 0;
     double N = (double)k * outd, loss = 0;
     double R = m > 0 ? (double)k * (outd / m) : 1; /* demand rows (xent) */
     double *lp = mg_calloc(outd, sizeof(double));   /* log p (xent) */
@@ -99,7 +99,7 @@ double mlp_ref_loss_grad(const MlpLayout *lay, const double *theta, const double
             for (int a = 0; a < O; a++) {
                 double z = b[a];
                 for (int i = 0; i < I; i++) z += W[(size_t)a * I + i] * h[hoff[l] + i];
-                if (l < L - 1) z = lay->act == ACT_RELU ? (z > 0 ? z : 0) : tanh(z);
+                if (l < L - 1) z = lay->act == MLP_ACT_RELU ? (z > 0 ? z : 0) : tanh(z);
                 h[hoff[l + 1] + a] = z;
             }
         }

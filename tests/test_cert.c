@@ -1,7 +1,7 @@
 /*
  * test_cert.c — the Lagrangian certificate and the price decode against GLPK
  * on hundreds of instances of every LP family (uniform, region) and of
- * degenerate hand-made ones (integer costs with ties, sum(s) = sum(d)
+ * the grid family (PGLib cases 14, 30, 57, 118) and of degenerate hand-made ones (integer costs with ties, sum(s) = sum(d)
  * exactly, zero demands, zero capacities, one supplier, one demand):
  *   - the bound never exceeds GLPK's optimum, for GLPK's prices, random
  *     prices and ascended prices;
@@ -22,6 +22,7 @@
 #include "metagrid/lp.h"
 #include "metagrid/region.h"
 #include "metagrid/rng.h"
+#include "metagrid/task.h"
 
 typedef struct {
     int n, m;
@@ -260,11 +261,56 @@ static void test_by_hand(void)
     CHECK(cert_decode(2, 2, c, d, s_short, lam, x, NULL) == -1);
 }
 
+/* The grid family: operating hours of real PGLib cases (outages, solar, wind). */
+static void test_grid(void)
+{
+    static const char *cases[] = {"data/grids/pglib_opf_case14_ieee.m",
+                                  "data/grids/pglib_opf_case30_ieee.m",
+                                  "data/grids/pglib_opf_case57_ieee.m",
+                                  "data/grids/pglib_opf_case118_ieee.m"};
+    Stats st = {0};
+    RngStream r;
+    rng_stream_init(&r, 4, RNG_TRAIN_INST, 0, 0, 0);
+    for (int z = 0; z < 4; z++) {
+        char set[160];
+        snprintf(set, sizeof set, "task.case=%s", cases[z]);
+        const char *sets[] = {"task.family=grid", set};
+        Config cfg;
+        MgErr e = {0};
+        if (config_load(&cfg, NULL, sets, 2, &e) != MG_OK || tasks_config_resolve(&cfg, &e)) {
+            CHECK_MSG(0, "%s", e.msg);
+            continue;
+        }
+        TaskSampler *ts = NULL;
+        CHECK_MSG(tasks_create(&ts, &cfg, &e) == MG_OK, "%s", e.msg);
+        if (!ts) continue;
+        int n = cfg.task.n_demand, m = cfg.task.n_supply;
+        LpSolver *lp;
+        lp_create(&lp, n, m, &e);
+        TaskData sd = {0};
+        int ntask = z == 3 ? 3 : 8;
+        for (int task = 0; task < ntask; task++) {
+            CHECK_MSG(tasks_make(ts, STREAM_TRAIN, 0, (uint64_t)task, 10, 0, 0, &sd, NULL, &e) ==
+                          MG_OK, "%s", e.msg);
+            for (int q = 0; q < sd.k; q++) {
+                Inst I = {n, m, sd.d + (size_t)q * n, sd.s + (size_t)q * m,
+                          sd.c + (size_t)q * n * m};
+                check_one(lp, &I, &r, &st);
+            }
+        }
+        taskdata_free(&sd);
+        lp_destroy(lp);
+        tasks_destroy(ts);
+    }
+    report("grid", &st, 270);
+}
+
 int main(void)
 {
     test_by_hand();
     test_uniform();
     test_region();
     test_degenerate();
+    test_grid();
     return TEST_REPORT();
 }

@@ -25,7 +25,7 @@ static double fast_loss(const MlpLayout *lay, const double *th, const double *x,
 static int price_n;
 static double price_temp;
 
-/* loss: LOSS_MSE or LOSS_XENT; ynorm: allocation targets rescaled so that
+/* loss: MLP_LOSS_MSE or MLP_LOSS_XENT; ynorm: allocation targets rescaled so that
  * each group sums to 1 (the real targets; the formulas hold for any y >= 0) */
 static void run_case_loss(int in, const int *hidden, int nh, int out, int act, int group, int k,
                           uint64_t seed, int loss, int ynorm)
@@ -33,7 +33,7 @@ static void run_case_loss(int in, const int *hidden, int nh, int out, int act, i
     MgErr e = {0};
     MlpLayout lay;
     CHECK(mlp_layout_init(&lay, in, hidden, nh, out, act, group, &e) == MG_OK);
-    CHECK(lay.loss == LOSS_MSE && lay.y_dim == out && !lay.prices);
+    CHECK(lay.loss == MLP_LOSS_MSE && lay.y_dim == out && !lay.prices);
     if (price_n > 0) {
         CHECK(mlp_layout_set_prices(&lay, price_n, price_temp, &e) == MG_OK);
         CHECK(lay.y_dim == 2 * out + 1 + price_n + price_n * out);
@@ -180,7 +180,7 @@ static void run_case_loss(int in, const int *hidden, int nh, int out, int act, i
 static void run_case(int in, const int *hidden, int nh, int out, int act, int group, int k,
                      uint64_t seed)
 {
-    run_case_loss(in, hidden, nh, out, act, group, k, seed, LOSS_MSE, 0);
+    run_case_loss(in, hidden, nh, out, act, group, k, seed, MLP_LOSS_MSE, 0);
 }
 
 int main(void)
@@ -197,24 +197,24 @@ int main(void)
             run_case(2, NULL, 0, 3, act, 0, 4, 5);   /* no hidden layer */
             run_case(6, h9, 2, 6, act, 3, 11, 7);    /* odd widths: kernel remainders */
             /* the cross-entropy allocation loss */
-            run_case_loss(4, h1, 1, 6, act, 3, 5, 8, LOSS_XENT, 1);
-            run_case_loss(5, h3, 3, 8, act, 2, 9, 9, LOSS_XENT, 1);
-            run_case_loss(6, h9, 2, 6, act, 3, 11, 10, LOSS_XENT, 0); /* rows not summing to 1 */
-            run_case_loss(3, NULL, 0, 12, act, 4, 6, 11, LOSS_XENT, 1);
+            run_case_loss(4, h1, 1, 6, act, 3, 5, 8, MLP_LOSS_XENT, 1);
+            run_case_loss(5, h3, 3, 8, act, 2, 9, 9, MLP_LOSS_XENT, 1);
+            run_case_loss(6, h9, 2, 6, act, 3, 11, 10, MLP_LOSS_XENT, 0); /* rows not summing to 1 */
+            run_case_loss(3, NULL, 0, 12, act, 4, 6, 11, MLP_LOSS_XENT, 1);
         }
-        run_case(1, h40, 2, 1, ACT_RELU, 0, 10, 6);  /* the sinusoid benchmark's net */
+        run_case(1, h40, 2, 1, MLP_ACT_RELU, 0, 10, 6);  /* the sinusoid benchmark's net */
         /* the price head (out = m prices; targets of width 2m+1+n+nm):
          * mse and lagrangian at several temperatures */
         for (int act = 0; act < 2; act++) {
             price_n = 4, price_temp = 0.1;
-            run_case_loss(5, h1, 1, 3, act, 0, 6, 20, LOSS_MSE, 0);
-            run_case_loss(5, h1, 1, 3, act, 0, 6, 21, LOSS_LAGRANGIAN, 0);
+            run_case_loss(5, h1, 1, 3, act, 0, 6, 20, MLP_LOSS_MSE, 0);
+            run_case_loss(5, h1, 1, 3, act, 0, 6, 21, MLP_LOSS_LAGRANGIAN, 0);
             price_n = 7, price_temp = 0.03;
-            run_case_loss(4, h9, 2, 5, act, 0, 9, 22, LOSS_LAGRANGIAN, 0);
+            run_case_loss(4, h9, 2, 5, act, 0, 9, 22, MLP_LOSS_LAGRANGIAN, 0);
             price_n = 2, price_temp = 1.0;
-            run_case_loss(3, NULL, 0, 4, act, 0, 3, 23, LOSS_LAGRANGIAN, 0);
+            run_case_loss(3, NULL, 0, 4, act, 0, 3, 23, MLP_LOSS_LAGRANGIAN, 0);
             price_n = 3, price_temp = 0.0; /* exact min: piecewise linear in lam */
-            run_case_loss(4, h1, 1, 3, act, 0, 5, 24, LOSS_LAGRANGIAN, 0);
+            run_case_loss(4, h1, 1, 3, act, 0, 5, 24, MLP_LOSS_LAGRANGIAN, 0);
             price_n = 0;
         }
     }
@@ -222,39 +222,39 @@ int main(void)
     /* layout */
     MgErr e = {0};
     MlpLayout lay;
-    CHECK(mlp_layout_init(&lay, 1, h2, 2, 1, ACT_RELU, 0, &e) == MG_OK);
+    CHECK(mlp_layout_init(&lay, 1, h2, 2, 1, MLP_ACT_RELU, 0, &e) == MG_OK);
     CHECK(lay.n_params == 5 * 1 + 5 + 4 * 5 + 4 + 1 * 4 + 1);
     CHECK(lay.w_off[1] == 10 && lay.b_off[1] == 30 && lay.w_off[2] == 34);
     size_t off, sz;
     mlp_tensor(&lay, 3, &off, &sz);
     CHECK(off == 30 && sz == 4 && mlp_n_tensors(&lay) == 6);
-    CHECK(mlp_layout_init(&lay, 1, h2, 2, 5, ACT_RELU, 2, &e) == MG_EUSAGE);
+    CHECK(mlp_layout_init(&lay, 1, h2, 2, 5, MLP_ACT_RELU, 2, &e) == MG_EUSAGE);
     /* xent needs the allocation head */
-    CHECK(mlp_layout_init(&lay, 1, h2, 2, 1, ACT_RELU, 0, &e) == MG_OK);
-    CHECK(mlp_layout_set_loss(&lay, LOSS_XENT, &e) == MG_EUSAGE && lay.loss == LOSS_MSE);
+    CHECK(mlp_layout_init(&lay, 1, h2, 2, 1, MLP_ACT_RELU, 0, &e) == MG_OK);
+    CHECK(mlp_layout_set_loss(&lay, MLP_LOSS_XENT, &e) == MG_EUSAGE && lay.loss == MLP_LOSS_MSE);
     CHECK(mlp_layout_set_loss(&lay, 7, &e) == MG_EUSAGE);
-    CHECK(mlp_layout_init(&lay, 1, h2, 2, 6, ACT_RELU, 3, &e) == MG_OK);
-    CHECK(mlp_layout_set_loss(&lay, LOSS_XENT, &e) == MG_OK && lay.loss == LOSS_XENT);
+    CHECK(mlp_layout_init(&lay, 1, h2, 2, 6, MLP_ACT_RELU, 3, &e) == MG_OK);
+    CHECK(mlp_layout_set_loss(&lay, MLP_LOSS_XENT, &e) == MG_OK && lay.loss == MLP_LOSS_XENT);
     /* the price head: no softmax groups; xent refused, lagrangian only with it */
-    CHECK(mlp_layout_init(&lay, 3, h1, 1, 6, ACT_RELU, 3, &e) == MG_OK);
+    CHECK(mlp_layout_init(&lay, 3, h1, 1, 6, MLP_ACT_RELU, 3, &e) == MG_OK);
     CHECK(mlp_layout_set_prices(&lay, 2, 0.1, &e) == MG_EUSAGE);
-    CHECK(mlp_layout_init(&lay, 3, h1, 1, 4, ACT_RELU, 0, &e) == MG_OK);
-    CHECK(mlp_layout_set_loss(&lay, LOSS_LAGRANGIAN, &e) == MG_EUSAGE);
+    CHECK(mlp_layout_init(&lay, 3, h1, 1, 4, MLP_ACT_RELU, 0, &e) == MG_OK);
+    CHECK(mlp_layout_set_loss(&lay, MLP_LOSS_LAGRANGIAN, &e) == MG_EUSAGE);
     CHECK(mlp_layout_set_prices(&lay, 0, 0.1, &e) == MG_EUSAGE);
     CHECK(mlp_layout_set_prices(&lay, 2, -1, &e) == MG_EUSAGE);
     CHECK(mlp_layout_set_prices(&lay, 2, 0.1, &e) == MG_OK && lay.y_dim == 8 + 1 + 2 + 8);
     memset(&e, 0, sizeof e);
-    CHECK(mlp_layout_set_loss(&lay, LOSS_XENT, &e) == MG_EUSAGE && strstr(e.msg, "price"));
-    CHECK(mlp_layout_set_loss(&lay, LOSS_LAGRANGIAN, &e) == MG_OK);
+    CHECK(mlp_layout_set_loss(&lay, MLP_LOSS_XENT, &e) == MG_EUSAGE && strstr(e.msg, "price"));
+    CHECK(mlp_layout_set_loss(&lay, MLP_LOSS_LAGRANGIAN, &e) == MG_OK);
     /* lagrangian by hand: no hidden layer, W = 0, b = log(e - 1) so lam = 1
      * for both of m = 2 supplies; one demand row a = 1, ct = (0, 3), b = (0.5,
      * 0.25), opt/Z = 2, tau = 0: g = min(1, 4) - 0.75 = 0.25, L = 1.75,
      * dL/dlam = b - (1, 0) = (-0.5, 0.25), dz = dlam * sigma(b) = dlam (1 - 1/e) */
     {
         MlpLayout l0;
-        CHECK(mlp_layout_init(&l0, 1, NULL, 0, 2, ACT_RELU, 0, &e) == MG_OK);
+        CHECK(mlp_layout_init(&l0, 1, NULL, 0, 2, MLP_ACT_RELU, 0, &e) == MG_OK);
         CHECK(mlp_layout_set_prices(&l0, 1, 0.0, &e) == MG_OK);
-        CHECK(mlp_layout_set_loss(&l0, LOSS_LAGRANGIAN, &e) == MG_OK);
+        CHECK(mlp_layout_set_loss(&l0, MLP_LOSS_LAGRANGIAN, &e) == MG_OK);
         double b1 = log(exp(1.0) - 1), th0[4] = {0, 0, b1, b1}, x0 = 1, g0[4];
         double y0[8] = {0, 0, 2.0, 1.0, 0.5, 0.25, 0.0, 3.0};
         CHECK(l0.y_dim == 8);
@@ -276,8 +276,8 @@ int main(void)
      * L = -(log(1/4) + log(3/4)) / 2; dL/dz = p - y = (-1/4, 1/4) */
     {
         MlpLayout l0;
-        CHECK(mlp_layout_init(&l0, 1, NULL, 0, 2, ACT_RELU, 2, &e) == MG_OK);
-        CHECK(mlp_layout_set_loss(&l0, LOSS_XENT, &e) == MG_OK);
+        CHECK(mlp_layout_init(&l0, 1, NULL, 0, 2, MLP_ACT_RELU, 2, &e) == MG_OK);
+        CHECK(mlp_layout_set_loss(&l0, MLP_LOSS_XENT, &e) == MG_OK);
         double th0[4] = {0, 0, 0, log(3.0)}, x0 = 1, y0[2] = {0.5, 0.5}, g0[4];
         MlpCache c0;
         mlp_cache_init(&c0);

@@ -4,12 +4,22 @@
  * the serial layer's par_block / par_blocks (one rank owns everything).
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "harness.h"
 #include "metagrid/parallel.h"
 
 int main(void)
 {
+    /* MPI counts are int: larger counts are refused with a message (issue 13) */
+    MgErr e = {0};
+    CHECK(par_check_count(2147483647ull, "x", "fix", &e) == MG_OK);
+    CHECK(par_check_count(2147483648ull, "one rank's block", "use more ranks", &e) == MG_EUSAGE &&
+          strstr(e.msg, "one rank's block: 2147483648 elements") && strstr(e.msg, "use more ranks"));
+    memset(&e, 0, sizeof e);
+    CHECK(mg_mem_check(1e3, "small", "fix", &e) == MG_OK);
+    CHECK(mg_mem_check(1e30, "a huge model", "reduce model.hidden", &e) == MG_EUSAGE &&
+          strstr(e.msg, "a huge model needs about") && strstr(e.msg, "reduce model.hidden"));
     for (size_t n = 0; n <= 40; n++)
         for (int P = 1; P <= 9; P++) {
             size_t expect_lo = 0, bad = 0;

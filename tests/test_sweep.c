@@ -449,6 +449,32 @@ static void test_summary(void)
     sweep_trial_values(&s, 4, v);
     sweep_metric_name(&s, v, name, sizeof name);
     CHECK(!strcmp(name, "methods.fomaml.gap_mean") && sweep_metric_from_eval(&s));
+    /* a gap (a fraction in eval.json) is shown in % in summary.md, kept as a
+     * fraction in summary.csv */
+    s.maximize = 0;
+    static const char *gaps[] = {"0.0757", "0.0512", NULL, NULL, "0.1"};
+    for (int t = 0; t < 5; t++) {
+        if (!gaps[t]) continue;
+        sweep_trial_dir(td, sizeof td, dir, t);
+        char js[256];
+        snprintf(js, sizeof js, "{\"methods\": {\"%s\": {\"gap_mean\": %s}}}\n",
+                 t == 4 ? "fomaml" : "maml", gaps[t]);
+        put(td, "eval.json", js);
+    }
+    CHECK(sweep_summary(&s, dir, NULL, &e) == MG_OK);
+    snprintf(p, sizeof p, "%s/summary.csv", dir);
+    csv = mg_read_file(p, 1 << 20, NULL, &e);
+    CHECK_MSG(csv && strstr(csv, "1,maml,2,0.0512,done\n"), "%s", csv ? csv : "(null)");
+    free(csv);
+    snprintf(p, sizeof p, "%s/summary.md", dir);
+    md = mg_read_file(p, 1 << 20, NULL, &e);
+    CHECK_MSG(md && strstr(md, "| methods.{algo}.gap_mean (%) | status |") &&
+                  strstr(md, "| 1 | maml | 2 | 5.12 % | done |") &&
+                  strstr(md, "in % here (eval.json and summary.csv hold fractions)"),
+              "%s", md ? md : "(null)");
+    /* maml: 5.12, 7.57 -> mean 6.345 %, sd 1.73 % */
+    CHECK_MSG(md && strstr(md, "| maml | 2 | 6.345 % | 1.73 % |"), "%s", md ? md : "(null)");
+    free(md);
     sweep_free(&s);
 }
 

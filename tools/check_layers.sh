@@ -15,10 +15,13 @@
 #   5 cli    main and the subcommands (the only layer that prints and exits)
 # A header belongs to the layer of the source file with its name
 # (include/metagrid/X.h <-> src/LAYER/X.c), else to the table below.
+# The rank-1 layers (dist, lp, nn) do not include config.h either: they take
+# plain parameters, and the layers above map the config onto them.
 set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root" || exit 2
 declare -A rank=([core]=0 [dist]=1 [lp]=1 [nn]=1 [tasks]=2 [meta]=3 [exp]=4 [cli]=5)
+declare -A config_free=([dist]=1 [lp]=1 [nn]=1)
 declare -A layer_of=([cert]=lp [cmd]=cli [bench]=exp [region]=tasks [config_internal]=core)
 for d in src/*/; do
     l=$(basename "$d")
@@ -37,6 +40,8 @@ check() { # file layer
         hl=${layer_of[$h]:-}
         if [ -z "$hl" ]; then
             echo "$f: includes $inc, a header of no layer (add it to tools/check_layers.sh)"; bad=1
+        elif [ "$h" = config ] && [ -n "${config_free[$l]:-}" ]; then
+            echo "$f: layer $l includes $inc (pass it plain parameters instead)"; bad=1
         elif [ "$hl" != "$l" ] && [ "${rank[$hl]}" -ge "${rank[$l]}" ]; then
             echo "$f: layer $l (rank ${rank[$l]}) includes $inc of layer $hl (rank ${rank[$hl]})"; bad=1
         fi

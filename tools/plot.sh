@@ -108,6 +108,17 @@ if [ -s "$dir/mse_by_step.tsv" ]; then
         cmds="$cmds${cmds:+, }'$dir/mse_by_step.tsv' using 1:(valid($c) ? column($c) : 1/0) with linespoints lw 2 pt 7 ps 0.7 title '$name'"
     done
     [ "$xmax" -gt 0 ] || xmax=1
+    # whole steps only (ticks 0, 1, ... up to 20 steps; then every 5, 10, ...),
+    # a margin so the end points are not on the frame, the key below the plot
+    # so it never covers a curve
+    if [ "$xmax" -le 20 ]; then xtics="set xtics 0, 1, $xmax"
+    else xtics="set xtics 0, $(( (xmax + 9) / 10 / 5 * 5 > 0 ? (xmax + 9) / 10 / 5 * 5 : 5 ))"; fi
+    # a log scale only when the errors span more than a decade (else the axis
+    # would show one or two labels)
+    span=$(tail -n +2 "$dir/mse_by_step.tsv" | awk -F'\t' '{for (i = 2; i <= NF; i++) if ($i != "" && $i + 0 > 0) {
+        if (lo == "" || $i + 0 < lo) lo = $i + 0; if ($i + 0 > hi) hi = $i + 0 }}
+        END {print (lo > 0 && hi / lo > 10) ? "log" : "lin"}')
+    ylog="set logscale y"; [ "$span" = log ] || ylog="unset logscale y"
     if [ -n "$cmds" ]; then
         cat >"$tmp/steps.gp" <<EOF
 set output '$dir/mse_by_step.png'
@@ -117,10 +128,12 @@ set ylabel 'query MSE'
 set datafile separator tab
 set datafile missing ''
 set key autotitle columnhead
-set logscale y
-set xrange [0:$xmax]
+$ylog
+set xrange [-0.05 * $xmax : 1.05 * $xmax]
+$xtics
+set format x '%.0f'
 set grid
-set key top right
+set key below horizontal maxrows 3 samplen 2
 plot $cmds
 EOF
         plot "$tmp/steps.gp"

@@ -63,6 +63,15 @@ int mg_mkdir_p(const char *path);
  * Refuses files larger than max_bytes. Returns NULL and fills e on failure. */
 char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e);
 
+/* Memory a run may ask for before it is refused as oversized: the physical
+ * memory of the machine (sysconf), or METAGRID_MEM_LIMIT bytes if set. */
+double mg_mem_limit(void);
+/* MG_OK if `bytes` (one rank's estimate) fits in mg_mem_limit(), else
+ * MG_EUSAGE "WHAT needs about X GiB per rank, more than this machine's
+ * Y GiB: FIX" — an oversized input fails with a message instead of an
+ * out-of-memory abort halfway through. */
+int mg_mem_check(double bytes, const char *what, const char *fix, MgErr *e);
+
 /* The output-file pair: open path for writing (mode "w" or "a"; NULL and e
  * filled on failure), and close it, failing (e filled) if any write or the
  * close failed. */

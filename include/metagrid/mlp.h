@@ -65,16 +65,21 @@
 
 #include <stddef.h>
 
-#include "metagrid/config.h"
+#include "metagrid/common.h"
 
-#define MLP_MAX_LAYERS (CONFIG_MAX_HIDDEN + 1)
+/* The NN layer stands alone: the model's settings arrive as these plain
+ * values (the meta layer maps the config's model.* keys onto them). */
+#define MLP_MAX_HIDDEN 8
+#define MLP_MAX_LAYERS (MLP_MAX_HIDDEN + 1)
+typedef enum { MLP_ACT_RELU = 0, MLP_ACT_TANH = 1 } MlpActivation;
+typedef enum { MLP_LOSS_MSE = 0, MLP_LOSS_XENT = 1, MLP_LOSS_LAGRANGIAN = 2 } MlpLoss;
 
 typedef struct {
     int n_layers;                  /* L = weight layers = hidden + 1 */
     int sizes[MLP_MAX_LAYERS + 1]; /* sizes[0] = in, sizes[L] = out */
-    int act;                       /* Activation (hidden layers) */
+    int act;                       /* MlpActivation (hidden layers) */
     int group;                     /* 0 = linear head, m = softmax groups of m */
-    int loss;                      /* LossName: LOSS_MSE (default), LOSS_XENT, LOSS_LAGRANGIAN */
+    int loss;                      /* MlpLoss: MLP_LOSS_MSE (default), _XENT, _LAGRANGIAN */
     int prices;                    /* 1: the price head (group == 0, out = m prices) */
     int n_demand;                  /* price head: n (target row layout) */
     int y_dim;                     /* target width per row: out, or 2m+1+n+n*m (prices) */
@@ -111,8 +116,8 @@ typedef struct {
 int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int out,
                     int act, int group, MgErr *e);
 
-/* Choose the loss (LOSS_MSE, the default after mlp_layout_init, LOSS_XENT or
- * LOSS_LAGRANGIAN). xent needs the allocation head (group > 0), lagrangian
+/* Choose the loss (MLP_LOSS_MSE, the default after mlp_layout_init,
+ * MLP_LOSS_XENT or MLP_LOSS_LAGRANGIAN). xent needs the allocation head (group > 0), lagrangian
  * the price head: MG_EUSAGE else. */
 int mlp_layout_set_loss(MlpLayout *lay, int loss, MgErr *e);
 

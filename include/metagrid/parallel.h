@@ -24,7 +24,9 @@ void par_finalize(void);
 int par_rank(void);             /* local */
 int par_size(void);             /* local */
 int par_is_root(void);          /* local: rank 0 */
-const char *par_library(void);  /* local: "Open MPI v4.1.4 ..." or "serial" */
+/* Local: the MPI library in use ("Open MPI v4.1.4"), before par_init the one
+ * compiled against, or "serial" (the -DMG_SERIAL build). */
+const char *par_library(void);
 
 void par_barrier(void);
 void par_bcast(void *buf, size_t bytes, int root);
@@ -55,6 +57,11 @@ void par_blocks(size_t n, size_t *off, size_t *cnt);
  * ranks of its own block [off[r]*stride, (off[r]+cnt[r])*stride). */
 void par_reduce_scatter_sum_i64(const int64_t *send, int64_t *recv, const size_t *off,
                                 const size_t *cnt, size_t stride);
+
+/* MPI counts are int: MG_OK if a collective of `count` elements fits, else
+ * MG_EUSAGE "WHAT: COUNT elements, more than MPI's int counts (2^31 - 1):
+ * FIX". Checked before the collectives, which refuse larger counts. */
+int par_check_count(uint64_t count, const char *what, const char *fix, MgErr *e);
 
 /* Allgather of doubles in place: each rank's block [off[r], off[r]+cnt[r])
  * of buf is sent to every rank, so afterwards buf is complete everywhere. */

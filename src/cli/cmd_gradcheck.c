@@ -166,7 +166,7 @@ static int gc_dump(const char *path, const Config *cfg, Learner *L, const double
                    "(sum_i a_i smin_j(c_ij + lam_j) - sum_j b_j lam_j), smin(v) = -t log sum_j "
                    "exp(-v_j / t)\",",
                 config_loss_name(lay->loss), lay->n_demand, lay->sizes[lay->n_layers], lay->temp);
-    else if (lay->group > 0 && lay->loss == LOSS_XENT)
+    else if (lay->group > 0 && lay->loss == MLP_LOSS_XENT)
         fprintf(f, "\"loss\":\"xent\",\"head\":\"allocation\",\"group\":%d,"
                    "\"loss_definition\":\"p = softmax over consecutive groups of %d "
                    "outputs; mean over points and groups of -sum_j y_j log p_j\",",

@@ -379,9 +379,10 @@ static int ckpt_read_header(int fd, const char *path, uint64_t size,
                        path, g, (unsigned long long)min_size);
     uint64_t n_meta = get_le64(h + 32), config_len = get_le64(h + 56);
     if (n_meta > CKPT_MAX_META || config_len > CKPT_MAX_CONFIG)
-        return mg_fail(e, MG_EUSAGE,
-                       "%s: corrupted checkpoint header (n_meta %llu, config_len %llu)", path,
-                       (unsigned long long)n_meta, (unsigned long long)config_len);
+        return mg_fail(e, MG_EUSAGE, "%s: corrupted checkpoint header: it claims %llu parameters "
+                       "and %llu config bytes (at most %llu and %u)", path,
+                       (unsigned long long)n_meta, (unsigned long long)config_len,
+                       (unsigned long long)CKPT_MAX_META, (unsigned)CKPT_MAX_CONFIG);
     *expected = CKPT_HEADER_BYTES + config_len + 3 * 8 * n_meta + 4;
     if (size < *expected)
         return mg_fail(e, MG_EUSAGE, "%s: truncated checkpoint (%llu bytes, expected %llu)", path,
@@ -420,6 +421,12 @@ int ckpt_read(const char *path, Checkpoint *ck, MgErr *e)
     if ((rc = ckpt_read_header(fd, path, (uint64_t)st.st_size, h, &expected, e)) != MG_OK)
         goto error;
     uint64_t n_meta = get_le64(h + 32), config_len = get_le64(h + 56);
+    /* a genuine but huge file: refuse before allocating */
+    char what[300];
+    snprintf(what, sizeof what, "%.200s: reading %llu parameters", path, (unsigned long long)n_meta);
+    if ((rc = mg_mem_check(24.0 * (double)n_meta + (double)config_len, what,
+                           "read it on a machine with more memory", e)))
+        goto error;
 
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc32(crc, h, sizeof h);

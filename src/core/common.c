@@ -109,7 +109,8 @@ char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e)
     int err = ferror(f);
     fclose(f);
     if (err || n > max_bytes) {
-        mg_fail(e, MG_EUSAGE, "%s: %s", path, err ? "read error" : "file too large");
+        if (err) mg_fail(e, MG_EUSAGE, "%s: read error", path);
+        else mg_fail(e, MG_EUSAGE, "%s: file larger than %zu bytes", path, max_bytes);
         free(buf);
         return NULL;
     }
@@ -167,4 +168,26 @@ const char *mg_default_config(const char *name, char *buf, size_t n)
     }
     snprintf(buf, n, "configs/%s", name);
     return buf;
+}
+
+double mg_mem_limit(void)
+{
+    const char *env = getenv("METAGRID_MEM_LIMIT");
+    if (env && *env) {
+        char *end;
+        double v = strtod(env, &end);
+        if (end != env && v > 0) return v;
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0) return 1e18; /* unknown: no limit */
+    return (double)pages * (double)size;
+}
+
+int mg_mem_check(double bytes, const char *what, const char *fix, MgErr *e)
+{
+    double lim = mg_mem_limit();
+    if (bytes <= lim) return MG_OK;
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    return mg_fail(e, MG_EUSAGE, "%s needs about %.1f GiB per rank, more than this machine's "
+                   "%.1f GiB: %s", what, bytes / gib, lim / gib, fix);
 }

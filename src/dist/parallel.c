@@ -65,10 +65,20 @@ int par_rank(void) { return g_rank; }
 int par_size(void) { return g_size; }
 int par_is_root(void) { return g_rank == 0; }
 
+#define PAR_STR2(x) #x
+#define PAR_STR(x) PAR_STR2(x)
 const char *par_library(void)
 {
 #ifndef MG_SERIAL
-    return g_init ? g_lib : "MPI (not initialised)";
+    if (g_init) return g_lib;
+#if defined(OMPI_MAJOR_VERSION)
+    return "Open MPI v" PAR_STR(OMPI_MAJOR_VERSION) "." PAR_STR(OMPI_MINOR_VERSION) "." PAR_STR(
+        OMPI_RELEASE_VERSION) " (compiled against)";
+#elif defined(MPICH_VERSION)
+    return "MPICH " MPICH_VERSION " (compiled against)";
+#else
+    return "MPI " PAR_STR(MPI_VERSION) "." PAR_STR(MPI_SUBVERSION) " (compiled against)";
+#endif
 #else
     return "serial";
 #endif
@@ -171,8 +181,16 @@ void par_blocks(size_t n, size_t *off, size_t *cnt)
     }
 }
 
+int par_check_count(uint64_t count, const char *what, const char *fix, MgErr *e)
+{
+    if (count <= (uint64_t)INT32_MAX) return MG_OK;
+    return mg_fail(e, MG_EUSAGE, "%s: %llu elements, more than MPI's int counts (2^31 - 1): %s",
+                   what, (unsigned long long)count, fix);
+}
+
 #ifndef MG_SERIAL
-/* MPI counts and displacements are int: refuse what does not fit. */
+/* MPI counts and displacements are int: refuse what does not fit
+ * (callers check with par_check_count first). */
 static int *par_int_array(const size_t *v, size_t scale)
 {
     int *out = mg_calloc((size_t)g_size, sizeof(int));

@@ -276,9 +276,23 @@ static void fmt_metric(char *out, size_t n, const Row *r)
     else snprintf(out, n, "%.6g", r->metric);
 }
 
-/* Per setting of the non-seed parameters: mean +- sd of finished trials. */
-static void md_groups(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEEP_VALUE_MAX])
+/* A metric that eval.json holds as a fraction (gap_*, cert_gap_*, *_frac):
+ * summary.md shows it in % (summary.csv keeps the fraction). */
+static int metric_is_fraction(const char *metric)
 {
+    const char *last = strrchr(metric, '.');
+    last = last ? last + 1 : metric;
+    size_t l = strlen(last);
+    return !strncmp(last, "gap", 3) || !strncmp(last, "cert_gap", 8) ||
+           (l > 5 && !strcmp(last + l - 5, "_frac"));
+}
+
+/* Per setting of the non-seed parameters: mean +- sd of finished trials
+ * (times scale: 100 for a fraction shown in %). */
+static void md_groups(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEEP_VALUE_MAX],
+                      double scale)
+{
+    const char *pct = scale == 100.0 ? " %" : "";
     int seed_j = -1;
     for (int j = 0; j < s->n_params; j++)
         if (!strcmp(s->params[j].key, "seed") && s->params[j].kind != SWEEP_VALUE) seed_j = j;
@@ -288,7 +302,8 @@ static void md_groups(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEE
     char *seen = mg_calloc((size_t)n, 1);
     /* columns: the parameters that vary, but the seed */
 #define SHOWN(j) ((j) != seed_j && s->params[j].kind != SWEEP_VALUE)
-    fprintf(f, "\nMean +- sd of %s over seeds (finished trials):\n\n|", s->metric);
+    fprintf(f, "\nMean +- sd of %s over seeds (finished trials%s):\n\n|", s->metric,
+            *pct ? ", in %" : "");
     for (int j = 0; j < np; j++)
         if (SHOWN(j)) fprintf(f, " %s |", s->params[j].key);
     fprintf(f, " n | mean | sd |\n|");
@@ -336,7 +351,8 @@ static void md_groups(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEE
         for (int j = 0; j < np; j++)
             if (SHOWN(j)) fprintf(f, " %s |", all[g[i].r.t * np + j]);
         if (g[i].cnt == 0) fprintf(f, " 0 | | |\n");
-        else fprintf(f, " %d | %.6g | %.3g |\n", g[i].cnt, g[i].r.metric, g[i].sd);
+        else fprintf(f, " %d | %.4g%s | %.3g%s |\n", g[i].cnt, g[i].r.metric * scale, pct,
+                     g[i].sd * scale, pct);
     }
     free(g);
     free(seen);
@@ -347,26 +363,31 @@ static void write_md(FILE *f, const Sweep *s, const Row *rows, char (*all)[SWEEP
 {
     int np = s->n_params;
     int counts[4] = {0};
+    const double scale = metric_is_fraction(s->metric) ? 100.0 : 1.0;
     for (long i = 0; i < s->n_trials; i++) counts[rows[i].state]++;
     fprintf(f, "# Sweep %s\n\n%ld trials: %d done, %d unfinished, %d failed, %d missing. "
-               "Metric: %s (%s), best first.\n\n| trial |",
+               "Metric: %s (%s), best first%s.\n\n| trial |",
             s->name, s->n_trials, counts[0], counts[1], counts[2], counts[3], s->metric,
-            s->maximize ? "maximize" : "minimize");
+            s->maximize ? "maximize" : "minimize",
+            scale == 100.0 ? "; in % here (eval.json and summary.csv hold fractions)" : "");
     for (int j = 0; j < np; j++) fprintf(f, " %s |", s->params[j].key);
-    fprintf(f, " %s | status |\n|---|", s->metric);
+    fprintf(f, " %s%s | status |\n|---|", s->metric, scale == 100.0 ? " (%)" : "");
     for (int j = 0; j < np; j++) fprintf(f, "---|");
     fprintf(f, "---|---|\n");
     for (long i = 0; i < s->n_trials; i++) {
-        const Row *r = &rows[i];
+        Row r_md = rows[i];
+        const Row *r = &r_md;
+        r_md.metric *= scale;
         char m[64];
         fmt_metric(m, sizeof m, r);
+        if (scale == 100.0 && !isnan(r->metric)) strcat(m, " %");
         fprintf(f, "| %ld |", r->t);
         for (int j = 0; j < np; j++) fprintf(f, " %s |", all[r->t * np + j]);
         const char *st = sweep_state_name(r->state);
         fprintf(f, " %s | %s%s%s |\n", m, r->state == TRIAL_DONE ? "" : "**", st,
                 r->state == TRIAL_DONE ? "" : "**");
     }
-    md_groups(f, s, rows, all);
+    md_groups(f, s, rows, all, scale);
 }
 
 int sweep_summary(const Sweep *s, const char *dir, FILE *echo, MgErr *e)

@@ -25,6 +25,7 @@
 #include "metagrid/ckpt.h"
 #include "metagrid/learner.h"
 #include "metagrid/parallel.h"
+#include "metagrid/provenance.h"
 #include "metagrid/pool.h"
 #include "metagrid/task.h"
 #include "metagrid/xsum.h"
@@ -251,7 +252,8 @@ static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L
     return MG_OK;
 }
 
-/* Root: create the run directory, write config.yaml, remove the done
+/* Root: create the run directory, write config.yaml (the provenance as
+ * comments, then the resolved config), remove the done
  * marker, start metrics.jsonl (or trim it to the checkpoint on resume). */
 static int train_prepare_files(const TrainOpts *opt, const TrainState *st, const char *cfg_text,
                                MgErr *e)
@@ -261,7 +263,13 @@ static int train_prepare_files(const TrainOpts *opt, const TrainState *st, const
         return mg_fail(e, MG_EFAIL, "%s: cannot create directory: %s", opt->out_dir,
                        strerror(errno));
     mg_path_join(path, sizeof path, opt->out_dir, "config.yaml");
-    if (mg_write_text(path, cfg_text, e) != MG_OK) return e->code;
+    FILE *f = mg_open_out(path, "w", e);
+    if (!f) return e->code;
+    Provenance prov;
+    provenance_get(&prov);
+    provenance_write_yaml_comments(&prov, f);
+    fputs(cfg_text, f);
+    if (mg_close_out(f, path, e) != MG_OK) return e->code;
     mg_path_join(path, sizeof path, opt->out_dir, "done");
     unlink(path);
     mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");
@@ -361,6 +369,15 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     r->st.off = mg_calloc((size_t)par_size(), sizeof(size_t));
     r->st.cnt = mg_calloc((size_t)par_size(), sizeof(size_t));
     par_blocks(n, r->st.off, r->st.cnt);
+    /* oversized models fail here with a message, not in an allocation or
+     * an MPI call: the exact sums (XSUM_STRIDE words per parameter) and the
+     * MPI counts (int) of one rank's block */
+    char what[160];
+    snprintf(what, sizeof what, "the exact sums of %zu meta-parameters", n);
+    if (mg_mem_check(8.0 * (double)n * (XSUM_STRIDE + 6), what, "reduce model.hidden", e) == MG_OK)
+        par_check_count((uint64_t)r->st.cnt[0] * XSUM_STRIDE, "one rank's block of the exact "
+                        "sums", "use more ranks or reduce model.hidden", e);
+    if (par_agree_error(e)) return e->code;
     r->mlo = r->st.off[par_rank()];
     r->mlen = r->st.cnt[par_rank()];
     r->grad = mg_calloc(n, sizeof(double));

@@ -146,19 +146,35 @@ static void learner_alloc(Learner *L)
     }
 }
 
+/* The config's model settings as the NN layer's values (mlp.h). */
+_Static_assert(CONFIG_MAX_HIDDEN <= MLP_MAX_HIDDEN, "config allows more hidden layers than mlp");
+static int mlp_activation_of(int act)
+{
+    return act == ACT_TANH ? MLP_ACT_TANH : act == ACT_RELU ? MLP_ACT_RELU : -1;
+}
+static int mlp_loss_of(int loss)
+{
+    switch (loss) {
+    case LOSS_MSE: return MLP_LOSS_MSE;
+    case LOSS_XENT: return MLP_LOSS_XENT;
+    case LOSS_LAGRANGIAN: return MLP_LOSS_LAGRANGIAN;
+    default: return -1; /* refused by mlp_layout_set_loss */
+    }
+}
+
 int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, int group, MgErr *e)
 {
     *out = NULL;
     Learner *L = mg_calloc(1, sizeof *L);
     int prices = config_head(cfg) == HEAD_PRICES; /* then group = n (learner.h) */
     int rc = mlp_layout_init(&L->lay, in_dim, cfg->model.hidden, cfg->model.n_hidden, out_dim,
-                             cfg->model.activation, prices ? 0 : group, e);
+                             mlp_activation_of(cfg->model.activation), prices ? 0 : group, e);
     if (rc == MG_OK && prices) rc = mlp_layout_set_prices(&L->lay, group, cfg->model.temperature, e);
     if (rc) goto error;
-    rc = mlp_layout_set_loss(&L->lay, cfg->model.loss, e);
+    rc = mlp_layout_set_loss(&L->lay, mlp_loss_of(cfg->model.loss), e);
     L->lay_in = L->lay;
     if (rc == MG_OK && cfg->model.inner_loss == INNER_LOSS_MSE)
-        rc = mlp_layout_set_loss(&L->lay_in, LOSS_MSE, e);
+        rc = mlp_layout_set_loss(&L->lay_in, MLP_LOSS_MSE, e);
     if (rc) goto error;
     L->algo = cfg->algo.name;
     L->lr = cfg->algo.inner_lr;
@@ -185,6 +201,14 @@ int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, in
         rc = mg_fail(e, MG_EUSAGE, "learner: unknown algorithm %d", L->algo);
         goto error;
     }
+    /* the inner loop's workspaces (learner_alloc), before allocating them */
+    double T1 = L->T > 0 ? L->T : 1;
+    char what[160];
+    snprintf(what, sizeof what, "the inner loop (%zu network parameters x %d inner steps)",
+             L->n_theta, L->T);
+    rc = mg_mem_check(8.0 * (double)L->n_theta * (L->T + 2 + T1), what,
+                      "reduce model.hidden or algo.inner_steps", e);
+    if (rc) goto error;
     learner_alloc(L);
     *out = L;
     return MG_OK;

@@ -120,13 +120,13 @@ static const double *forward(Policy *P, const double *d, const double *s, const 
     double *z = NULL;
     for (int l = 0; l < L; l++) {
         int nin = lay->sizes[l], nout = lay->sizes[l + 1], hidden = l < L - 1;
-        int epi = hidden && lay->act == ACT_RELU ? KERN_EPI_RELU : KERN_EPI_NONE;
+        int epi = hidden && lay->act == MLP_ACT_RELU ? KERN_EPI_RELU : KERN_EPI_NONE;
         z = P->h[l & 1];
         if (l == 0 && hit)
             kern_nn(z, P->z0c, in, P->wt[0], NULL, NULL, 1, nout, nds, epi, NULL);
         else
             kern_nn(z, P->b[l], in, P->wt[l], NULL, NULL, 1, nout, nin, epi, NULL);
-        if (hidden && lay->act == ACT_TANH)
+        if (hidden && lay->act == MLP_ACT_TANH)
             for (int o = 0; o < nout; o++) z[o] = tanh(z[o]);
         in = z;
     }

@@ -40,10 +40,10 @@ int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int
 {
     memset(lay, 0, sizeof *lay);
     if (in < 1 || out < 1) return mg_fail(e, MG_EUSAGE, "mlp: bad sizes in=%d out=%d", in, out);
-    if (n_hidden < 0 || n_hidden > CONFIG_MAX_HIDDEN)
+    if (n_hidden < 0 || n_hidden > MLP_MAX_HIDDEN)
         return mg_fail(e, MG_EUSAGE, "mlp: %d hidden layers (at most %d)", n_hidden,
-                       CONFIG_MAX_HIDDEN);
-    if (act != ACT_RELU && act != ACT_TANH)
+                       MLP_MAX_HIDDEN);
+    if (act != MLP_ACT_RELU && act != MLP_ACT_TANH)
         return mg_fail(e, MG_EUSAGE, "mlp: unknown activation %d", act);
     if (group < 0 || (group > 0 && out % group != 0))
         return mg_fail(e, MG_EUSAGE, "mlp: output size %d is not a multiple of group %d", out,
@@ -72,13 +72,13 @@ int mlp_layout_init(MlpLayout *lay, int in, const int *hidden, int n_hidden, int
 
 int mlp_layout_set_loss(MlpLayout *lay, int loss, MgErr *e)
 {
-    if (loss != LOSS_MSE && loss != LOSS_XENT && loss != LOSS_LAGRANGIAN)
+    if (loss != MLP_LOSS_MSE && loss != MLP_LOSS_XENT && loss != MLP_LOSS_LAGRANGIAN)
         return mg_fail(e, MG_EUSAGE, "mlp: unknown loss %d", loss);
-    if (loss == LOSS_XENT && lay->group == 0)
+    if (loss == MLP_LOSS_XENT && lay->group == 0)
         return mg_fail(e, MG_EUSAGE, "mlp: the xent loss needs the allocation head (softmax "
                                      "groups); this network has a %s head",
                        lay->prices ? "price" : "linear");
-    if (loss == LOSS_LAGRANGIAN && !lay->prices)
+    if (loss == MLP_LOSS_LAGRANGIAN && !lay->prices)
         return mg_fail(e, MG_EUSAGE, "mlp: the lagrangian loss needs the price head");
     lay->loss = loss;
     return MG_OK;
@@ -234,7 +234,7 @@ static double prices_loss(const MlpLayout *lay, const MlpCache *c, const double 
     double s = 0;
     for (int r = 0; r < k; r++) {
         const double *lam = c->p + (size_t)r * m, *yr = y + (size_t)r * lay->y_dim;
-        if (lay->loss == LOSS_MSE) {
+        if (lay->loss == MLP_LOSS_MSE) {
             for (int j = 0; j < m; j++) s += (lam[j] - yr[j]) * (lam[j] - yr[j]) / m;
             continue;
         }
@@ -260,7 +260,7 @@ static void prices_backward(const MlpLayout *lay, const MlpCache *c, const doubl
         const double *lam = c->p + (size_t)r * m, *yr = y + (size_t)r * lay->y_dim;
         const double *zr = z + (size_t)r * m;
         double *dr = d + (size_t)r * m;
-        if (lay->loss == LOSS_MSE) {
+        if (lay->loss == MLP_LOSS_MSE) {
             double a = 2.0 * scale / ((double)k * m);
             for (int j = 0; j < m; j++) dr[j] = a * (lam[j] - yr[j]) * sigmoid(zr[j]);
             continue;
@@ -294,7 +294,7 @@ static void prices_hvp(const MlpLayout *lay, const MlpCache *c, const double *y,
         const double *lam = c->p + (size_t)r * m, *yr = y + (size_t)r * lay->y_dim;
         const double *zr = z + (size_t)r * m, *rzr = rz + (size_t)r * m;
         double *rdr = rd + (size_t)r * m;
-        if (lay->loss == LOSS_MSE) {
+        if (lay->loss == MLP_LOSS_MSE) {
             double a = 2.0 / ((double)k * m);
             for (int j = 0; j < m; j++) {
                 double sg = sigmoid(zr[j]);
@@ -339,7 +339,7 @@ void mlp_forward(const MlpLayout *lay, const double *theta, const double *x, int
         int nin = lay->sizes[l], nout = lay->sizes[l + 1], hidden = l < L - 1;
         double *z = c->h[l + 1];
         const double *W = theta + lay->w_off[l], *b = theta + lay->b_off[l];
-        int epi = hidden && lay->act == ACT_RELU ? KERN_EPI_RELU : KERN_EPI_NONE;
+        int epi = hidden && lay->act == MLP_ACT_RELU ? KERN_EPI_RELU : KERN_EPI_NONE;
         /* z (k,nout) = in (k,nin) W^T (nout,nin) + b, relu fused */
         if (via_transpose(nin, nout)) {
             kern_transpose(c->wt[l], W, nout, nin);
@@ -347,7 +347,7 @@ void mlp_forward(const MlpLayout *lay, const double *theta, const double *x, int
         } else {
             kern_nt(z, b, in, W, NULL, NULL, k, nout, nin, epi, NULL);
         }
-        if (hidden && lay->act == ACT_TANH) act_forward_tanh(z, (size_t)k * nout);
+        if (hidden && lay->act == MLP_ACT_TANH) act_forward_tanh(z, (size_t)k * nout);
         in = z;
     }
     if (lay->prices) {
@@ -396,7 +396,7 @@ static double xent_loss(const MlpLayout *lay, const MlpCache *c, const double *y
 double mlp_loss(const MlpLayout *lay, const MlpCache *c, const double *y)
 {
     if (lay->prices) return prices_loss(lay, c, y);
-    if (lay->loss == LOSS_XENT) return xent_loss(lay, c, y);
+    if (lay->loss == MLP_LOSS_XENT) return xent_loss(lay, c, y);
     size_t n = (size_t)c->k * lay->sizes[lay->n_layers];
     const double *o = mlp_output(lay, c);
     double s = 0;
@@ -420,7 +420,7 @@ static void head_backward(const MlpLayout *lay, const MlpCache *c, const double 
         for (size_t i = 0; i < n; i++) d[i] = a * (o[i] - y[i]);
         return;
     }
-    if (lay->loss == LOSS_XENT) { /* (s p - y) scale / rows, s = sum_j y_j */
+    if (lay->loss == MLP_LOSS_XENT) { /* (s p - y) scale / rows, s = sum_j y_j */
         double ax = n ? scale / (double)(n / m) : 0.0;
         for (size_t g = 0; g < n / m; g++) {
             const double *p = c->p + g * m, *yg = y + g * m;
@@ -461,7 +461,7 @@ static void backward(const MlpLayout *lay, const double *theta, MlpCache *c, con
         if (l == 0) break;
         /* gh (k,nin) = d (k,nout) W (nout,nin); d_prev = gh act'(z), relu fused */
         const double *W = theta + lay->w_off[l];
-        if (lay->act == ACT_RELU) {
+        if (lay->act == MLP_ACT_RELU) {
             kern_nn(c->d[l], NULL, d, W, NULL, NULL, k, nin, nout, KERN_EPI_MASK, c->h[l]);
         } else {
             kern_nn(c->gh[l], NULL, d, W, NULL, NULL, k, nin, nout, KERN_EPI_NONE, NULL);
@@ -499,7 +499,7 @@ static void head_hvp(const MlpLayout *lay, const MlpCache *c, const double *y, c
         for (size_t i = 0; i < n; i++) rd[i] = a * rz[i];
         return;
     }
-    if (lay->loss == LOSS_XENT) { /* s (diag p - p p^T) Rz / rows */
+    if (lay->loss == MLP_LOSS_XENT) { /* s (diag p - p p^T) Rz / rows */
         double ax = n ? 1.0 / (double)(n / m) : 0.0;
         for (size_t g = 0; g < n / m; g++) {
             const double *p = c->p + g * m, *yg = y + g * m, *rzg = rz + g * m;
@@ -531,7 +531,7 @@ static void head_hvp(const MlpLayout *lay, const MlpCache *c, const double *y, c
 void mlp_hvp(const MlpLayout *lay, const double *theta, MlpCache *c, const double *y,
              const double *v, double scale, double *hv)
 {
-    int L = lay->n_layers, k = c->k, relu = lay->act == ACT_RELU;
+    int L = lay->n_layers, k = c->k, relu = lay->act == MLP_ACT_RELU;
     /* the signals d[], gh[] of the unscaled loss */
     if (c->dscale != 1.0) backward(lay, theta, c, y, 1.0, NULL, 0);
     /* R-forward of the unit direction v: rh[l+1] = R{h_{l+1}} (R{z_L} last),
