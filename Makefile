@@ -45,7 +45,10 @@ LDFLAGS  += -fsanitize=$(SANITIZE)
 endif
 LIBS      = $(PKG_LIBS) -lglpk -lm
 
-GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# Provenance (src/core/version.c, README: Files of a run directory): the git
+# revision (+dirty when the tree differs from it), the compiler, the flags.
+# $(BUILD)/build_id changes when they do, so version.o never goes stale.
+GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo +dirty)
 BUILD_DEFS = -DMG_GIT_REV='"$(GIT_REV)"' -DMG_CFLAGS='"$(OPT)"' -DMG_CC='"$(shell $(CC) -dumpfullversion)"'
 
 # Sources sit in layer folders, src/LAYER/*.c (README: Architecture; the
@@ -57,7 +60,7 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit run bench asan clean install check-deps check-layers check-functions \
+.PHONY: FORCE all deps test unit run bench asan clean install check-deps check-layers check-functions \
         fuzz fuzzers memcheck
 all: $(BUILD)/metagrid
 
@@ -65,9 +68,14 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/cli/main.o: src/cli/main.c
+$(BUILD)/obj/core/version.o: src/core/version.c $(BUILD)/build_id
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BUILD_DEFS) -c $< -o $@
+
+$(BUILD)/build_id: FORCE
+	@mkdir -p $(@D)
+	@echo '$(BUILD_DEFS)' | cmp -s - $@ || echo '$(BUILD_DEFS)' > $@
+FORCE:
 
 $(BUILD)/obj/dist/parallel.o: src/dist/parallel.c
 	@mkdir -p $(@D)

@@ -21,7 +21,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_case(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 
-/* Build description for run reports: compiler, flags, git revision. */
+/* One line for run banners: "metagrid 0.2.0, git abc1234, gcc 12.2.0,
+ * flags '-O2 ...'" (version.h; the full provenance: provenance.h). */
 const char *cmd_build_info(void);
 
 /* MG_EUSAGE with a message naming the mistake and the command probably meant

@@ -59,6 +59,9 @@ void kern_axpy(double *y, const double *x, double a, const double *z, size_t n);
  * switches to the portable path (tests compare both); returns the previous
  * setting. */
 int kern_simd(void);
+/* The BLAS library behind the cblas_dgemm fallback, e.g. "OpenBLAS 0.3.21
+ * DYNAMIC_ARCH ... Haswell MAX_THREADS=64" (provenance). */
+const char *kern_blas_library(void);
 int kern_force_portable(int on);
 
 #endif

@@ -24,7 +24,9 @@ void par_finalize(void);
 int par_rank(void);             /* local */
 int par_size(void);             /* local */
 int par_is_root(void);          /* local: rank 0 */
-const char *par_library(void);  /* local: "Open MPI v4.1.4 ..." or "serial" */
+/* Local: the MPI library in use ("Open MPI v4.1.4"), before par_init the one
+ * compiled against, or "serial" (the -DMG_SERIAL build). */
+const char *par_library(void);
 
 void par_barrier(void);
 void par_bcast(void *buf, size_t bytes, int root);

@@ -187,7 +187,7 @@ int cmd_train(int argc, char **argv)
     }
     TrainOpts opt = {.out_dir = dir, .resume = resume, .quiet = 0, .write_files = 1};
     if (par_is_root())
-        printf("metagrid (%s; %s); config %s%s\n", cmd_build_info(), par_library(), config_path,
+        printf("%s; %s; config %s%s\n", cmd_build_info(), par_library(), config_path,
                nsets ? " with --set overrides" : "");
     TrainStats st;
     rc = train_run(&cfg, &opt, &st, &e);

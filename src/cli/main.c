@@ -8,16 +8,8 @@
 #include "metagrid/common.h"
 #include "metagrid/config.h"
 #include "metagrid/parallel.h"
-
-#ifndef MG_GIT_REV
-#define MG_GIT_REV "unknown"
-#endif
-#ifndef MG_CFLAGS
-#define MG_CFLAGS ""
-#endif
-#ifndef MG_CC
-#define MG_CC "?"
-#endif
+#include "metagrid/provenance.h"
+#include "metagrid/version.h"
 
 static const char usage[] =
     "usage: metagrid SUBCOMMAND [ARGS...]\n"
@@ -55,7 +47,20 @@ static const char usage[] =
 
 const char *cmd_build_info(void)
 {
-    return "gcc " MG_CC ", flags '" MG_CFLAGS "', git " MG_GIT_REV;
+    static char buf[512];
+    snprintf(buf, sizeof buf, "metagrid %s, git %s, %s, flags '%s'", mg_version(), mg_git_rev(),
+             mg_compiler(), mg_cflags());
+    return buf;
+}
+
+/* metagrid --version: the version line (contract), then the build. */
+static void print_version(void)
+{
+    Provenance p;
+    provenance_get(&p);
+    printf("metagrid %s\n", p.version);
+    printf("git %s\ncompiler %s\nflags %s\nmpi %s\nblas %s\nkernels %s\n", p.git, p.compiler,
+           p.flags, p.mpi, p.blas, p.kernels);
 }
 
 int main(int argc, char **argv)
@@ -85,8 +90,8 @@ int main(int argc, char **argv)
         fputs(usage, stdout);
         return MG_OK;
     }
-    if (!strcmp(sub, "--version")) {
-        printf("metagrid (%s)\n", cmd_build_info());
+    if (!strcmp(sub, "--version") || !strcmp(sub, "-V")) {
+        print_version();
         return MG_OK;
     }
     static const struct {

@@ -65,10 +65,20 @@ int par_rank(void) { return g_rank; }
 int par_size(void) { return g_size; }
 int par_is_root(void) { return g_rank == 0; }
 
+#define PAR_STR2(x) #x
+#define PAR_STR(x) PAR_STR2(x)
 const char *par_library(void)
 {
 #ifndef MG_SERIAL
-    return g_init ? g_lib : "MPI (not initialised)";
+    if (g_init) return g_lib;
+#if defined(OMPI_MAJOR_VERSION)
+    return "Open MPI v" PAR_STR(OMPI_MAJOR_VERSION) "." PAR_STR(OMPI_MINOR_VERSION) "." PAR_STR(
+        OMPI_RELEASE_VERSION) " (compiled against)";
+#elif defined(MPICH_VERSION)
+    return "MPICH " MPICH_VERSION " (compiled against)";
+#else
+    return "MPI " PAR_STR(MPI_VERSION) "." PAR_STR(MPI_SUBVERSION) " (compiled against)";
+#endif
 #else
     return "serial";
 #endif

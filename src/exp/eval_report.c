@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "metagrid/eval.h"
 #include "metagrid/json.h"
+#include "metagrid/provenance.h"
 
 #include <errno.h>
 #include <math.h>
@@ -167,7 +168,11 @@ int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
         json_str(f, ci->algo);
         fprintf(f, ", \"iter\": %lld, \"n_meta\": %zu}", (long long)ci->iter, ci->n_meta);
     }
-    fputs("],\n \"wall_s\": ", f);
+    fputs("],\n \"provenance\": ", f);
+    Provenance prov;
+    provenance_get(&prov);
+    provenance_write_json(&prov, f);
+    fputs(",\n \"wall_s\": ", f);
     json_num(f, r->wall_s);
     fputs("}\n", f);
     return mg_close_out(f, path, e);

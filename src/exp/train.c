@@ -25,6 +25,7 @@
 #include "metagrid/ckpt.h"
 #include "metagrid/learner.h"
 #include "metagrid/parallel.h"
+#include "metagrid/provenance.h"
 #include "metagrid/pool.h"
 #include "metagrid/task.h"
 #include "metagrid/xsum.h"
@@ -251,7 +252,8 @@ static int train_setup_state(const Config *cfg, const TrainOpts *opt, Learner *L
     return MG_OK;
 }
 
-/* Root: create the run directory, write config.yaml, remove the done
+/* Root: create the run directory, write config.yaml (the provenance as
+ * comments, then the resolved config), remove the done
  * marker, start metrics.jsonl (or trim it to the checkpoint on resume). */
 static int train_prepare_files(const TrainOpts *opt, const TrainState *st, const char *cfg_text,
                                MgErr *e)
@@ -261,7 +263,13 @@ static int train_prepare_files(const TrainOpts *opt, const TrainState *st, const
         return mg_fail(e, MG_EFAIL, "%s: cannot create directory: %s", opt->out_dir,
                        strerror(errno));
     mg_path_join(path, sizeof path, opt->out_dir, "config.yaml");
-    if (mg_write_text(path, cfg_text, e) != MG_OK) return e->code;
+    FILE *f = mg_open_out(path, "w", e);
+    if (!f) return e->code;
+    Provenance prov;
+    provenance_get(&prov);
+    provenance_write_yaml_comments(&prov, f);
+    fputs(cfg_text, f);
+    if (mg_close_out(f, path, e) != MG_OK) return e->code;
     mg_path_join(path, sizeof path, opt->out_dir, "done");
     unlink(path);
     mg_path_join(path, sizeof path, opt->out_dir, "metrics.jsonl");

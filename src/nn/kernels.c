@@ -33,6 +33,8 @@
 #include <cblas.h>
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "metagrid/kernels.h"
 
@@ -451,6 +453,19 @@ SIMD static void axpy_simd(double *y, const double *x, double a, const double *z
 /* ---- dispatch -------------------------------------------------------- */
 
 static int simd_state = -1; /* -1 unknown, 0 portable, 1 AVX2+FMA */
+
+const char *kern_blas_library(void)
+{
+    static char buf[256];
+    if (!buf[0]) {
+        const char *c = openblas_get_config();
+        while (c && *c == ' ') c++;
+        if (!c) c = "(unknown)";
+        snprintf(buf, sizeof buf, "%s%s", strncmp(c, "OpenBLAS", 8) ? "OpenBLAS " : "", c);
+        for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--) buf[n - 1] = '\0';
+    }
+    return buf;
+}
 
 int kern_simd(void)
 {
