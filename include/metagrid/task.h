@@ -2,7 +2,7 @@
  * task.h — task families and the data one task contributes to learning.
  *
  * A task is one network (one region) whose instances vary; the family is
- * chosen by task.family (uniform, region, sinusoid). A task and its instances
+ * chosen by task.family (uniform, region, sinusoid, grid). A task and its instances
  * are pure functions of (seed, stream, iter, task index, instance index)
  * through rng.h, so they do not depend on the rank that draws them.
  *

@@ -19,6 +19,8 @@
  *             (always feasible for rho >= 1).
  *   region    see task_region.c: towns, thermal and solar generators, costs
  *             generation + transmission * distance, instances = hours.
+ *   grid      see grid.c and case.c: operating scenarios of a MATPOWER case
+ *             (task.case), instances = hours; n, m from the case.
  *
  * Features of an LP instance (in_dim = n + m + n*m), all O(1), with
  * dbar = mean_i d_i and cbar = mean_ij c_ij (each replaced by 1 if <= 0):
