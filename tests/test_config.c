@@ -387,9 +387,9 @@ static void test_values(void)
     CHECK(config_get(&c, "nope", buf, sizeof buf) == MG_EUSAGE);
     CHECK(config_get(&c, "model.loss", buf, sizeof buf) == MG_OK && !strcmp(buf, "mse"));
     /* model.loss: xent for an LP family; refused for sinusoid (file, --set, check) */
-    const char *xs[] = {"model.loss=xent"};
+    const char *xs[] = {"model.loss=xent", "model.head=alloc"};
     memset(&e, 0, sizeof e);
-    rc = config_load(&c, "configs/default.yaml", xs, 1, &e);
+    rc = config_load(&c, "configs/default.yaml", xs, 2, &e);
     CHECK_MSG(rc == MG_OK && c.model.loss == LOSS_XENT, "%s", e.msg);
     CHECK(config_get(&c, "model.loss", buf, sizeof buf) == MG_OK && !strcmp(buf, "xent"));
     t = "task: {family: region}\nmodel: {loss: xent}\n";
