@@ -24,11 +24,11 @@ declare -A rank=([core]=0 [dist]=1 [lp]=1 [nn]=1 [tasks]=2 [meta]=3 [exp]=4 [cli
 declare -A config_free=([dist]=1 [lp]=1 [nn]=1)
 declare -A layer_of=([cert]=lp [cmd]=cli [bench]=exp [region]=tasks [config_internal]=core)
 for d in src/*/; do
-    l=$(basename "$d")
+    l=${d%/}; l=${l##*/}
     if [ -z "${rank[$l]+x}" ]; then echo "check-layers: $d is not a known layer (tools/check_layers.sh)"; exit 1; fi
     for f in "$d"*.c "$d"*.h; do
         [ -e "$f" ] || continue
-        m=$(basename "$f"); m=${m%.*}
+        m=${f##*/}; m=${m%.*}
         layer_of[$m]=$l
     done
 done
@@ -36,7 +36,7 @@ bad=0
 check() { # file layer
     local f=$1 l=$2 inc h hl
     while IFS= read -r inc; do
-        h=$(basename "$inc" .h)
+        h=${inc##*/}; h=${h%.h}
         hl=${layer_of[$h]:-}
         if [ -z "$hl" ]; then
             echo "$f: includes $inc, a header of no layer (add it to tools/check_layers.sh)"; bad=1
@@ -48,10 +48,10 @@ check() { # file layer
     done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
 }
 for f in src/*/*.c src/*/*.h; do
-    [ -e "$f" ] && check "$f" "$(basename "$(dirname "$f")")"
+    d=${f%/*}; [ -e "$f" ] && check "$f" "${d##*/}"
 done
 for f in include/metagrid/*.h; do
-    m=$(basename "$f" .h)
+    m=${f##*/}; m=${m%.h}
     l=${layer_of[$m]:-}
     if [ -z "$l" ]; then echo "$f: a header of no layer (add it to tools/check_layers.sh)"; bad=1; continue; fi
     check "$f" "$l"
