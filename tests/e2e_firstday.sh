@@ -118,8 +118,11 @@ q=$(sed -n 's/^#   metagrid train configs\/sinusoid.yaml \(.*--set train.iterati
 check "sinusoid quick look ($q) logs more than 2 points" test "$(cat "$TMP/quick/metrics.jsonl" 2>/dev/null | wc -l)" -gt 2
 
 # -- read-only folders (as user nobody; root may write anywhere) --------------------
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-    NB=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp)
+# (the checkout must be readable by nobody: not so under /root, mode 700, a
+# minimal root's natural place for it — then this part is skipped)
+NB=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && "${NB[@]}" test -x "$METAGRID" &&
+   "${NB[@]}" test -r configs/seed.yaml; then
     ro=$TMP/ro; mkdir -p "$ro"
     "$METAGRID" train configs/seed.yaml --set train.iterations=6 --set train.log_every=0 --out "$ro/run" >/dev/null 2>&1
     chmod a+rx "$TMP"; chmod -R a+rX "$ro"; chmod -R a-w "$ro"
@@ -133,7 +136,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     check "  ... and touched no file" test "$snap" = "$(cd "$ro/run" && ls -l --time-style=+%s.%N && sha1sum *)"
     chmod -R u+w "$ro"
 else
-    skip "read-only folders" "needs root and setpriv to act as another user"
+    skip "read-only folders" "needs root, setpriv and a checkout user nobody can read"
 fi
 
 report
