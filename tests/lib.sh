@@ -12,6 +12,9 @@ METAGRID=${METAGRID:-$PWD/build/metagrid}
 MPIRUN="mpirun --oversubscribe --bind-to none --mca mpi_yield_when_idle 1 --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
 TMP=$(mktemp -d /tmp/metagrid-e2e.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
+# A script stopped by run.sh's timeout (TERM) or Ctrl-C still runs its EXIT
+# trap, so nothing it started (a test SLURM cluster) outlives it.
+trap 'exit 143' TERM; trap 'exit 130' INT
 _p=0 _f=0 _s=0
 check() { local n=$1; shift; if "$@"; then _p=$((_p+1)); echo "ok   $n"; else _f=$((_f+1)); echo "FAIL $n"; fi; }
 check_rc() { local want=$1 n=$2; shift 2; "$@"; local rc=$?
