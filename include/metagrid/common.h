@@ -12,6 +12,7 @@
 #ifndef METAGRID_COMMON_H
 #define METAGRID_COMMON_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,16 @@ typedef struct {
  * Keeps the first error: a record that already holds one is not overwritten. */
 int mg_fail(MgErr *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* An input error (MG_EUSAGE) at "NAME:LINE: text" (NAME NULL: the text
+ * alone; LINE <= 0: "NAME: text"). Control characters in the formatted text
+ * become '?', so a hostile file cannot garble the terminal through its own
+ * bytes quoted back. The one formatter of the readers (config, sweep, case,
+ * CSV). Returns MG_EUSAGE; keeps the first error like mg_fail. */
+int mg_fail_at(MgErr *e, const char *name, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int mg_vfail_at(MgErr *e, const char *name, int line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* Print "metagrid: MSG" on stderr (the one user-visible error line). */
 void mg_print_err(const MgErr *e);

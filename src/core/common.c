@@ -23,6 +23,26 @@ int mg_fail(MgErr *e, int code, const char *fmt, ...)
     return code;
 }
 
+int mg_vfail_at(MgErr *e, const char *name, int line, const char *fmt, va_list ap)
+{
+    char buf[MG_ERRMSG_MAX];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+    if (!name) return mg_fail(e, MG_EUSAGE, "%s", buf);
+    if (line <= 0) return mg_fail(e, MG_EUSAGE, "%s: %s", name, buf);
+    return mg_fail(e, MG_EUSAGE, "%s:%d: %s", name, line, buf);
+}
+
+int mg_fail_at(MgErr *e, const char *name, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = mg_vfail_at(e, name, line, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 void mg_print_err(const MgErr *e)
 {
     fprintf(stderr, "metagrid: %s\n", e->msg[0] ? e->msg : "unknown error");

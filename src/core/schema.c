@@ -194,14 +194,11 @@ void schema_range_text(const CfgKey *K, char *buf, size_t n)
 
 int schema_fail(MgErr *e, const char *fmt, ...)
 {
-    char buf[MG_ERRMSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int rc = mg_vfail_at(e, NULL, 0, fmt, ap);
     va_end(ap);
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-    return mg_fail(e, MG_EUSAGE, "%s", buf);
+    return rc;
 }
 
 /* ---- value conversion ---- */

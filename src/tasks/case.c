@@ -52,14 +52,11 @@ static int rfail(Reader *r, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int rfail(Reader *r, int line, const char *fmt, ...)
 {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int rc = mg_vfail_at(r->e, r->name, line, fmt, ap);
     va_end(ap);
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-    return mg_fail(r->e, MG_EUSAGE, "%s:%d: %s", r->name, line, buf);
+    return rc;
 }
 
 static void mat_free(Mat *m)

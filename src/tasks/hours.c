@@ -25,14 +25,11 @@ typedef struct {
 static int hfail(CsvCtx *x, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int hfail(CsvCtx *x, int line, const char *fmt, ...)
 {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int rc = mg_vfail_at(x->e, x->name, line, fmt, ap);
     va_end(ap);
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-    return mg_fail(x->e, MG_EUSAGE, "%s:%d: %s", x->name, line, buf);
+    return rc;
 }
 
 /* Split line s (modified) at commas into at most max fields; returns the
