@@ -16,9 +16,11 @@ for f in "$root"/tests/fuzz/fuzz_*.c; do
         make -C "$root" --no-print-directory "$bin" BUILD="$san" SANITIZE=address,undefined >/dev/null 2>&1
     fi
     dir=$root/tests/fuzz/corpus/$n
-    count=$(find "$dir" -type f | wc -l)
+    # the case reader's seeds also include the shipped grids (not copied)
+    extra=(); [ "$n" = case ] && extra=("$root/data/grids")
+    count=$(find "$dir" "${extra[@]}" -type f | wc -l)
     check "corpus $n has inputs ($count)" test "$count" -gt 0
-    if "$bin" "$dir" >"$TMP/$n.log" 2>&1; then
+    if "$bin" "$dir" "${extra[@]}" >"$TMP/$n.log" 2>&1; then
         check "replay $n: $count inputs, no crash, no leak" true
     else
         tail -n 20 "$TMP/$n.log"

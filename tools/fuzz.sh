@@ -2,7 +2,8 @@
 # tools/fuzz.sh BUILD SECONDS [NAME...] — run each libFuzzer harness
 # BUILD/fuzz/fuzz_NAME for SECONDS seconds (default: all of tests/fuzz/).
 #
-# Seeds: tests/fuzz/corpus/NAME/ (read only; the committed regression corpus).
+# Seeds: tests/fuzz/corpus/NAME/ (read only; the committed regression corpus),
+# and data/grids/ for the case reader.
 # New inputs go to BUILD/fuzz/work/NAME/, crashes to BUILD/fuzz/crash/NAME/.
 # Runs niced (nice -n 10) so other work on the machine is not starved. Prints
 # one line per harness with its executions, and the total; exits 1 if any
@@ -29,7 +30,7 @@ for n in "${names[@]}"; do
     [ -f "tests/fuzz/$n.dict" ] && dict=(-dict="tests/fuzz/$n.dict")
     nice -n 10 "$bin" -max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$build/fuzz/crash/$n/" "${dict[@]}" \
-        "$build/fuzz/work/$n" "tests/fuzz/corpus/$n" >"$log" 2>&1
+        "$build/fuzz/work/$n" "tests/fuzz/corpus/$n" $([ "$n" = case ] && echo data/grids) >"$log" 2>&1
     rc=$?
     execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1)
     execs=${execs:-0}
