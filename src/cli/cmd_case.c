@@ -33,6 +33,11 @@ static const char case_usage[] =
     "  --hours N         instead, print N hours (from hour --first H, default 0) of the grid\n"
     "                    family's held-out scenario --task T (default 0) as an hourly CSV\n"
     "                    for metagrid predict (demands and available capacities, MW)\n"
+    "\n"
+    "Example:\n"
+    "  metagrid case data/grids/pglib_opf_case118_ieee.m\n"
+    "  metagrid case data/grids/pglib_opf_case5_pjm.m --set seed=2 --hours 24 > hours.csv\n"
+    "\n"
     "Exit status 2 with `metagrid: FILE:LINE: problem` on a malformed case.\n";
 
 static void print_ids(const char *key, char (*ids)[24], int k)

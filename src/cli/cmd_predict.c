@@ -33,6 +33,12 @@ static const char predict_usage[] =
     "  --compare         also solve every hour with GLPK, warm-started from the previous\n"
     "                    hour and cold, and report the true gaps and the latency ratios\n"
     "                    in summary.json (\"compare\")\n"
+    "\n"
+    "Example (README: Grids; train configs/grid5.yaml --out runs/grid5 first):\n"
+    "  metagrid predict runs/grid5/checkpoint.bin --case data/grids/pglib_opf_case5_pjm.m \\\n"
+    "      --history data/grids/examples/case5_history.csv \\\n"
+    "      --hours data/grids/examples/case5_hours.csv --out runs/grid5/dispatch\n"
+    "\n"
     "Exit status: 0 done, 2 bad input (nothing written), 1 solver or I/O failure.\n";
 
 int cmd_predict(int argc, char **argv)
