@@ -183,12 +183,14 @@ check "summary metric = methods.fomaml.mse of trial 1's eval.json ($m1)" \
     grep -q "^1,fomaml,.*,$m1,done\$" runs/ev/summary.csv
 
 # -- Ctrl-C: trials checkpoint (exit 75), the sweep exits 75, a rerun resumes --
+# (30000 iterations: several seconds on an idle machine, so the Ctrl-C lands
+# mid-run; with 3000 the trial could finish before the signal)
 cat >long.yaml <<EOF
 name: long
 base: $CFG
 ranks: 2
 parameters:
-  train.iterations: {value: 3000}
+  train.iterations: {value: 30000}
   model.hidden: {value: [20, 20]}
   train.meta_batch: {value: 8}
   train.log_every: {value: 50}
@@ -212,7 +214,7 @@ fi
 "$METAGRID" sweep long.yaml --local 1 >long2.txt 2>&1
 rc=$?; check "rerun resumes and finishes (got $rc)" test $rc = 0
 check "resumed trial done" test -e runs/long/trial-000/done
-$MPIRUN -np 2 "$METAGRID" train "$CFG" --set train.iterations=3000 --set model.hidden=[20,20] \
+$MPIRUN -np 2 "$METAGRID" train "$CFG" --set train.iterations=30000 --set model.hidden=[20,20] \
     --set train.meta_batch=8 --set train.log_every=50 --set train.checkpoint_every=0 --out ref >/dev/null 2>&1
 "$METAGRID" inspect runs/long/trial-000/checkpoint.bin --params 2>/dev/null | sed 's/"wall_s": [^,}]*//' >a.json
 "$METAGRID" inspect ref/checkpoint.bin --params 2>/dev/null | sed 's/"wall_s": [^,}]*//' >b.json
