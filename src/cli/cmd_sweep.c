@@ -276,21 +276,115 @@ static int sweep_self_and_base(const char *dir, char *self, char *base, MgErr *e
     return MG_OK;
 }
 
-static int run_local(const Sweep *s, const char *dir, int par, MgErr *e)
+/* The state of a --local run: the sweep, its folder, the trial slots. */
+typedef struct {
+    const Sweep *s;
+    const char *dir;
+    char self[PATH_MAX], base[PATH_MAX];
+    int par, need_eval, running, failed;
+    long next, skipped;
+    Slot *slots; /* (par) */
+} LocalRun;
+
+/* N x RANKS busy processes on fewer cores: say so once, up front. */
+static void local_warn_oversubscribed(const LocalRun *r)
 {
-    char self[PATH_MAX], base[PATH_MAX], tdir[PATH_MAX];
-    if (sweep_self_and_base(dir, self, base, e)) return e->code;
-    int need_eval = sweep_metric_from_eval(s);
-    /* N x RANKS busy processes on fewer cores: say so once, up front */
+    char tdir[PATH_MAX];
     long todo = 0, cores = sysconf(_SC_NPROCESSORS_ONLN);
-    for (long t = 0; t < s->n_trials && todo < par; t++) {
-        sweep_trial_dir(tdir, sizeof tdir, dir, t);
-        todo += sweep_trial_state(tdir, need_eval) != TRIAL_DONE;
+    for (long t = 0; t < r->s->n_trials && todo < r->par; t++) {
+        sweep_trial_dir(tdir, sizeof tdir, r->dir, t);
+        todo += sweep_trial_state(tdir, r->need_eval) != TRIAL_DONE;
     }
-    if (cores > 0 && todo > 1 && todo * s->ranks > cores)
+    if (cores > 0 && todo > 1 && todo * r->s->ranks > cores)
         fprintf(stderr, "metagrid: sweep: warning: %ld trials at once x %d ranks = %ld processes on %ld cores: "
                 "they will slow each other down (keep --local N x ranks <= %ld)\n",
-                todo, s->ranks, todo * s->ranks, cores, cores);
+                todo, r->s->ranks, todo * r->s->ranks, cores, cores);
+}
+
+/* Start phase (0 train, 1 eval) of trial t in slot k; returns 0, or -1 when
+ * the launch failed (the slot stays free). */
+static int local_start(LocalRun *r, int k, long t, int phase)
+{
+    r->slots[k].pid = launch(r->s, r->self, r->base, r->dir, t, phase);
+    r->slots[k].t = t;
+    r->slots[k].phase = phase;
+    r->slots[k].t0 = mg_now();
+    if (r->slots[k].pid > 0) {
+        r->running++;
+        return 0;
+    }
+    r->slots[k].pid = 0;
+    return -1;
+}
+
+/* Fill the free slots with the next unfinished trials. */
+static void local_fill(LocalRun *r)
+{
+    char tdir[PATH_MAX], path[PATH_MAX + 32];
+    while (!g_stop && r->running < r->par && r->next < r->s->n_trials) {
+        long t = r->next++;
+        sweep_trial_dir(tdir, sizeof tdir, r->dir, t);
+        if (sweep_trial_state(tdir, r->need_eval) == TRIAL_DONE) {
+            r->skipped++;
+            continue;
+        }
+        mg_path_join(path, sizeof path, tdir, "done");
+        int phase = r->need_eval && access(path, F_OK) == 0;
+        int k = 0;
+        while (r->slots[k].pid) k++;
+        if (local_start(r, k, t, phase)) {
+            r->failed++;
+            write_status(tdir, MG_EFAIL);
+            continue;
+        }
+        printf("sweep: trial %ld: %s started (%s/trial-%03ld/%s.log)\n", t,
+               phase ? "eval" : "train", r->dir, t, phase ? "eval" : "train");
+        fflush(stdout);
+    }
+}
+
+/* A child of slot k ended with wait status wst: start its evaluation, or
+ * record its status. */
+static void local_reap(LocalRun *r, int k, int wst)
+{
+    char tdir[PATH_MAX];
+    Slot sl = r->slots[k];
+    r->slots[k].pid = 0;
+    r->running--;
+    int rc = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+    sweep_trial_dir(tdir, sizeof tdir, r->dir, sl.t);
+    if (rc == 0 && sl.phase == 0 && r->need_eval && !g_stop) {
+        /* trained: evaluate in the same slot */
+        if (local_start(r, k, sl.t, 1) == 0) {
+            printf("sweep: trial %ld: train done (%.1f s), eval started\n", sl.t, mg_now() - sl.t0);
+            fflush(stdout);
+            return;
+        }
+        rc = MG_EFAIL;
+    }
+    write_status(tdir, rc);
+    if (rc != 0 && rc != MG_ESTOP) r->failed++;
+    printf("sweep: trial %ld: %s exit %d (%.1f s)%s\n", sl.t, sl.phase ? "eval" : "train", rc,
+           mg_now() - sl.t0, rc == 0 ? "" : rc == MG_ESTOP ? ", stopped: will resume" : ", FAILED");
+    fflush(stdout);
+}
+
+/* First Ctrl-C / TERM: ask the running trials to checkpoint; second: kill. */
+static void local_forward_stop(const LocalRun *r)
+{
+    for (int k = 0; k < r->par; k++)
+        if (r->slots[k].pid) kill(g_stop == 1 ? r->slots[k].pid : -r->slots[k].pid,
+                                  g_stop == 1 ? SIGUSR1 : SIGKILL);
+    fprintf(stderr, "metagrid: sweep: %s running trials\n",
+            g_stop == 1 ? "stopping (checkpoint)" : "killing");
+}
+
+static int run_local(const Sweep *s, const char *dir, int par, MgErr *e)
+{
+    LocalRun r = {.s = s, .dir = dir, .par = par};
+    if (sweep_self_and_base(dir, r.self, r.base, e)) return e->code;
+    r.need_eval = sweep_metric_from_eval(s);
+    local_warn_oversubscribed(&r);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -300,49 +394,14 @@ static int run_local(const Sweep *s, const char *dir, int par, MgErr *e)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    Slot *slots = mg_calloc((size_t)par, sizeof *slots);
-    int running = 0, failed = 0, forwarded = 0;
-    long next = 0, skipped = 0;
+    r.slots = mg_calloc((size_t)par, sizeof *r.slots);
+    int forwarded = 0;
     for (;;) {
-        /* fill free slots */
-        while (!g_stop && running < par && next < s->n_trials) {
-            long t = next++;
-            sweep_trial_dir(tdir, sizeof tdir, dir, t);
-            int st = sweep_trial_state(tdir, need_eval);
-            if (st == TRIAL_DONE) {
-                skipped++;
-                continue;
-            }
-            int phase = 0;
-            char path[PATH_MAX + 32];
-            mg_path_join(path, sizeof path, tdir, "done");
-            if (need_eval && access(path, F_OK) == 0) phase = 1;
-            int k = 0;
-            while (slots[k].pid) k++;
-            slots[k].pid = launch(s, self, base, dir, t, phase);
-            slots[k].t = t;
-            slots[k].phase = phase;
-            slots[k].t0 = mg_now();
-            if (slots[k].pid < 0) {
-                slots[k].pid = 0;
-                failed++;
-                write_status(tdir, MG_EFAIL);
-                continue;
-            }
-            running++;
-            printf("sweep: trial %ld: %s started (%s/trial-%03ld/%s.log)\n", t,
-                   phase ? "eval" : "train", dir, t, phase ? "eval" : "train");
-            fflush(stdout);
-        }
-        if (running == 0) break;
+        local_fill(&r);
+        if (r.running == 0) break;
         if (g_stop && forwarded < g_stop) {
-            /* first Ctrl-C / TERM: ask trials to checkpoint; second: kill */
-            for (int k = 0; k < par; k++)
-                if (slots[k].pid) kill(g_stop == 1 ? slots[k].pid : -slots[k].pid,
-                                       g_stop == 1 ? SIGUSR1 : SIGKILL);
+            local_forward_stop(&r);
             forwarded = g_stop;
-            fprintf(stderr, "metagrid: sweep: %s running trials\n",
-                    g_stop == 1 ? "stopping (checkpoint)" : "killing");
         }
         int wst;
         pid_t pid = waitpid(-1, &wst, 0);
@@ -351,40 +410,15 @@ static int run_local(const Sweep *s, const char *dir, int par, MgErr *e)
             break;
         }
         int k = 0;
-        while (k < par && slots[k].pid != pid) k++;
-        if (k == par) continue;
-        Slot sl = slots[k];
-        slots[k].pid = 0;
-        running--;
-        int rc = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
-        sweep_trial_dir(tdir, sizeof tdir, dir, sl.t);
-        if (rc == 0 && sl.phase == 0 && need_eval && !g_stop) {
-            /* trained: evaluate in the same slot */
-            slots[k].pid = launch(s, self, base, dir, sl.t, 1);
-            slots[k].t = sl.t;
-            slots[k].phase = 1;
-            slots[k].t0 = mg_now();
-            if (slots[k].pid > 0) {
-                running++;
-                printf("sweep: trial %ld: train done (%.1f s), eval started\n", sl.t, mg_now() - sl.t0);
-                fflush(stdout);
-                continue;
-            }
-            slots[k].pid = 0;
-            rc = MG_EFAIL;
-        }
-        write_status(tdir, rc);
-        if (rc != 0 && rc != MG_ESTOP) failed++;
-        printf("sweep: trial %ld: %s exit %d (%.1f s)%s\n", sl.t, sl.phase ? "eval" : "train", rc,
-               mg_now() - sl.t0, rc == 0 ? "" : rc == MG_ESTOP ? ", stopped: will resume" : ", FAILED");
-        fflush(stdout);
+        while (k < par && r.slots[k].pid != pid) k++;
+        if (k < par) local_reap(&r, k, wst);
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    free(slots);
-    if (skipped) printf("sweep: %ld finished trials skipped\n", skipped);
+    free(r.slots);
+    if (r.skipped) printf("sweep: %ld finished trials skipped\n", r.skipped);
     if (g_stop) return MG_ESTOP;
-    return failed ? MG_EFAIL : MG_OK;
+    return r.failed ? MG_EFAIL : MG_OK;
 }
 
 /* ---- --slurm ------------------------------------------------------------ */
