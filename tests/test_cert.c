@@ -23,6 +23,7 @@
 #include "metagrid/region.h"
 #include "metagrid/rng.h"
 #include "metagrid/task.h"
+#include "metagrid/transport.h"
 
 typedef struct {
     int n, m;
@@ -39,9 +40,40 @@ typedef struct {
     int pert_infeas;   /* decode from perturbed prices infeasible */
     double max_dec_gap, max_bound_rel;
     double asc_gap_sum; /* (opt - ascended bound from 0) / |opt| */
+    int tr_runs;        /* transport_solve calls */
+    int tr_bad;         /* failed, not optimal, infeasible or not at GLPK's optimum */
+    int tr_cert;        /* bound of its prices not equal to its cost */
+    double tr_max_gap;  /* max |obj - opt| / opt */
+    long tr_piv[3];     /* pivots from zero, GLPK's and perturbed prices */
 } Stats;
 
 static double rel(double a, double b) { return (a - b) / fmax(fabs(b), 1e-9); }
+
+/* The transportation simplex from prices lam (NULL: zero): feasible, optimal
+ * to 1e-9, at GLPK's optimum, its own prices certify its cost. */
+static void check_transport(const Inst *I, const double *lam, double opt, int start,
+                            Stats *st)
+{
+    int n = I->n, m = I->m;
+    double *x = malloc(sizeof(double) * (size_t)n * m), *lo = malloc(sizeof(double) * m);
+    TransportSolver *T = transport_create(n, m, 0);
+    TransportResult tr = {0};
+    double tol = 1e-9 * fmax(fabs(opt), 1.0);
+    int rc = transport_solve(T, I->d, I->s, I->c, lam, x, lo, &tr);
+    AllocMetrics am;
+    alloc_metrics(n, m, I->d, I->s, I->c, x, opt, &am);
+    st->tr_runs++;
+    if (rc || !tr.optimal || !am.feasible || fabs(tr.obj - opt) > tol ||
+        fabs(am.cost - tr.obj) > tol)
+        st->tr_bad++;
+    st->tr_max_gap = fmax(st->tr_max_gap, fabs(rel(tr.obj, opt)));
+    double g = cert_lower_bound(n, m, I->c, I->d, I->s, lo);
+    if (!(g <= opt + tol) || tr.obj - g > tol) st->tr_cert++;
+    st->tr_piv[start] += tr.pivots;
+    transport_destroy(T);
+    free(x);
+    free(lo);
+}
 
 static void check_one(LpSolver *lp, const Inst *I, RngStream *r, Stats *st)
 {
@@ -71,6 +103,8 @@ static void check_one(LpSolver *lp, const Inst *I, RngStream *r, Stats *st)
     if (!am.feasible) st->dec_infeas++;
     if (am.cost - opt > tol) st->dec_gap++;
     st->max_dec_gap = fmax(st->max_dec_gap, rel(am.cost, opt));
+    check_transport(I, NULL, opt, 0, st);
+    check_transport(I, lam, opt, 1, st);
     /* random prices: still a bound */
     double cmax = 0.0;
     for (size_t k = 0; k < nm; k++) cmax = fmax(cmax, fabs(I->c[k]));
@@ -95,6 +129,7 @@ static void check_one(LpSolver *lp, const Inst *I, RngStream *r, Stats *st)
         double p = -v[j] > 0.0 ? -v[j] : 0.0;
         lam[j] = p * (1.0 + 0.2 * rng_normal(r)) + 0.02 * cmax * rng_normal(r);
     }
+    check_transport(I, lam, opt, 2, st);
     if (m > 1) lam[0] = NAN;
     cert_decode(n, m, I->c, I->d, I->s, lam, xd, NULL);
     alloc_metrics(n, m, I->d, I->s, I->c, xd, opt, &am);
@@ -129,6 +164,13 @@ static void report(const char *name, const Stats *st, int min_instances)
     /* 8 ascent steps from zero prices get close (coordinate moves alone: 4-18 %) */
     CHECK_MSG(st->asc_gap_sum / st->instances < 0.01, "%s: mean ascent gap %g", name,
               st->asc_gap_sum / st->instances);
+    CHECK_MSG(st->tr_runs == 3 * st->instances && st->tr_bad == 0 && st->tr_cert == 0,
+              "%s: transport %d runs, %d not optimal at GLPK's cost (max gap %g), %d "
+              "uncertified", name, st->tr_runs, st->tr_bad, st->tr_max_gap, st->tr_cert);
+    fprintf(stderr, "  %s: transport pivots per solve from zero / GLPK / perturbed prices: "
+            "%.1f / %.1f / %.1f, max gap %.2g\n", name,
+            (double)st->tr_piv[0] / st->instances, (double)st->tr_piv[1] / st->instances,
+            (double)st->tr_piv[2] / st->instances, st->tr_max_gap);
     fprintf(stderr, "  %s: %d instances, max |bound-opt|/opt at GLPK prices %.2g, max decode "
             "gap %.2g, mean gap of 8 ascent sweeps from 0: %.3g\n", name, st->instances,
             st->max_bound_rel, st->max_dec_gap, st->asc_gap_sum / (st->instances + 1e-300));
@@ -191,6 +233,9 @@ static void test_region(void)
         lp_destroy(lp);
     }
     report("region", &st, 300);
+    /* the point of a price start: exact prices need far fewer pivots than zero */
+    CHECK_MSG(2 * st.tr_piv[1] <= st.tr_piv[0], "region: pivots from exact prices %ld, cold %ld",
+              st.tr_piv[1], st.tr_piv[0]);
 }
 
 /* Integer data with many ties, exactly tight supply, zeros, thin shapes. */
@@ -259,6 +304,54 @@ static void test_by_hand(void)
     /* sum(s) < sum(d): -1, best effort */
     double s_short[2] = {5, 5};
     CHECK(cert_decode(2, 2, c, d, s_short, lam, x, NULL) == -1);
+    /* the transportation simplex: cold, from the exact prices, refusing bad input */
+    TransportSolver *T = transport_create(2, 2, 0);
+    TransportResult tr;
+    double lo[2];
+    for (int start = 0; start < 2; start++) {
+        CHECK(transport_solve(T, d, s, c, start ? lam : NULL, x, lo, &tr) == 0);
+        CHECK(tr.optimal);
+        CHECK_NEAR(tr.obj, 65.0, 1e-12);
+        CHECK_NEAR(x[2], 5, 1e-12);
+        CHECK_NEAR(lo[0], 1.0, 1e-12);
+        CHECK_NEAR(lo[1], 0.0, 1e-12);
+    }
+    CHECK(tr.pivots == 0); /* exact prices: the crash is the optimum */
+    x[0] = 123;
+    CHECK(transport_solve(T, d, s_short, c, NULL, x, lo, &tr) == -1 && x[0] == 123);
+    double dnan[2] = {NAN, 1}, cinf[4] = {1, INFINITY, 1, 1}, dneg[2] = {-1, 1};
+    CHECK(transport_solve(T, dnan, s, c, NULL, x, lo, &tr) == -1);
+    CHECK(transport_solve(T, dneg, s, c, NULL, x, lo, &tr) == -1);
+    CHECK(transport_solve(T, d, s, cinf, NULL, x, lo, &tr) == -1);
+    transport_destroy(T);
+    /* a pivot cap: feasible, not optimal, its prices still a valid bound */
+    int n = 30, m = 10, capped = 0;
+    RngStream r;
+    rng_stream_init(&r, 9, RNG_TRAIN_INST, 0, 0, 0);
+    double *D = malloc(sizeof(double) * n), *S = malloc(sizeof(double) * m);
+    double *C = malloc(sizeof(double) * n * m), *X = malloc(sizeof(double) * n * m);
+    double L[10];
+    T = transport_create(n, m, 1);
+    TransportSolver *full = transport_create(n, m, 0);
+    for (int t = 0; t < 20; t++) {
+        double sd = 0, ss = 0;
+        for (int i = 0; i < n; i++) sd += D[i] = rng_uniform_range(&r, 10, 100);
+        for (int j = 0; j < m; j++) ss += S[j] = rng_uniform_range(&r, 10, 100);
+        for (int j = 0; j < m; j++) S[j] *= 1.1 * sd / ss;
+        for (int k = 0; k < n * m; k++) C[k] = rng_uniform_range(&r, 1, 10);
+        TransportResult tf;
+        CHECK(transport_solve(full, D, S, C, NULL, X, L, &tf) == 0 && tf.optimal);
+        CHECK(transport_solve(T, D, S, C, NULL, X, L, &tr) == 0 && tr.pivots <= 1);
+        capped += !tr.optimal;
+        AllocMetrics am;
+        alloc_metrics(n, m, D, S, C, X, tf.obj, &am);
+        CHECK(am.feasible && tr.obj >= tf.obj - 1e-9 * tf.obj);
+        CHECK(cert_lower_bound(n, m, C, D, S, L) <= tf.obj * (1 + 1e-12));
+    }
+    CHECK_MSG(capped >= 10, "only %d of 20 solves needed more than one pivot", capped);
+    transport_destroy(T);
+    transport_destroy(full);
+    free(D); free(S); free(C); free(X);
 }
 
 /* The grid family: operating hours of real PGLib cases (outages, solar, wind). */
@@ -303,6 +396,8 @@ static void test_grid(void)
         tasks_destroy(ts);
     }
     report("grid", &st, 270);
+    CHECK_MSG(2 * st.tr_piv[1] <= st.tr_piv[0], "grid: pivots from exact prices %ld, cold %ld",
+              st.tr_piv[1], st.tr_piv[0]);
 }
 
 int main(void)

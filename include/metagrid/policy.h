@@ -66,6 +66,11 @@ void policy_fractions(const Policy *P, double *p);
 int policy_prices(Policy *P, const double *d /*(n)*/, const double *s /*(m)*/,
                   const double *c /*(n*m)*/, double *lambda /*(m)*/, double *x /*(n*m)*/,
                   double *lower_bound);
+/* The price head's prices only: features -> forward -> lambda (m, cost
+ * units, as above); e.g. the start of an exact transportation simplex
+ * (transport.h). */
+void policy_predict_prices(Policy *P, const double *d, const double *s, const double *c,
+                           double *lambda /*(m)*/);
 /* Price head: improve the network's prices by `steps` cert_ascent steps
  * before the decode and the bound (default 0: the network's own prices;
  * lambda then returns the improved prices). */

@@ -39,6 +39,7 @@
 #include "metagrid/parallel.h"
 #include "metagrid/policy.h"
 #include "metagrid/task.h"
+#include "metagrid/transport.h"
 
 static const char bench_policy_usage[] =
     "usage: metagrid bench policy CHECKPOINT [--tasks T] [--hours H] [--tolerance X]\n"
@@ -78,68 +79,161 @@ static double mean(const double *v, size_t n)
     return n ? s / n : NAN;
 }
 
+/* The exact methods: the transportation simplex from four starts. */
+enum { SX_PRICES, SX_WARM, SX_SUPPORT, SX_NEAREST, SX_COLD, SX_N };
+static const char *const sx_name[SX_N] = {"prices_simplex", "simplex_warm",
+                                          "simplex_support_duals", "simplex_nearest",
+                                          "simplex_cold"};
+
 typedef struct {
     double *t_pol, *t_fb, *t_warm, *gap, *cgap; /* (T*H) per hour */
     double *sgap, *scgap;                       /* (T*H) support_duals baseline */
+    double *t_sx[SX_N];                         /* (T*H) per exact method */
+    long pivots[SX_N];
+    int wrong[SX_N];    /* not optimal, or cost not GLPK's to 1e-9 */
     double adapt_s;
     size_t n;
 } Times;
 
-/* One task: adapt, then dispatch its H query hours both ways. */
-static int bench_task(const Config *cfg, TaskSampler *ts, Learner *L, Policy *P, LpSolver *lp,
-                      const double *meta, double *theta, int t, int H, double tol, Times *tm,
-                      MgErr *e)
+/* One query hour: its instance and GLPK's optimum. */
+typedef struct {
+    int n, m;
+    const double *d, *s, *c;
+    double opt;
+} BenchHour;
+
+/* One hour by the transportation simplex from lam (NULL: cold), timed with
+ * its certificate (the bound of its final prices, left in lam_out) plus
+ * t_before (the forward pass for the learned start); checked against GLPK. */
+static void bench_simplex(TransportSolver *T, const BenchHour *h, const double *lam,
+                          double t_before, int method, double *lam_out, double *x, Times *tm)
+{
+    TransportResult r = {0};
+    double t0 = mg_now();
+    int rc = transport_solve(T, h->d, h->s, h->c, lam, x, lam_out, &r);
+    double lb = rc ? -INFINITY : cert_lower_bound(h->n, h->m, h->c, h->d, h->s, lam_out);
+    tm->t_sx[method][tm->n] = t_before + mg_now() - t0;
+    tm->pivots[method] += r.pivots;
+    double tol = 1e-9 * fmax(fabs(h->opt), 1.0);
+    if (rc || !r.optimal || fabs(r.obj - h->opt) > tol || r.obj - lb > tol) tm->wrong[method]++;
+}
+
+/* Everything one run of the benchmark holds. */
+typedef struct {
+    const Config *cfg;
+    TaskSampler *ts;
+    Learner *L;
+    Policy *P;
+    LpSolver *lp;
+    TransportSolver *tr;
+    const double *meta;
+    double *theta;
+    int H;
+    double tol;
+    Times *tm;
+} Bench;
+
+/* Adapt on task t's support hours; prime the warm solvers from its last
+ * support hour (GLPK's basis, the simplex's prices in lam_prev); the mean
+ * of the support hours' GLPK prices into lam_sup. */
+static int bench_adapt(Bench *b, int t, TaskData *sd, TaskData *qd, double *lam_prev,
+                       double *lam_sup, MgErr *e)
+{
+    int rc = tasks_make(b->ts, STREAM_EVAL, 0, (uint64_t)t, b->cfg->eval.k_support, b->H, 0,
+                        sd, qd, e);
+    if (rc != MG_OK) return rc;
+    int n = qd->n, m = qd->m, nm = n * m, last = sd->k - 1;
+    double t0 = mg_now();
+    learner_adapt(b->L, b->meta, NULL, sd, b->cfg->eval.steps, b->theta, NULL, NULL);
+    policy_set_theta(b->P, b->theta, sd->c);
+    b->tm->adapt_s += mg_now() - t0;
+    double *xw = mg_calloc((size_t)nm, sizeof(double));
+    LpResult res = {.x = xw};
+    rc = lp_solve(b->lp, sd->d + (size_t)last * n, sd->s + (size_t)last * m,
+                  sd->c + (size_t)last * nm, LP_DUAL_COLD, &res, "bench policy", e);
+    TransportResult tr;
+    transport_solve(b->tr, sd->d + (size_t)last * n, sd->s + (size_t)last * m,
+                    sd->c + (size_t)last * nm, NULL, xw, lam_prev, &tr);
+    free(xw);
+    for (int r = 0; r < sd->k; r++) {
+        double cbar = 0;
+        for (int k = 0; k < nm; k++) cbar += sd->c[(size_t)r * nm + k] / nm;
+        for (int j = 0; j < m; j++) lam_sup[j] += sd->y[(size_t)r * sd->y_dim + j] * cbar / sd->k;
+    }
+    return rc;
+}
+
+/* The GLPK prices (in sd->lambda) of the support hour nearest to (d, s) in
+ * feature space (task_features_ds), as eval's certificate picks them. */
+static const double *nearest_prices(const TaskData *sd, const double *d, const double *s)
+{
+    int n = sd->n, m = sd->m, f = n + m, best = 0;
+    double *a = mg_malloc(sizeof(double) * 2 * (size_t)f), *g = a + f, bd = INFINITY;
+    task_features_ds(n, m, d, s, a);
+    for (int r = 0; r < sd->k; r++) {
+        task_features_ds(n, m, sd->d + (size_t)r * n, sd->s + (size_t)r * m, g);
+        double dist = 0;
+        for (int k = 0; k < f; k++) dist += (g[k] - a[k]) * (g[k] - a[k]);
+        if (dist < bd) bd = dist, best = r;
+    }
+    free(a);
+    return sd->lambda + (size_t)best * m;
+}
+
+/* support_duals' quality on one hour (untimed). */
+static void bench_support_duals(const BenchHour *h, const double *lam_sup, double *x,
+                                Times *tm)
+{
+    AllocMetrics am;
+    cert_decode(h->n, h->m, h->c, h->d, h->s, lam_sup, x, NULL);
+    double lb = cert_lower_bound(h->n, h->m, h->c, h->d, h->s, lam_sup);
+    alloc_metrics(h->n, h->m, h->d, h->s, h->c, x, h->opt, &am);
+    tm->sgap[tm->n] = am.feasible ? am.gap : INFINITY;
+    tm->scgap[tm->n] = am.feasible ? (am.cost - lb) / fmax(fabs(lb), 1e-300) : INFINITY;
+}
+
+/* One task: adapt, then dispatch its H query hours every way. */
+static int bench_task(Bench *b, int t, MgErr *e)
 {
     TaskData sd = {0}, qd = {0};
-    int rc = tasks_make(ts, STREAM_EVAL, 0, (uint64_t)t, cfg->eval.k_support, H, 0, &sd, &qd, e);
-    int n = qd.n, m = qd.m, nm = n * m;
+    Times *tm = b->tm;
+    int m = b->cfg->task.n_supply, nm = b->cfg->task.n_demand * m;
     double *x = mg_calloc((size_t)nm, sizeof(double)), *lam = mg_calloc((size_t)m, sizeof(double));
-    double *xw = mg_calloc((size_t)nm, sizeof(double));
-    if (rc == MG_OK) {
-        double t0 = mg_now();
-        learner_adapt(L, meta, NULL, &sd, cfg->eval.steps, theta, NULL, NULL);
-        policy_set_theta(P, theta, sd.c);
-        tm->adapt_s += mg_now() - t0;
-        LpResult res = {.x = xw};
-        int last = sd.k - 1; /* the warm solver's basis: the last support hour */
-        rc = lp_solve(lp, sd.d + (size_t)last * n, sd.s + (size_t)last * m,
-                      sd.c + (size_t)last * nm, LP_DUAL_COLD, &res, "bench policy", e);
-    }
-    /* support_duals: the mean of the support hours' GLPK prices (cost units) */
-    double *lam_sup = mg_calloc((size_t)m, sizeof(double));
-    for (int r = 0; r < sd.k && rc == MG_OK; r++) {
-        double cbar = 0;
-        for (int k = 0; k < nm; k++) cbar += sd.c[(size_t)r * nm + k] / nm;
-        for (int j = 0; j < m; j++) lam_sup[j] += sd.y[(size_t)r * sd.y_dim + j] * cbar / sd.k;
-    }
-    for (int q = 0; q < H && rc == MG_OK; q++) {
-        const double *d = qd.d + (size_t)q * n, *s = qd.s + (size_t)q * m;
-        const double *c = qd.c + (size_t)q * nm;
-        {
-            AllocMetrics am;
-            cert_decode(n, m, c, d, s, lam_sup, x, NULL);
-            double lb = cert_lower_bound(n, m, c, d, s, lam_sup);
-            alloc_metrics(n, m, d, s, c, x, qd.obj[q], &am);
-            tm->sgap[tm->n] = am.feasible ? am.gap : INFINITY;
-            tm->scgap[tm->n] = am.feasible ? (am.cost - lb) / fmax(fabs(lb), 1e-300) : INFINITY;
-        }
+    double *xw = mg_calloc((size_t)nm, sizeof(double)), *lam_sup = mg_calloc((size_t)m, sizeof(double));
+    double *lam_prev = mg_calloc((size_t)m, sizeof(double)), *lam_out = mg_calloc((size_t)m, sizeof(double));
+    int rc = bench_adapt(b, t, &sd, &qd, lam_prev, lam_sup, e);
+    for (int q = 0; q < b->H && rc == MG_OK; q++) {
+        BenchHour h = {qd.n, qd.m, qd.d + (size_t)q * qd.n, qd.s + (size_t)q * m,
+                       qd.c + (size_t)q * nm, qd.obj[q]};
+        bench_support_duals(&h, lam_sup, x, tm);
         double lb, t0 = mg_now();
-        policy_prices(P, d, s, c, lam, x, &lb);
+        policy_prices(b->P, h.d, h.s, h.c, lam, x, &lb);
         double t1 = mg_now();
         LpResult res = {.x = xw};
-        rc = lp_solve(lp, d, s, c, LP_WARM, &res, "bench policy", e);
+        rc = lp_solve(b->lp, h.d, h.s, h.c, LP_WARM, &res, "bench policy", e);
         double t2 = mg_now();
         AllocMetrics am;
-        alloc_metrics(n, m, d, s, c, x, qd.obj[q], &am);
+        alloc_metrics(h.n, h.m, h.d, h.s, h.c, x, h.opt, &am);
         double cg = (am.cost - lb) / fmax(fabs(lb), 1e-300);
+        /* the exact methods: learned prices (forward timed in), the previous
+         * hour's simplex prices, the support mean, zero */
+        double tp = mg_now();
+        policy_predict_prices(b->P, h.d, h.s, h.c, lam);
+        bench_simplex(b->tr, &h, lam, mg_now() - tp, SX_PRICES, lam_out, xw, tm);
+        bench_simplex(b->tr, &h, lam_prev, 0.0, SX_WARM, lam_prev, xw, tm);
+        bench_simplex(b->tr, &h, lam_sup, 0.0, SX_SUPPORT, lam_out, xw, tm);
+        tp = mg_now();
+        const double *lam_near = nearest_prices(&sd, h.d, h.s);
+        bench_simplex(b->tr, &h, lam_near, mg_now() - tp, SX_NEAREST, lam_out, xw, tm);
+        bench_simplex(b->tr, &h, NULL, 0.0, SX_COLD, lam_out, xw, tm);
         size_t k = tm->n++;
         tm->t_pol[k] = t1 - t0;
         tm->t_warm[k] = t2 - t1;
-        tm->t_fb[k] = (t1 - t0) + (cg > tol || !am.feasible ? t2 - t1 : 0.0);
+        tm->t_fb[k] = (t1 - t0) + (cg > b->tol || !am.feasible ? t2 - t1 : 0.0);
         tm->gap[k] = am.feasible ? am.gap : INFINITY;
         tm->cgap[k] = am.feasible ? cg : INFINITY;
     }
-    free(x), free(lam), free(xw), free(lam_sup);
+    free(x), free(lam), free(xw), free(lam_sup), free(lam_prev), free(lam_out);
     taskdata_free(&sd);
     taskdata_free(&qd);
     return rc;
@@ -179,6 +273,15 @@ static void print_results(const Config *cfg, Times *tm, int T, int H, double tol
            n ? (double)scert / n : NAN);
     printf("{\"method\":\"solver_warm\",\"family\":\"%s\",\"size\":\"%s\",\"us_median\":%.3f,"
            "\"us_mean\":%.3f}\n", fam, size, 1e6 * warm_med, 1e6 * warm_mean);
+    for (int k = 0; k < SX_N; k++) {
+        double med, mn = mean(tm->t_sx[k], n);
+        med = quantile(tm->t_sx[k], n, 0.5);
+        printf("{\"method\":\"%s\",\"family\":\"%s\",\"size\":\"%s\",\"us_median\":%.3f,"
+               "\"us_mean\":%.3f,\"speedup_median\":%.3f,\"speedup_mean\":%.3f,"
+               "\"pivots_mean\":%.2f,\"not_optimal\":%d}\n", sx_name[k], fam, size, 1e6 * med,
+               1e6 * mn, warm_med / med, warm_mean / mn, n ? (double)tm->pivots[k] / n : NAN,
+               tm->wrong[k]);
+    }
 }
 
 /* Load the checkpoint's config (+ sets) and meta-parameters; the learner. */
@@ -222,6 +325,8 @@ static int run(const char *path, const char *const *sets, int nsets, int T, int 
         rc = mg_fail(e, MG_EUSAGE, "%s: %llu meta-parameters, but its config gives %zu", path,
                      (unsigned long long)ck.n_meta, learner_n_meta(L));
     if (rc == MG_OK) rc = lp_create(&lp, cfg.task.n_demand, cfg.task.n_supply, e);
+    TransportSolver *tr = NULL;
+    if (rc == MG_OK) tr = transport_create(cfg.task.n_demand, cfg.task.n_supply, 0);
     if (rc == MG_OK) {
         P = policy_create(learner_layout(L), cfg.task.n_demand, cfg.task.n_supply);
         policy_set_ascent(P, ascent);
@@ -231,12 +336,15 @@ static int run(const char *path, const char *const *sets, int nsets, int T, int 
         tm.t_warm = mg_calloc(nh, sizeof(double)), tm.gap = mg_calloc(nh, sizeof(double));
         tm.cgap = mg_calloc(nh, sizeof(double));
         tm.sgap = mg_calloc(nh, sizeof(double)), tm.scgap = mg_calloc(nh, sizeof(double));
+        for (int k = 0; k < SX_N; k++) tm.t_sx[k] = mg_calloc(nh, sizeof(double));
     }
-    for (int t = 0; t < T && rc == MG_OK; t++)
-        rc = bench_task(&cfg, ts, L, P, lp, ck.meta, theta, t, H, tol, &tm, e);
+    Bench b = {&cfg, ts, L, P, lp, tr, ck.meta, theta, H, tol, &tm};
+    for (int t = 0; t < T && rc == MG_OK; t++) rc = bench_task(&b, t, e);
     if (rc == MG_OK) print_results(&cfg, &tm, T, H, tol, ascent);
     free(tm.t_pol), free(tm.t_fb), free(tm.t_warm), free(tm.gap), free(tm.cgap), free(theta);
     free(tm.sgap), free(tm.scgap);
+    for (int k = 0; k < SX_N; k++) free(tm.t_sx[k]);
+    transport_destroy(tr);
     policy_destroy(P);
     lp_destroy(lp);
     learner_destroy(L);

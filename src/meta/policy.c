@@ -198,18 +198,25 @@ int policy_alloc(Policy *P, const double *d, const double *s, const double *c, d
  * then both use the improved prices). No polish: the decode is the price
  * head's own primal recovery.
  */
-int policy_prices(Policy *P, const double *d, const double *s, const double *c,
-                  double *lambda, double *x, double *lower_bound)
+void policy_predict_prices(Policy *P, const double *d, const double *s, const double *c,
+                           double *lambda)
 {
     MG_ASSERT(P->lay.prices);
-    int n = P->n, m = P->m, nm = n * m;
+    int nm = P->n * P->m;
     const double *z = forward(P, d, s, c);
     double sc = 0.0;
     for (int k = 0; k < nm; k++) sc += c[k];
     double cbar = sc / nm;
     if (!(cbar > 0.0)) cbar = 1.0;
-    for (int j = 0; j < m; j++)
+    for (int j = 0; j < P->m; j++)
         lambda[j] = cbar * (z[j] > 0 ? z[j] + log1p(exp(-z[j])) : log1p(exp(z[j])));
+}
+
+int policy_prices(Policy *P, const double *d, const double *s, const double *c,
+                  double *lambda, double *x, double *lower_bound)
+{
+    int n = P->n, m = P->m;
+    policy_predict_prices(P, d, s, c, lambda);
     double lb = P->ascent > 0 ? cert_ascent(n, m, c, d, s, lambda, P->ascent) : NAN;
     int rc = cert_decode(n, m, c, d, s, lambda, x, P->dwork);
     if (lower_bound) *lower_bound = P->ascent > 0 ? lb : cert_lower_bound(n, m, c, d, s, lambda);

@@ -1,0 +1,357 @@
+/*
+ * transport.c — the transportation simplex from a price crash (see
+ * transport.h).
+ *
+ * Balanced form. Rows 0..n-1 are the demands (row total d_i), row n is the
+ * slack row (total sum(s) - sum(d), cost 0: unused capacity), columns are the
+ * suppliers (total s_j). A basis is a spanning tree of the n + 1 + m nodes
+ * with n + m cells; its flows are fixed by the totals and its potentials by
+ * u_i + v_j = cost_ij on basic cells with u_n = 0. Then for every cell the
+ * reduced cost is cost_ij - u_i - v_j, and the capacity prices are
+ * lambda_j = -v_j (the slack cells' reduced costs), u_i = min_j (c_ij +
+ * lambda_j) at an optimum.
+ *
+ * Crash. Rows in decreasing regret (second-smallest minus smallest reduced
+ * cost c_ij + lambda_j), the slack row last with reduced costs lambda_j; each
+ * row fills its cheapest live columns in turn; every allocation retires
+ * exactly one line (the one it exhausts; a row when both are, unless it is
+ * the last live row), the last allocation both. Each retired line receives
+ * no later cell and the other line of its cell is retired later, so read
+ * backwards every cell attaches a new leaf: the n + m cells form a spanning
+ * tree, possibly with zero flows (degenerate), and the flows are feasible.
+ * With exact prices every demand's cheapest column is an optimal one, and
+ * the crash differs from an optimum only around the split demands.
+ *
+ * Pivots. Dantzig's rule: the non-basic cell of the most negative reduced
+ * cost enters; the tree path between its row and column closes a cycle whose
+ * cells alternate -theta, +theta starting next to either end; theta is the
+ * smallest flow on a minus cell, which leaves (the first found on ties). The
+ * tree (parents, depths, potentials) is rebuilt by a BFS after each pivot,
+ * O(n + m); pricing is O(n m). A pivot count cap guards against degenerate
+ * cycling (not seen in the tests); the result is then feasible, not optimal.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metagrid/transport.h"
+
+struct TransportSolver {
+    int n, m, max_pivots;
+    int rows, nodes, nb; /* n + 1, n + 1 + m, n + m */
+    double *x;           /* ((n+1)*m) flows of the balanced problem */
+    double *pot;         /* (nodes) u_0..u_n, then v_0..v_{m-1} */
+    double *rrem, *crem; /* (n+1), (m) crash remainders */
+    double *lam;         /* (m) the crash's prices, cleaned */
+    int *bcell;          /* (nb) basic cells i*m + j */
+    int *cellpos;        /* ((n+1)*m) index in bcell, or -1 */
+    int *par, *pcell, *depth, *queue; /* (nodes) the tree from the slack row */
+    int *adj_start;      /* (nodes + 1) CSR of the tree */
+    int *adj, *adj_cell; /* (2 nb) */
+    int *path_a, *path_b; /* (nodes) cycle cells from either end */
+    int *row_order;      /* (n) by decreasing regret */
+    double *regret;      /* (n) */
+    unsigned char *col_live; /* (m) */
+};
+
+TransportSolver *transport_create(int n, int m, int max_pivots)
+{
+    TransportSolver *T = mg_calloc(1, sizeof *T);
+    T->n = n;
+    T->m = m;
+    T->rows = n + 1;
+    T->nodes = n + 1 + m;
+    T->nb = n + m;
+    T->max_pivots = max_pivots > 0 ? max_pivots : 50 * (n + m) + 1000;
+    size_t cells = (size_t)(n + 1) * m, nodes = (size_t)T->nodes;
+    T->x = mg_calloc(cells, sizeof(double));
+    T->pot = mg_calloc(nodes, sizeof(double));
+    T->rrem = mg_calloc((size_t)n + 1, sizeof(double));
+    T->crem = mg_calloc((size_t)m, sizeof(double));
+    T->lam = mg_calloc((size_t)m, sizeof(double));
+    T->bcell = mg_calloc((size_t)T->nb, sizeof(int));
+    T->cellpos = mg_calloc(cells, sizeof(int));
+    T->par = mg_calloc(nodes, sizeof(int));
+    T->pcell = mg_calloc(nodes, sizeof(int));
+    T->depth = mg_calloc(nodes, sizeof(int));
+    T->queue = mg_calloc(nodes, sizeof(int));
+    T->adj_start = mg_calloc(nodes + 1, sizeof(int));
+    T->adj = mg_calloc(2 * (size_t)T->nb, sizeof(int));
+    T->adj_cell = mg_calloc(2 * (size_t)T->nb, sizeof(int));
+    T->path_a = mg_calloc(nodes, sizeof(int));
+    T->path_b = mg_calloc(nodes, sizeof(int));
+    T->row_order = mg_calloc((size_t)n, sizeof(int));
+    T->regret = mg_calloc((size_t)n, sizeof(double));
+    T->col_live = mg_calloc((size_t)m, 1);
+    return T;
+}
+
+void transport_destroy(TransportSolver *T)
+{
+    if (!T) return;
+    free(T->x);
+    free(T->pot);
+    free(T->rrem);
+    free(T->crem);
+    free(T->lam);
+    free(T->bcell);
+    free(T->cellpos);
+    free(T->par);
+    free(T->pcell);
+    free(T->depth);
+    free(T->queue);
+    free(T->adj_start);
+    free(T->adj);
+    free(T->adj_cell);
+    free(T->path_a);
+    free(T->path_b);
+    free(T->row_order);
+    free(T->regret);
+    free(T->col_live);
+    free(T);
+}
+
+static double cost_of(const TransportSolver *T, const double *c, int i, int j)
+{
+    return i < T->n ? c[(size_t)i * T->m + j] : 0.0;
+}
+
+/* --- crash --------------------------------------------------------------- */
+
+/* Demand rows by decreasing regret, ties by index (insertion sort on the
+ * few rows with a large regret first would not pay: n is small). */
+static void crash_order(TransportSolver *T, const double *c)
+{
+    int n = T->n, m = T->m;
+    for (int i = 0; i < n; i++) {
+        double a = INFINITY, b = INFINITY;
+        for (int j = 0; j < m; j++) {
+            double r = c[(size_t)i * m + j] + T->lam[j];
+            if (r < a) { b = a; a = r; }
+            else if (r < b) b = r;
+        }
+        T->regret[i] = m > 1 ? b - a : 0.0;
+        int t = i;
+        while (t > 0 && T->regret[T->row_order[t - 1]] < T->regret[i]) {
+            T->row_order[t] = T->row_order[t - 1];
+            t--;
+        }
+        T->row_order[t] = i;
+    }
+}
+
+static int cheapest_live(const TransportSolver *T, const double *c, int i)
+{
+    int best = -1;
+    double br = INFINITY;
+    for (int j = 0; j < T->m; j++) {
+        if (!T->col_live[j]) continue;
+        double r = cost_of(T, c, i, j) + T->lam[j];
+        if (best < 0 || r < br) { best = j; br = r; }
+    }
+    return best;
+}
+
+/* Fill row i from its cheapest live columns until the row is retired. */
+static void crash_row(TransportSolver *T, const double *c, int i, int *live_rows,
+                      int *live_cols)
+{
+    int m = T->m;
+    while (1) {
+        int j = cheapest_live(T, c, i);
+        double amt = fmin(T->rrem[i], T->crem[j]);
+        int k = i * m + j;
+        T->x[k] = amt;
+        T->cellpos[k] = T->nb;
+        T->bcell[T->nb++] = k;
+        int row_done = T->rrem[i] <= T->crem[j];
+        T->rrem[i] = row_done ? 0.0 : T->rrem[i] - amt;
+        T->crem[j] = row_done ? T->crem[j] - amt : 0.0;
+        if (*live_rows == 1 && *live_cols == 1) { /* the last cell retires both */
+            T->col_live[j] = 0;
+            (*live_cols)--;
+            (*live_rows)--;
+            return;
+        }
+        if ((row_done && *live_rows > 1) || *live_cols == 1) {
+            (*live_rows)--;
+            return;
+        }
+        T->col_live[j] = 0;
+        (*live_cols)--;
+    }
+}
+
+static void crash(TransportSolver *T, const double *d, const double *s, const double *c,
+                  double slack_total)
+{
+    int n = T->n, m = T->m;
+    memset(T->x, 0, sizeof(double) * (size_t)T->rows * m);
+    for (int k = 0; k < T->rows * m; k++) T->cellpos[k] = -1;
+    for (int i = 0; i < n; i++) T->rrem[i] = d[i];
+    T->rrem[n] = slack_total;
+    for (int j = 0; j < m; j++) {
+        T->crem[j] = s[j];
+        T->col_live[j] = 1;
+    }
+    crash_order(T, c);
+    int live_rows = T->rows, live_cols = m;
+    T->nb = 0;
+    for (int t = 0; t < n; t++) crash_row(T, c, T->row_order[t], &live_rows, &live_cols);
+    crash_row(T, c, n, &live_rows, &live_cols);
+    MG_ASSERT(T->nb == n + m && live_rows == 0 && live_cols == 0);
+}
+
+/* --- the tree ------------------------------------------------------------ */
+
+/* Parents, depths and potentials by a BFS from the slack row (u_n = 0). */
+static void tree_build(TransportSolver *T, const double *c)
+{
+    int m = T->m, N = T->nodes, R = T->rows;
+    memset(T->adj_start, 0, sizeof(int) * ((size_t)N + 1));
+    for (int b = 0; b < T->nb; b++) {
+        int k = T->bcell[b];
+        T->adj_start[k / m + 1]++;
+        T->adj_start[R + k % m + 1]++;
+    }
+    for (int v = 0; v < N; v++) T->adj_start[v + 1] += T->adj_start[v];
+    int *fill = T->queue; /* borrowed: insertion cursor per node */
+    for (int v = 0; v < N; v++) fill[v] = T->adj_start[v];
+    for (int b = 0; b < T->nb; b++) {
+        int k = T->bcell[b], i = k / m, j = R + k % m;
+        T->adj[fill[i]] = j;
+        T->adj_cell[fill[i]++] = k;
+        T->adj[fill[j]] = i;
+        T->adj_cell[fill[j]++] = k;
+    }
+    for (int v = 0; v < N; v++) T->depth[v] = -1;
+    int head = 0, tail = 0, root = T->n;
+    T->queue[tail++] = root;
+    T->depth[root] = 0;
+    T->par[root] = -1;
+    T->pcell[root] = -1;
+    T->pot[root] = 0.0;
+    while (head < tail) {
+        int v = T->queue[head++];
+        for (int a = T->adj_start[v]; a < T->adj_start[v + 1]; a++) {
+            int w = T->adj[a], k = T->adj_cell[a];
+            if (T->depth[w] >= 0) continue;
+            T->depth[w] = T->depth[v] + 1;
+            T->par[w] = v;
+            T->pcell[w] = k;
+            T->pot[w] = cost_of(T, c, k / m, k % m) - T->pot[v];
+            T->queue[tail++] = w;
+        }
+    }
+    MG_ASSERT(tail == N); /* a spanning tree */
+}
+
+/* The non-basic cell of the most negative reduced cost below -tol, or -1. */
+static int price_entering(const TransportSolver *T, const double *c, double tol)
+{
+    int m = T->m, R = T->rows, best = -1;
+    double br = -tol;
+    for (int i = 0; i < R; i++) {
+        double u = T->pot[i];
+        const double *ci = i < T->n ? c + (size_t)i * m : NULL;
+        for (int j = 0; j < m; j++) {
+            double r = (ci ? ci[j] : 0.0) - u - T->pot[R + j];
+            if (r < br && T->cellpos[i * m + j] < 0) {
+                br = r;
+                best = i * m + j;
+            }
+        }
+    }
+    return best;
+}
+
+/* Pivot cell k into the basis along its cycle. */
+static void pivot(TransportSolver *T, int k)
+{
+    int m = T->m;
+    int a = k / m, b = T->rows + k % m, na = 0, nb = 0;
+    while (T->depth[a] > T->depth[b]) { T->path_a[na++] = T->pcell[a]; a = T->par[a]; }
+    while (T->depth[b] > T->depth[a]) { T->path_b[nb++] = T->pcell[b]; b = T->par[b]; }
+    while (a != b) {
+        T->path_a[na++] = T->pcell[a];
+        a = T->par[a];
+        T->path_b[nb++] = T->pcell[b];
+        b = T->par[b];
+    }
+    /* minus cells: even positions counted from either end */
+    double theta = INFINITY;
+    int leave = -1;
+    for (int side = 0; side < 2; side++) {
+        const int *p = side ? T->path_b : T->path_a;
+        for (int t = 0; t < (side ? nb : na); t += 2)
+            if (T->x[p[t]] < theta) { theta = T->x[p[t]]; leave = p[t]; }
+    }
+    for (int side = 0; side < 2; side++) {
+        const int *p = side ? T->path_b : T->path_a;
+        for (int t = 0; t < (side ? nb : na); t++)
+            T->x[p[t]] = t % 2 ? T->x[p[t]] + theta : T->x[p[t]] - theta;
+    }
+    T->x[leave] = 0.0;
+    T->x[k] = theta;
+    int pos = T->cellpos[leave];
+    T->bcell[pos] = k;
+    T->cellpos[k] = pos;
+    T->cellpos[leave] = -1;
+}
+
+/* --- solve --------------------------------------------------------------- */
+
+static int inputs_ok(const TransportSolver *T, const double *d, const double *s,
+                     const double *c, double *slack_total)
+{
+    double sd = 0.0, ss = 0.0;
+    for (int i = 0; i < T->n; i++) {
+        if (!isfinite(d[i]) || d[i] < 0.0) return 0;
+        sd += d[i];
+    }
+    for (int j = 0; j < T->m; j++) {
+        if (!isfinite(s[j]) || s[j] < 0.0) return 0;
+        ss += s[j];
+    }
+    for (size_t k = 0; k < (size_t)T->n * T->m; k++)
+        if (!isfinite(c[k])) return 0;
+    *slack_total = fmax(ss - sd, 0.0);
+    return ss >= sd * (1.0 - 1e-12); /* sum(s) = sum(d) up to the rounding of the sums */
+}
+
+int transport_solve(TransportSolver *T, const double *d, const double *s, const double *c,
+                    const double *lambda, double *x, double *lambda_out, TransportResult *r)
+{
+    int n = T->n, m = T->m;
+    double slack_total, cmax = 0.0;
+    if (!inputs_ok(T, d, s, c, &slack_total)) return -1;
+    for (size_t k = 0; k < (size_t)n * m; k++) cmax = fmax(cmax, fabs(c[k]));
+    for (int j = 0; j < m; j++) {
+        double l = lambda ? lambda[j] : 0.0;
+        T->lam[j] = isfinite(l) && l > 0.0 ? l : 0.0;
+    }
+    crash(T, d, s, c, slack_total);
+    double tol = 1e-11 * fmax(cmax, 1e-300);
+    int pivots = 0, optimal = 0;
+    while (1) {
+        tree_build(T, c);
+        int k = price_entering(T, c, tol);
+        if (k < 0) { optimal = 1; break; }
+        if (pivots == T->max_pivots) break;
+        pivot(T, k);
+        pivots++;
+    }
+    double obj = 0.0;
+    for (size_t k = 0; k < (size_t)n * m; k++) {
+        x[k] = T->x[k];
+        obj += c[k] * x[k];
+    }
+    if (lambda_out)
+        for (int j = 0; j < m; j++) lambda_out[j] = fmax(0.0, -T->pot[T->rows + j]);
+    if (r) {
+        r->obj = obj;
+        r->pivots = pivots;
+        r->optimal = optimal;
+    }
+    return 0;
+}
