@@ -45,6 +45,7 @@ typedef struct {
     int tr_cert;        /* bound of its prices not equal to its cost */
     double tr_max_gap;  /* max |obj - opt| / opt */
     long tr_piv[3];     /* pivots from zero, GLPK's and perturbed prices */
+    long tr_deg[3];     /* of which degenerate */
 } Stats;
 
 static double rel(double a, double b) { return (a - b) / fmax(fabs(b), 1e-9); }
@@ -70,6 +71,7 @@ static void check_transport(const Inst *I, const double *lam, double opt, int st
     double g = cert_lower_bound(n, m, I->c, I->d, I->s, lo);
     if (!(g <= opt + tol) || tr.obj - g > tol) st->tr_cert++;
     st->tr_piv[start] += tr.pivots;
+    st->tr_deg[start] += tr.degenerate;
     transport_destroy(T);
     free(x);
     free(lo);
@@ -167,10 +169,12 @@ static void report(const char *name, const Stats *st, int min_instances)
     CHECK_MSG(st->tr_runs == 3 * st->instances && st->tr_bad == 0 && st->tr_cert == 0,
               "%s: transport %d runs, %d not optimal at GLPK's cost (max gap %g), %d "
               "uncertified", name, st->tr_runs, st->tr_bad, st->tr_max_gap, st->tr_cert);
-    fprintf(stderr, "  %s: transport pivots per solve from zero / GLPK / perturbed prices: "
-            "%.1f / %.1f / %.1f, max gap %.2g\n", name,
-            (double)st->tr_piv[0] / st->instances, (double)st->tr_piv[1] / st->instances,
-            (double)st->tr_piv[2] / st->instances, st->tr_max_gap);
+    fprintf(stderr, "  %s: transport pivots (degenerate) per solve from zero / GLPK / perturbed "
+            "prices: %.1f (%.1f) / %.1f (%.1f) / %.1f (%.1f), max gap %.2g\n", name,
+            (double)st->tr_piv[0] / st->instances, (double)st->tr_deg[0] / st->instances,
+            (double)st->tr_piv[1] / st->instances, (double)st->tr_deg[1] / st->instances,
+            (double)st->tr_piv[2] / st->instances, (double)st->tr_deg[2] / st->instances,
+            st->tr_max_gap);
     fprintf(stderr, "  %s: %d instances, max |bound-opt|/opt at GLPK prices %.2g, max decode "
             "gap %.2g, mean gap of 8 ascent sweeps from 0: %.3g\n", name, st->instances,
             st->max_bound_rel, st->max_dec_gap, st->asc_gap_sum / (st->instances + 1e-300));

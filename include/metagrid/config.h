@@ -53,6 +53,10 @@ typedef enum { LOSS_MSE = 0, LOSS_XENT = 1, LOSS_LAGRANGIAN = 2 } LossName;
  * error of the head (the query / meta-loss stays model.loss). */
 typedef enum { INNER_LOSS_SAME = 0, INNER_LOSS_MSE = 1 } InnerLoss;
 typedef enum { HEAD_AUTO = 0, HEAD_ALLOC = 1, HEAD_PRICES = 2, HEAD_LINEAR = 3 } HeadName;
+/* Price-head anchor (model.anchor): none, or the GLPK prices of the support
+ * hour nearest to the instance (task.c: task_anchor_features) as m extra
+ * inputs and as the offset of the output logits (mlp.h: anchor). */
+typedef enum { ANCHOR_NONE = 0, ANCHOR_NEAREST = 1 } AnchorName;
 
 typedef struct {
     int64_t seed;
@@ -77,6 +81,7 @@ typedef struct {
         int loss;              /* LossName (xent: alloc head only; lagrangian: prices only) */
         int inner_loss;        /* InnerLoss: the inner loop's loss (same as loss, or mse) */
         double temperature;    /* lagrangian: soft-min temperature (scaled cost units) */
+        int anchor;            /* AnchorName: price head input/offset from the support hours */
     } model;
     struct {
         int name;              /* AlgoName */

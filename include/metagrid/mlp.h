@@ -84,6 +84,7 @@ typedef struct {
     int n_demand;                  /* price head: n (target row layout) */
     int y_dim;                     /* target width per row: out, or 2m+1+n+n*m (prices) */
     double temp;                   /* price head, lagrangian: soft-min temperature */
+    int anchor;                    /* price head: the last m inputs are anchor prices */
     size_t w_off[MLP_MAX_LAYERS];  /* W_l (sizes[l+1], sizes[l]) */
     size_t b_off[MLP_MAX_LAYERS];  /* b_l (sizes[l+1]) */
     size_t n_params;
@@ -125,6 +126,16 @@ int mlp_layout_set_loss(MlpLayout *lay, int loss, MgErr *e);
  * must be 0), soft-min temperature temp >= 0 (lagrangian loss). Sets y_dim.
  * MG_EUSAGE on bad arguments. Call before mlp_layout_set_loss. */
 int mlp_layout_set_prices(MlpLayout *lay, int n, double temp, MgErr *e);
+
+/* Anchor the price head (mlp_layout_set_prices first): the last m inputs
+ * are prices a_j >= 0 (scaled like the outputs) and the logits become
+ * z_j + mlp_anchor_logit(a_j), so lam = softplus(z + softplus^-1(a)): zero
+ * network outputs reproduce the anchor, and the network learns the
+ * correction. The offset is a constant of the input, so every derivative
+ * w.r.t. the parameters keeps its form (evaluated at the offset logits). */
+int mlp_layout_set_anchor(MlpLayout *lay, MgErr *e);
+/* softplus^-1(max(a, 1e-4)) = log(expm1(a)) (a for a > 30). */
+double mlp_anchor_logit(double a);
 
 /* Offsets into a price-head target row (see above). */
 #define MLP_PY_LAMBDA(n, m) 0

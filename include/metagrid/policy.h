@@ -25,6 +25,7 @@
 #define METAGRID_POLICY_H
 
 #include "metagrid/mlp.h"
+#include "metagrid/task.h"
 
 typedef struct Policy Policy;
 
@@ -71,6 +72,10 @@ int policy_prices(Policy *P, const double *d /*(n)*/, const double *s /*(m)*/,
  * (transport.h). */
 void policy_predict_prices(Policy *P, const double *d, const double *s, const double *c,
                            double *lambda /*(m)*/);
+/* Anchored price head (lay->anchor, model.anchor: nearest): the support
+ * hours the anchors come from (anchor.h; borrowed until the next call).
+ * Required before the first instance of a task. */
+void policy_set_support(Policy *P, const TaskData *sup);
 /* Price head: improve the network's prices by `steps` cert_ascent steps
  * before the decode and the bound (default 0: the network's own prices;
  * lambda then returns the improved prices). */

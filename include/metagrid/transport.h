@@ -25,6 +25,7 @@ typedef struct TransportSolver TransportSolver;
 typedef struct {
     double obj;  /* cost of the returned x */
     int pivots;  /* simplex pivots after the crash */
+    int degenerate; /* of which moved no flow (theta = 0) */
     int optimal; /* 1: no reduced cost below -tolerance; 0: stopped at max_pivots */
 } TransportResult;
 

@@ -33,6 +33,7 @@ static const char *const algo_names[] = {"maml", "fomaml", "metasgd", "gated", "
 static const char *const gate_names[] = {"sgd", "adam", NULL};
 static const char *const loss_names[] = {"mse", "xent", "lagrangian", NULL};
 static const char *const head_names[] = {"auto", "alloc", "prices", NULL};
+static const char *const anchor_names[] = {"none", "nearest", NULL};
 static const char *const inner_loss_names[] = {"same", "mse", NULL};
 
 #define OFF(f) offsetof(Config, f)
@@ -99,6 +100,10 @@ const CfgKey cfg_keys[] = {
     KFLT("model.temperature", model.temperature, 0.0, 0, 10.0, "0.01", 1,
          "lagrangian loss: soft-min temperature in units of the instance's mean cost (0 = exact "
          "min; the soft bound stays a valid lower bound)"),
+    KENUM("model.anchor", model.anchor, anchor_names, "none", 1,
+          "prices head: none, or nearest (the GLPK prices of the most similar support hour are "
+          "m extra inputs and the network's output corrects them: lambda = cbar softplus(z + "
+          "softplus^-1(anchor)))"),
     KENUM("algo.name", algo.name, algo_names, "maml", 1,
           "meta-learning algorithm"),
     KFLT("algo.inner_lr", algo.inner_lr, 0.0, 1, 1e3, "0.01", 1,
@@ -283,6 +288,12 @@ static int check_rules(const Config *c, int *other, char *prob, size_t n)
         snprintf(prob, n, "xent is a loss of the alloc head; model.head is prices (use mse or "
                           "lagrangian)");
         return cfg_find("model.loss");
+    }
+    if (c->model.anchor != ANCHOR_NONE && head != HEAD_PRICES) {
+        *other = cfg_find("model.head");
+        snprintf(prob, n, "an anchor needs the prices head; model.head is %s",
+                 head == HEAD_LINEAR ? "linear (sinusoid)" : "alloc");
+        return cfg_find("model.anchor");
     }
     if (c->model.loss == LOSS_LAGRANGIAN && head != HEAD_PRICES) {
         *other = cfg_find("model.head");

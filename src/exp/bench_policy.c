@@ -146,6 +146,7 @@ static int bench_adapt(Bench *b, int t, TaskData *sd, TaskData *qd, double *lam_
     double t0 = mg_now();
     learner_adapt(b->L, b->meta, NULL, sd, b->cfg->eval.steps, b->theta, NULL, NULL);
     policy_set_theta(b->P, b->theta, sd->c);
+    policy_set_support(b->P, sd);
     b->tm->adapt_s += mg_now() - t0;
     double *xw = mg_calloc((size_t)nm, sizeof(double));
     LpResult res = {.x = xw};

@@ -322,6 +322,7 @@ static int eval_learned(Ctx *x, Learner *L, Policy *P, int prices, const double 
     }
     double t0 = mg_now();
     policy_set_theta(P, theta, sd->c);
+    policy_set_support(P, sd);
     c->adapt[t] += mg_now() - t0;
     if (prime_solver(x, x->fb, sd, t, NULL, e) != MG_OK) return e->code;
     double lb = NAN;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "metagrid/anchor.h"
 #include "metagrid/case.h"
 #include "metagrid/cert.h"
 #include "metagrid/ckpt.h"
@@ -161,6 +162,7 @@ static int predict_adapt(Predict *p, PredictSummary *sum, MgErr *e)
         else task_targets(n, m, s, c, res.x, td->y + (size_t)q * td->y_dim);
     }
     free(v);
+    if (rc == MG_OK && p->prices && p->cfg.model.anchor != ANCHOR_NONE) anchor_fill(td, NULL);
     sum->label_s = mg_now() - t0;
     if (rc != MG_OK) return rc;
     t0 = mg_now();
@@ -213,6 +215,8 @@ static double predict_learned(Predict *p, const double *d, const double *s, doub
         double *feat = p->work;
         if (p->cfg.task.observe_costs) task_features(n, m, d, s, c, feat);
         else task_features_ds(n, m, d, s, feat);
+        if (p->cfg.model.anchor != ANCHOR_NONE) /* anchor.h: the last m inputs */
+            anchor_of(&p->sup, feat, c, -1, feat + tasks_in_dim(p->ts) - m);
         learner_predict(p->L, p->theta, feat, 1, lam);
         double cbar = 0.0;
         for (int k = 0; k < nm; k++) cbar += c[k];

@@ -38,6 +38,7 @@
 
 struct TransportSolver {
     int n, m, max_pivots;
+    double eps;          /* crash: reduced costs this close are ties */
     int rows, nodes, nb; /* n + 1, n + 1 + m, n + m */
     double *x;           /* ((n+1)*m) flows of the balanced problem */
     double *pot;         /* (nodes) u_0..u_n, then v_0..v_{m-1} */
@@ -140,6 +141,9 @@ static void crash_order(TransportSolver *T, const double *c)
     }
 }
 
+/* Row i's live column of the smallest reduced cost; among ties (within
+ * T->eps) the higher price first (with exact prices every supplier with a
+ * positive price must be full), then the larger remaining capacity. */
 static int cheapest_live(const TransportSolver *T, const double *c, int i)
 {
     int best = -1;
@@ -147,7 +151,12 @@ static int cheapest_live(const TransportSolver *T, const double *c, int i)
     for (int j = 0; j < T->m; j++) {
         if (!T->col_live[j]) continue;
         double r = cost_of(T, c, i, j) + T->lam[j];
-        if (best < 0 || r < br) { best = j; br = r; }
+        if (best < 0 || r < br - T->eps) { best = j; br = r; continue; }
+        if (r > br + T->eps) continue;
+        if (T->lam[j] > T->lam[best] || (T->lam[j] == T->lam[best] && T->crem[j] > T->crem[best])) {
+            best = j;
+            br = fmin(br, r);
+        }
     }
     return best;
 }
@@ -265,8 +274,8 @@ static int price_entering(const TransportSolver *T, const double *c, double tol)
     return best;
 }
 
-/* Pivot cell k into the basis along its cycle. */
-static void pivot(TransportSolver *T, int k)
+/* Pivot cell k into the basis along its cycle; returns theta. */
+static double pivot(TransportSolver *T, int k)
 {
     int m = T->m;
     int a = k / m, b = T->rows + k % m, na = 0, nb = 0;
@@ -297,6 +306,7 @@ static void pivot(TransportSolver *T, int k)
     T->bcell[pos] = k;
     T->cellpos[k] = pos;
     T->cellpos[leave] = -1;
+    return theta;
 }
 
 /* --- solve --------------------------------------------------------------- */
@@ -330,15 +340,16 @@ int transport_solve(TransportSolver *T, const double *d, const double *s, const 
         double l = lambda ? lambda[j] : 0.0;
         T->lam[j] = isfinite(l) && l > 0.0 ? l : 0.0;
     }
-    crash(T, d, s, c, slack_total);
     double tol = 1e-11 * fmax(cmax, 1e-300);
-    int pivots = 0, optimal = 0;
+    T->eps = 1e-9 * fmax(cmax, 1e-300);
+    crash(T, d, s, c, slack_total);
+    int pivots = 0, optimal = 0, degenerate = 0;
     while (1) {
         tree_build(T, c);
         int k = price_entering(T, c, tol);
         if (k < 0) { optimal = 1; break; }
         if (pivots == T->max_pivots) break;
-        pivot(T, k);
+        degenerate += pivot(T, k) == 0.0;
         pivots++;
     }
     double obj = 0.0;
@@ -351,6 +362,7 @@ int transport_solve(TransportSolver *T, const double *d, const double *s, const 
     if (r) {
         r->obj = obj;
         r->pivots = pivots;
+        r->degenerate = degenerate;
         r->optimal = optimal;
     }
     return 0;

@@ -170,6 +170,8 @@ int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, in
     int rc = mlp_layout_init(&L->lay, in_dim, cfg->model.hidden, cfg->model.n_hidden, out_dim,
                              mlp_activation_of(cfg->model.activation), prices ? 0 : group, e);
     if (rc == MG_OK && prices) rc = mlp_layout_set_prices(&L->lay, group, cfg->model.temperature, e);
+    if (rc == MG_OK && prices && cfg->model.anchor != ANCHOR_NONE)
+        rc = mlp_layout_set_anchor(&L->lay, e);
     if (rc) goto error;
     rc = mlp_layout_set_loss(&L->lay, mlp_loss_of(cfg->model.loss), e);
     L->lay_in = L->lay;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "metagrid/alloc.h"
+#include "metagrid/anchor.h"
 #include "metagrid/cert.h"
 #include "metagrid/common.h"
 #include "metagrid/kernels.h"
@@ -40,19 +41,21 @@ struct Policy {
     void *pwork;                /* alloc_polish scratch */
     void *dwork;                /* cert_decode scratch (price head) */
     int ascent;                 /* price head: cert_ascent steps before the decode */
+    const TaskData *sup;        /* anchored price head: the support hours (borrowed) */
 };
 
 Policy *policy_create(const MlpLayout *lay, int n, int m)
 {
     int out = lay->sizes[lay->n_layers];
-    MG_ASSERT((lay->sizes[0] == n + m + n * m || lay->sizes[0] == n + m) &&
+    int na = lay->anchor ? m : 0; /* anchor.h: the last m inputs */
+    MG_ASSERT((lay->sizes[0] == n + m + n * m + na || lay->sizes[0] == n + m + na) &&
               (lay->prices ? lay->group == 0 && out == m : lay->group == m && out == n * m));
     Policy *P = mg_calloc(1, sizeof *P);
     P->lay = *lay;
     P->n = n;
     P->m = m;
     P->in = lay->sizes[0];
-    P->costs_in = P->in > n + m;
+    P->costs_in = P->in - na > n + m;
     for (int l = 0; l < lay->n_layers; l++)
         P->wt[l] = mg_calloc((size_t)lay->sizes[l] * lay->sizes[l + 1], sizeof(double));
     P->h[0] = mg_calloc((size_t)lay->max_width, sizeof(double));
@@ -82,6 +85,8 @@ void policy_destroy(Policy *P)
     free(P);
 }
 
+void policy_set_support(Policy *P, const TaskData *sup) { P->sup = sup; }
+
 void policy_set_ascent(Policy *P, int steps) { P->ascent = steps > 0 ? steps : 0; }
 
 void policy_set_decode(Policy *P, double sparsify, int polish)
@@ -97,7 +102,7 @@ void policy_set_theta(Policy *P, const double *theta, const double *c_task)
         kern_transpose(P->wt[l], theta + lay->w_off[l], lay->sizes[l + 1], lay->sizes[l]);
         P->b[l] = theta + lay->b_off[l];
     }
-    P->cached = c_task != NULL && P->costs_in;
+    P->cached = c_task != NULL && P->costs_in && !lay->anchor; /* the anchor is an input too */
     if (!P->cached) return;
     int n = P->n, m = P->m, nm = n * m, h1 = lay->sizes[1], nds = n + m;
     memcpy(P->c_task, c_task, sizeof(double) * nm);
@@ -116,6 +121,10 @@ static const double *forward(Policy *P, const double *d, const double *s, const 
     int hit = P->cached && !memcmp(c, P->c_task, sizeof(double) * nm);
     if (hit || !P->costs_in) task_features_ds(P->n, P->m, d, s, P->feat);
     else task_features(P->n, P->m, d, s, c, P->feat);
+    if (lay->anchor) {
+        MG_ASSERT(P->sup != NULL); /* policy_set_support */
+        anchor_of(P->sup, P->feat, c, -1, P->feat + P->in - P->m);
+    }
     const double *in = P->feat;
     double *z = NULL;
     for (int l = 0; l < L; l++) {
@@ -130,6 +139,8 @@ static const double *forward(Policy *P, const double *d, const double *s, const 
             for (int o = 0; o < nout; o++) z[o] = tanh(z[o]);
         in = z;
     }
+    if (lay->anchor)
+        for (int j = 0; j < P->m; j++) z[j] += mlp_anchor_logit(P->feat[P->in - P->m + j]);
     P->z = z;
     return z;
 }

@@ -84,6 +84,21 @@ int mlp_layout_set_loss(MlpLayout *lay, int loss, MgErr *e)
     return MG_OK;
 }
 
+double mlp_anchor_logit(double a)
+{
+    a = a > 1e-4 ? a : 1e-4; /* also NaN -> 1e-4 */
+    return a > 30.0 ? a : log(expm1(a));
+}
+
+int mlp_layout_set_anchor(MlpLayout *lay, MgErr *e)
+{
+    int m = lay->sizes[lay->n_layers];
+    if (!lay->prices || lay->sizes[0] < m)
+        return mg_fail(e, MG_EUSAGE, "mlp: an anchor needs the price head and %d inputs", m);
+    lay->anchor = 1;
+    return MG_OK;
+}
+
 int mlp_layout_set_prices(MlpLayout *lay, int n, double temp, MgErr *e)
 {
     int m = lay->sizes[lay->n_layers];
@@ -351,8 +366,13 @@ void mlp_forward(const MlpLayout *lay, const double *theta, const double *x, int
         in = z;
     }
     if (lay->prices) {
-        const double *z = c->h[L];
-        for (size_t i = 0; i < (size_t)k * lay->sizes[L]; i++) c->p[i] = softplus(z[i]);
+        double *z = c->h[L];
+        int m = lay->sizes[L], nin = lay->sizes[0];
+        if (lay->anchor)
+            for (int r = 0; r < k; r++)
+                for (int j = 0; j < m; j++)
+                    z[(size_t)r * m + j] += mlp_anchor_logit(x[(size_t)r * nin + nin - m + j]);
+        for (size_t i = 0; i < (size_t)k * m; i++) c->p[i] = softplus(z[i]);
         return;
     }
     int m = lay->group;

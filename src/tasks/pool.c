@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "metagrid/anchor.h"
 #include "metagrid/rng.h"
 
 typedef struct {
@@ -371,5 +372,6 @@ int pool_make(TaskPool *p, uint64_t iter, uint64_t task, TaskData *sup, TaskData
     }
     for (int k = 0; k < ks; k++) pool_fill_row(p, t, p->perm[k], sup, k);
     for (int k = 0; k < kq; k++) pool_fill_row(p, t, p->perm[ks + k], qry, k);
+    if (p->prices && p->cfg.model.anchor != ANCHOR_NONE) anchor_fill(sup, qry);
     return MG_OK;
 }

@@ -65,10 +65,12 @@
 #include "metagrid/region.h"
 #include "metagrid/rng.h"
 #include "metagrid/task.h"
+#include "metagrid/anchor.h"
 
 struct TaskSampler {
     Config cfg;
     int family, n, m, in_dim, out_dim, y_dim, prices;
+    int anchor; /* model.anchor: nearest (price head) */
     double *v_tmp;  /* (m) capacity duals of the last solve (price head) */
     LpSolver *lp;
     double *c_task; /* (n*m) uniform: the task's costs */
@@ -123,6 +125,8 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
     ts->m = m;
     ts->in_dim = cfg->task.observe_costs ? n + m + n * m : n + m;
     ts->prices = config_head(cfg) == HEAD_PRICES;
+    ts->anchor = ts->prices && cfg->model.anchor != ANCHOR_NONE;
+    if (ts->anchor) ts->in_dim += m; /* anchor.h: the last m inputs */
     ts->out_dim = ts->prices ? m : n * m;
     ts->y_dim = ts->prices ? MLP_PY_DIM(n, m) : n * m;
     ts->v_tmp = mg_calloc((size_t)m, sizeof(double));
@@ -440,6 +444,7 @@ static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t t
                 task_targets(n, m, s, cq, res.x, td->y + (size_t)q * ts->y_dim);
         }
     }
+    if (rc == MG_OK && ts->anchor && sup) anchor_fill(sup, qry);
     region_task_free(&rt);
     grid_task_free(&gt);
     return rc;
