@@ -22,12 +22,15 @@
  * With exact prices every demand's cheapest column is an optimal one, and
  * the crash differs from an optimum only around the split demands.
  *
- * Pivots. Dantzig's rule: the non-basic cell of the most negative reduced
- * cost enters; the tree path between its row and column closes a cycle whose
- * cells alternate -theta, +theta starting next to either end; theta is the
- * smallest flow on a minus cell, which leaves (the first found on ties). The
- * tree (parents, depths, potentials) is rebuilt by a BFS after each pivot,
- * O(n + m); pricing is O(n m). A pivot count cap guards against degenerate
+ * Pivots. The entering cell is the most negative reduced cost of a block
+ * of rows: all rows up to 4096 cells, above that about an eighth of them
+ * (at least 4), taken round-robin from where the last search stopped (a
+ * full Dantzig scan costs O(n m) per pivot; on 191 x 57 the blocks are
+ * several times faster per solve). The tree path between its row and
+ * column closes a cycle whose cells alternate -theta, +theta starting next
+ * to either end; theta is the smallest flow on a minus cell, which leaves
+ * (the first found on ties). The tree (parents, depths, potentials) is
+ * rebuilt by a BFS after each pivot, O(n + m). A pivot count cap guards against degenerate
  * cycling (not seen in the tests); the result is then feasible, not optimal.
  */
 #include <math.h>
@@ -39,6 +42,7 @@
 struct TransportSolver {
     int n, m, max_pivots;
     double eps;          /* crash: reduced costs this close are ties */
+    int block, next_row; /* partial pricing: rows per block, where the next starts */
     int rows, nodes, nb; /* n + 1, n + 1 + m, n + m */
     double *x;           /* ((n+1)*m) flows of the balanced problem */
     double *pot;         /* (nodes) u_0..u_n, then v_0..v_{m-1} */
@@ -64,6 +68,8 @@ TransportSolver *transport_create(int n, int m, int max_pivots)
     T->nodes = n + 1 + m;
     T->nb = n + m;
     T->max_pivots = max_pivots > 0 ? max_pivots : 50 * (n + m) + 1000;
+    /* small problems price fully (fewer pivots pay), large ones in blocks */
+    T->block = (size_t)T->rows * m <= 4096 ? T->rows : T->rows / 8 > 4 ? T->rows / 8 : 4;
     size_t cells = (size_t)(n + 1) * m, nodes = (size_t)T->nodes;
     T->x = mg_calloc(cells, sizeof(double));
     T->pot = mg_calloc(nodes, sizeof(double));
@@ -255,23 +261,32 @@ static void tree_build(TransportSolver *T, const double *c)
     MG_ASSERT(tail == N); /* a spanning tree */
 }
 
-/* The non-basic cell of the most negative reduced cost below -tol, or -1. */
-static int price_entering(const TransportSolver *T, const double *c, double tol)
+/* Partial pricing: rows are scanned in blocks of T->block, round-robin from
+ * where the last search stopped; the most negative reduced cost below -tol
+ * in the first block that has one enters. -1 when a full round finds none
+ * (optimal). */
+static int price_entering(TransportSolver *T, const double *c, double tol)
 {
-    int m = T->m, R = T->rows, best = -1;
-    double br = -tol;
-    for (int i = 0; i < R; i++) {
-        double u = T->pot[i];
-        const double *ci = i < T->n ? c + (size_t)i * m : NULL;
-        for (int j = 0; j < m; j++) {
-            double r = (ci ? ci[j] : 0.0) - u - T->pot[R + j];
-            if (r < br && T->cellpos[i * m + j] < 0) {
-                br = r;
-                best = i * m + j;
+    int m = T->m, R = T->rows;
+    for (int done = 0; done < R; done += T->block) {
+        int best = -1;
+        double br = -tol;
+        for (int b = 0; b < T->block && done + b < R; b++) {
+            int i = (T->next_row + b) % R;
+            double u = T->pot[i];
+            const double *ci = i < T->n ? c + (size_t)i * m : NULL;
+            for (int j = 0; j < m; j++) {
+                double r = (ci ? ci[j] : 0.0) - u - T->pot[R + j];
+                if (r < br && T->cellpos[i * m + j] < 0) {
+                    br = r;
+                    best = i * m + j;
+                }
             }
         }
+        T->next_row = (T->next_row + T->block) % R;
+        if (best >= 0) return best;
     }
-    return best;
+    return -1;
 }
 
 /* Pivot cell k into the basis along its cycle; returns theta. */
@@ -343,6 +358,7 @@ int transport_solve(TransportSolver *T, const double *d, const double *s, const 
     double tol = 1e-11 * fmax(cmax, 1e-300);
     T->eps = 1e-9 * fmax(cmax, 1e-300);
     crash(T, d, s, c, slack_total);
+    T->next_row = 0;
     int pivots = 0, optimal = 0, degenerate = 0;
     while (1) {
         tree_build(T, c);
