@@ -2,7 +2,8 @@
 # e2e_gradcheck.sh — `metagrid gradcheck` on small networks: every algorithm
 # (maml, fomaml, metasgd, gated sgd/adam, pretrain) against finite
 # differences, for the sinusoid (linear head) and uniform (allocation head,
-# mse and xent losses; price head, mse and lagrangian losses) families, relu
+# mse and xent losses; price head, mse and lagrangian losses, and anchored
+# on the nearest support hour's prices) families, relu
 # and tanh, 3 inner steps; --dump recomputed independently in plain Python
 # (linear head, allocation head and price head with each of their losses);
 # usage errors.
@@ -35,9 +36,10 @@ for act in relu tanh; do
     check_rc 0 "gradcheck uniform xent $act" gc "$TMP/unix_$act.out" configs/sinusoid.yaml \
         $small_uni --set model.activation=$act --set model.loss=xent
     check "gradcheck uniform xent $act: six algorithms ok" gc_ok "$TMP/unix_$act.out"
-    for loss in mse lagrangian inner_mse; do # the price head
+    for loss in mse lagrangian inner_mse anchor; do # the price head
         lossargs="--set model.loss=$loss"
         [ $loss = inner_mse ] && lossargs="--set model.loss=lagrangian --set model.inner_loss=mse"
+        [ $loss = anchor ] && lossargs="--set model.loss=mse --set model.anchor=nearest"
         # shellcheck disable=SC2086
         check_rc 0 "gradcheck uniform prices $loss $act" gc "$TMP/unip_${loss}_$act.out" \
             configs/sinusoid.yaml $small_uni --set model.activation=$act --set model.head=prices \
@@ -55,6 +57,9 @@ check "prices xent refusal message" grep -q '^metagrid: --set: model.loss: xent 
 check_rc 2 "gradcheck alloc lagrangian refused" "$METAGRID" gradcheck configs/sinusoid.yaml \
     $small_uni --set model.loss=lagrangian 2>"$TMP/err"
 check "alloc lagrangian refusal message" grep -q '^metagrid: --set: model.loss: lagrangian is a loss of the prices head' "$TMP/err"
+check_rc 2 "gradcheck alloc anchor refused" "$METAGRID" gradcheck configs/sinusoid.yaml \
+    $small_uni --set model.anchor=nearest 2>"$TMP/err"
+check "alloc anchor refusal message" grep -q '^metagrid: --set: model.anchor: an anchor needs the prices head' "$TMP/err"
 # xent needs the allocation head
 check_rc 2 "gradcheck sinusoid xent refused" "$METAGRID" gradcheck configs/sinusoid.yaml \
     --set model.loss=xent 2>"$TMP/err"

@@ -157,6 +157,9 @@ static void test_errors(void)
     EXPECT_ERR("model:\n  head: linear\n", 2, "model.head", "one of auto");
     EXPECT_ERR("model:\n  temperature: -0.1\n", 2, "model.temperature", ">= 0");
     EXPECT_ERR("model:\n  inner_loss: xent\n", 2, "model.inner_loss", "one of same");
+    EXPECT_ERR("model:\n  anchor: nearest\n", 2, "model.anchor",
+               "an anchor needs the prices head; model.head is alloc");
+    EXPECT_ERR("model:\n  head: prices\n  anchor: closest\n", 3, "model.anchor", "one of none");
     /* NaN and infinity */
     EXPECT_ERR("algo:\n  inner_lr: .nan\n", 2, "algo.inner_lr", "NaN or infinity");
     EXPECT_ERR("algo:\n  inner_lr: .inf\n", 2, "algo.inner_lr", "NaN or infinity");
@@ -474,6 +477,7 @@ static void test_round_trip_and_hash(void)
         memset(&e, 0, sizeof e);
         int rc = config_set(&d, config_key_name(k), v, "test", &e);
         CHECK_MSG(rc == MG_OK && !same_config(&c, &d), "%s=%s: %s", config_key_name(k), v, e.msg);
+        if (!strcmp(config_key_name(k), "model.anchor")) d.model.head = HEAD_PRICES; /* its rule */
         CHECK_MSG(round_trip(&d), "%s", config_key_name(k));
         int moved = config_hash(&d) != h0;
         CHECK_MSG(moved == config_key_hashed(k), "%s: hash moved %d", config_key_name(k), moved);
@@ -523,6 +527,7 @@ static void test_round_trip_and_hash(void)
         if (c.task.family == FAMILY_SINUSOID) c.model.loss = LOSS_MSE, c.model.head = HEAD_AUTO;
         if (c.model.head == HEAD_PRICES && c.model.loss == LOSS_XENT) c.model.loss = LOSS_LAGRANGIAN;
         if (c.model.head != HEAD_PRICES && c.model.loss == LOSS_LAGRANGIAN) c.model.loss = LOSS_MSE;
+        if (c.model.head != HEAD_PRICES) c.model.anchor = ANCHOR_NONE;
         if (c.task.family == FAMILY_SINUSOID) c.train.pool_tasks = 0;
         if (c.train.pool_hours < c.task.k_support + c.task.k_query)
             c.train.pool_hours = c.task.k_support + c.task.k_query;

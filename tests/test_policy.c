@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "metagrid/alloc.h"
+#include "metagrid/anchor.h"
 #include "metagrid/cert.h"
 #include "metagrid/config.h"
 #include "metagrid/learner.h"
@@ -136,16 +137,16 @@ static void run_case(const char *family, const char *hidden, const char *act, in
  * cert_lower_bound of the same prices and never above the optimum; with
  * GLPK's own prices (set through the output bias of a zero network) the
  * bound is the optimum. */
-static void run_prices(const char *family, int observe)
+static void run_prices(const char *family, int observe, int anchor)
 {
     char fam[64], obs[64];
     snprintf(fam, sizeof fam, "task.family=%s", family);
     snprintf(obs, sizeof obs, "task.observe_costs=%s", observe ? "true" : "false");
     const char *sets[] = {fam, "task.n_demand=6", "task.n_supply=4", "model.hidden=[8]",
-                          "model.head=prices", obs};
+                          "model.head=prices", obs, "model.anchor=nearest"};
     MgErr e = {0};
     Config cfg;
-    CHECK_MSG(config_load(&cfg, NULL, sets, 6, &e) == MG_OK, "%s", e.msg);
+    CHECK_MSG(config_load(&cfg, NULL, sets, anchor ? 7 : 6, &e) == MG_OK, "%s", e.msg);
     TaskSampler *ts = NULL;
     CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
     int n = 6, m = 4, nm = n * m, in = tasks_in_dim(ts);
@@ -156,7 +157,8 @@ static void run_prices(const char *family, int observe)
     Policy *P = policy_create(learner_layout(L), n, m);
     policy_set_theta(P, theta, NULL);
     TaskData sd = {0}, qd = {0};
-    CHECK(tasks_make(ts, STREAM_EVAL, 0, 2, 2, 6, 0, &sd, &qd, &e) == MG_OK);
+    CHECK(tasks_make(ts, STREAM_EVAL, 0, 2, 3, 6, 0, &sd, &qd, &e) == MG_OK);
+    policy_set_support(P, &sd); /* the anchors' support hours */
     double lam[4], pr[4], x[24], lb, worst = 0;
     int ok = 1;
     for (int q = 0; q < qd.k; q++) {
@@ -173,6 +175,22 @@ static void run_prices(const char *family, int observe)
     }
     CHECK_MSG(worst < 1e-12, "policy prices vs learner_predict %g", worst);
     CHECK(ok);
+    if (anchor) { /* a zero network returns the nearest support hour's GLPK prices */
+        memset(theta, 0, learner_n_theta(L) * sizeof(double));
+        policy_set_theta(P, theta, NULL);
+        double dev = 0.0;
+        for (int q = 0; q < qd.k; q++) {
+            const double *d = qd.d + q * n, *s = qd.s + q * m, *c = qd.c + q * nm;
+            double cbar = 0, f[10];
+            for (int k = 0; k < nm; k++) cbar += c[k] / nm;
+            task_features_ds(n, m, d, s, f);
+            const double *ln = sd.lambda + (size_t)anchor_nearest(&sd, f, -1) * m;
+            policy_prices(P, d, s, c, lam, x, &lb);
+            for (int j = 0; j < m; j++) dev = fmax(dev, fabs(lam[j] - fmax(ln[j], 1e-4 * cbar)));
+        }
+        CHECK_MSG(dev < 1e-9, "zero network vs the nearest hour's prices: %g", dev);
+        goto out;
+    }
     /* exact prices: zero weights, last-layer bias = softplus^-1(lam* / cbar) of one hour */
     const MlpLayout *lay = learner_layout(L);
     memset(theta, 0, learner_n_theta(L) * sizeof(double));
@@ -185,6 +203,7 @@ static void run_prices(const char *family, int observe)
     AllocMetrics am;
     alloc_metrics(n, m, qd.d + n, qd.s + m, qd.c + nm, x, qd.obj[1], &am);
     CHECK_MSG(am.feasible && am.gap <= 1e-9, "exact prices decode gap %g", am.gap);
+out:
     policy_destroy(P);
     free(theta);
     learner_destroy(L);
@@ -195,8 +214,10 @@ static void run_prices(const char *family, int observe)
 
 int main(void)
 {
-    run_prices("region", 0);
-    run_prices("uniform", 1);
+    run_prices("region", 0, 0);
+    run_prices("uniform", 1, 0);
+    run_prices("region", 0, 1);
+    run_prices("uniform", 1, 1);
     run_case("region", "[16]", "relu", 1);
     run_case("region", "[12,8]", "tanh", 1);
     run_case("uniform", "[8,8]", "relu", 1);
