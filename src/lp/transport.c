@@ -30,7 +30,9 @@
  * column closes a cycle whose cells alternate -theta, +theta starting next
  * to either end; theta is the smallest flow on a minus cell, which leaves
  * (the first found on ties). The tree (parents, depths, potentials) is
- * rebuilt by a BFS after each pivot, O(n + m). A pivot count cap guards against degenerate
+ * kept from pivot to pivot: the subtree cut off by the leaving arc is re-hung
+ * from the entering arc by a BFS over linked adjacency lists (its potentials
+ * shift), so a pivot costs its pricing block plus that subtree. A pivot count cap guards against degenerate
  * cycling (not seen in the tests); the result is then feasible, not optimal.
  */
 #include <math.h>
@@ -48,11 +50,15 @@ struct TransportSolver {
     double *pot;         /* (nodes) u_0..u_n, then v_0..v_{m-1} */
     double *rrem, *crem; /* (n+1), (m) crash remainders */
     double *lam;         /* (m) the crash's prices, cleaned */
-    int *bcell;          /* (nb) basic cells i*m + j */
-    int *cellpos;        /* ((n+1)*m) index in bcell, or -1 */
-    int *par, *pcell, *depth, *queue; /* (nodes) the tree from the slack row */
-    int *adj_start;      /* (nodes + 1) CSR of the tree */
-    int *adj, *adj_cell; /* (2 nb) */
+    int *bcell;          /* (nb) basic cells i*m + j, by basis position */
+    int *brow, *bcol;    /* (nb) their row and column (no divisions in the loops) */
+    int *cellpos;        /* ((n+1)*m) basis position, or -1 */
+    int *par, *pbas, *depth, *queue; /* (nodes) the tree from the slack row: parent,
+                                      * basis position of the arc to it, depth */
+    int *head;           /* (nodes) adjacency: first slot, -1 = none */
+    int *nxt, *prv;      /* (2 nb) doubly linked slots; slot 2b is position b's */
+                         /* arc seen from its row, 2b + 1 from its column */
+    int *stamp, epoch;   /* (nodes) BFS visits */
     int *path_a, *path_b; /* (nodes) cycle cells from either end */
     int *row_order;      /* (n) by decreasing regret */
     double *regret;      /* (n) */
@@ -77,14 +83,17 @@ TransportSolver *transport_create(int n, int m, int max_pivots)
     T->crem = mg_calloc((size_t)m, sizeof(double));
     T->lam = mg_calloc((size_t)m, sizeof(double));
     T->bcell = mg_calloc((size_t)T->nb, sizeof(int));
+    T->brow = mg_calloc((size_t)T->nb, sizeof(int));
+    T->bcol = mg_calloc((size_t)T->nb, sizeof(int));
     T->cellpos = mg_calloc(cells, sizeof(int));
     T->par = mg_calloc(nodes, sizeof(int));
-    T->pcell = mg_calloc(nodes, sizeof(int));
+    T->pbas = mg_calloc(nodes, sizeof(int));
     T->depth = mg_calloc(nodes, sizeof(int));
     T->queue = mg_calloc(nodes, sizeof(int));
-    T->adj_start = mg_calloc(nodes + 1, sizeof(int));
-    T->adj = mg_calloc(2 * (size_t)T->nb, sizeof(int));
-    T->adj_cell = mg_calloc(2 * (size_t)T->nb, sizeof(int));
+    T->head = mg_calloc(nodes, sizeof(int));
+    T->nxt = mg_calloc(2 * (size_t)T->nb, sizeof(int));
+    T->prv = mg_calloc(2 * (size_t)T->nb, sizeof(int));
+    T->stamp = mg_calloc(nodes, sizeof(int));
     T->path_a = mg_calloc(nodes, sizeof(int));
     T->path_b = mg_calloc(nodes, sizeof(int));
     T->row_order = mg_calloc((size_t)n, sizeof(int));
@@ -102,14 +111,17 @@ void transport_destroy(TransportSolver *T)
     free(T->crem);
     free(T->lam);
     free(T->bcell);
+    free(T->brow);
+    free(T->bcol);
     free(T->cellpos);
     free(T->par);
-    free(T->pcell);
+    free(T->pbas);
     free(T->depth);
     free(T->queue);
-    free(T->adj_start);
-    free(T->adj);
-    free(T->adj_cell);
+    free(T->head);
+    free(T->nxt);
+    free(T->prv);
+    free(T->stamp);
     free(T->path_a);
     free(T->path_b);
     free(T->row_order);
@@ -178,6 +190,8 @@ static void crash_row(TransportSolver *T, const double *c, int i, int *live_rows
         int k = i * m + j;
         T->x[k] = amt;
         T->cellpos[k] = T->nb;
+        T->brow[T->nb] = i;
+        T->bcol[T->nb] = j;
         T->bcell[T->nb++] = k;
         int row_done = T->rrem[i] <= T->crem[j];
         T->rrem[i] = row_done ? 0.0 : T->rrem[i] - amt;
@@ -219,46 +233,96 @@ static void crash(TransportSolver *T, const double *d, const double *s, const do
 
 /* --- the tree ------------------------------------------------------------ */
 
-/* Parents, depths and potentials by a BFS from the slack row (u_n = 0). */
-static void tree_build(TransportSolver *T, const double *c)
+/* The node at the other end of slot sl (rows 0..n, columns rows + j). */
+static int slot_to(const TransportSolver *T, int sl)
 {
-    int m = T->m, N = T->nodes, R = T->rows;
-    memset(T->adj_start, 0, sizeof(int) * ((size_t)N + 1));
-    for (int b = 0; b < T->nb; b++) {
-        int k = T->bcell[b];
-        T->adj_start[k / m + 1]++;
-        T->adj_start[R + k % m + 1]++;
-    }
-    for (int v = 0; v < N; v++) T->adj_start[v + 1] += T->adj_start[v];
-    int *fill = T->queue; /* borrowed: insertion cursor per node */
-    for (int v = 0; v < N; v++) fill[v] = T->adj_start[v];
-    for (int b = 0; b < T->nb; b++) {
-        int k = T->bcell[b], i = k / m, j = R + k % m;
-        T->adj[fill[i]] = j;
-        T->adj_cell[fill[i]++] = k;
-        T->adj[fill[j]] = i;
-        T->adj_cell[fill[j]++] = k;
-    }
-    for (int v = 0; v < N; v++) T->depth[v] = -1;
-    int head = 0, tail = 0, root = T->n;
-    T->queue[tail++] = root;
-    T->depth[root] = 0;
-    T->par[root] = -1;
-    T->pcell[root] = -1;
-    T->pot[root] = 0.0;
+    int b = sl >> 1;
+    return sl & 1 ? T->brow[b] : T->rows + T->bcol[b];
+}
+
+static void slot_link(TransportSolver *T, int v, int sl)
+{
+    T->prv[sl] = -1;
+    T->nxt[sl] = T->head[v];
+    if (T->head[v] >= 0) T->prv[T->head[v]] = sl;
+    T->head[v] = sl;
+}
+
+static void slot_unlink(TransportSolver *T, int v, int sl)
+{
+    if (T->prv[sl] >= 0) T->nxt[T->prv[sl]] = T->nxt[sl];
+    else T->head[v] = T->nxt[sl];
+    if (T->nxt[sl] >= 0) T->prv[T->nxt[sl]] = T->prv[sl];
+}
+
+static double basic_cost(const TransportSolver *T, const double *c, int b)
+{
+    return T->brow[b] < T->n ? c[(size_t)T->brow[b] * T->m + T->bcol[b]] : 0.0;
+}
+
+/* Hang the nodes reachable from `start` (not yet visited in this epoch)
+ * below it by a BFS: parents, depths, potentials. */
+static void tree_hang(TransportSolver *T, const double *c, int start)
+{
+    int head = 0, tail = 0;
+    T->queue[tail++] = start;
     while (head < tail) {
         int v = T->queue[head++];
-        for (int a = T->adj_start[v]; a < T->adj_start[v + 1]; a++) {
-            int w = T->adj[a], k = T->adj_cell[a];
-            if (T->depth[w] >= 0) continue;
-            T->depth[w] = T->depth[v] + 1;
+        for (int sl = T->head[v]; sl >= 0; sl = T->nxt[sl]) {
+            int w = slot_to(T, sl);
+            if (T->stamp[w] == T->epoch) continue;
+            T->stamp[w] = T->epoch;
             T->par[w] = v;
-            T->pcell[w] = k;
-            T->pot[w] = cost_of(T, c, k / m, k % m) - T->pot[v];
+            T->pbas[w] = sl >> 1;
+            T->depth[w] = T->depth[v] + 1;
+            T->pot[w] = basic_cost(T, c, sl >> 1) - T->pot[v];
             T->queue[tail++] = w;
         }
     }
-    MG_ASSERT(tail == N); /* a spanning tree */
+}
+
+/* The crash's tree from scratch, rooted at the slack row (u_n = 0). */
+static void tree_build(TransportSolver *T, const double *c)
+{
+    int N = T->nodes, root = T->n;
+    for (int v = 0; v < N; v++) T->head[v] = -1;
+    for (int b = 0; b < T->nb; b++) {
+        slot_link(T, T->brow[b], 2 * b);
+        slot_link(T, T->rows + T->bcol[b], 2 * b + 1);
+    }
+    T->epoch++;
+    T->stamp[root] = T->epoch;
+    T->par[root] = T->pbas[root] = -1;
+    T->depth[root] = 0;
+    T->pot[root] = 0.0;
+    tree_hang(T, c, root);
+    for (int v = 0; v < N; v++) MG_ASSERT(T->stamp[v] == T->epoch); /* spanning */
+}
+
+/* Basis position pos leaves, cell (p, q) enters at it: the subtree that hung
+ * below the leaving arc is re-hung from the entering arc's end inside it
+ * (its potentials shift; nothing else changes). */
+static void tree_replace(TransportSolver *T, const double *c, int pos, int p, int q)
+{
+    int u = T->brow[pos], v = T->rows + T->bcol[pos];
+    int child = T->par[u] == v && T->pbas[u] == pos ? u : v;
+    int a = p, b = T->rows + q; /* which end of the entering arc is below child? */
+    int w = a;
+    while (T->depth[w] > T->depth[child]) w = T->par[w];
+    int in = w == child ? a : b, out = in == a ? b : a;
+    slot_unlink(T, u, 2 * pos);
+    slot_unlink(T, v, 2 * pos + 1);
+    T->brow[pos] = p;
+    T->bcol[pos] = q;
+    slot_link(T, p, 2 * pos);
+    slot_link(T, T->rows + q, 2 * pos + 1);
+    T->epoch++;
+    T->stamp[out] = T->stamp[in] = T->epoch;
+    T->par[in] = out;
+    T->pbas[in] = pos;
+    T->depth[in] = T->depth[out] + 1;
+    T->pot[in] = basic_cost(T, c, pos) - T->pot[out];
+    tree_hang(T, c, in);
 }
 
 /* Partial pricing: rows are scanned in blocks of T->block, round-robin from
@@ -289,38 +353,44 @@ static int price_entering(TransportSolver *T, const double *c, double tol)
     return -1;
 }
 
-/* Pivot cell k into the basis along its cycle; returns theta. */
-static double pivot(TransportSolver *T, int k)
+/* Pivot cell (p, q) into the basis along its cycle; returns theta. */
+static double pivot(TransportSolver *T, const double *c, int p, int q)
 {
-    int m = T->m;
-    int a = k / m, b = T->rows + k % m, na = 0, nb = 0;
-    while (T->depth[a] > T->depth[b]) { T->path_a[na++] = T->pcell[a]; a = T->par[a]; }
-    while (T->depth[b] > T->depth[a]) { T->path_b[nb++] = T->pcell[b]; b = T->par[b]; }
+    int m = T->m, k = p * m + q;
+    int a = p, b = T->rows + q, na = 0, nb = 0;
+    while (T->depth[a] > T->depth[b]) { T->path_a[na++] = T->pbas[a]; a = T->par[a]; }
+    while (T->depth[b] > T->depth[a]) { T->path_b[nb++] = T->pbas[b]; b = T->par[b]; }
     while (a != b) {
-        T->path_a[na++] = T->pcell[a];
+        T->path_a[na++] = T->pbas[a];
         a = T->par[a];
-        T->path_b[nb++] = T->pcell[b];
+        T->path_b[nb++] = T->pbas[b];
         b = T->par[b];
     }
     /* minus cells: even positions counted from either end */
     double theta = INFINITY;
     int leave = -1;
     for (int side = 0; side < 2; side++) {
-        const int *p = side ? T->path_b : T->path_a;
+        const int *path = side ? T->path_b : T->path_a;
         for (int t = 0; t < (side ? nb : na); t += 2)
-            if (T->x[p[t]] < theta) { theta = T->x[p[t]]; leave = p[t]; }
+            if (T->x[T->bcell[path[t]]] < theta) {
+                theta = T->x[T->bcell[path[t]]];
+                leave = path[t];
+            }
     }
     for (int side = 0; side < 2; side++) {
-        const int *p = side ? T->path_b : T->path_a;
-        for (int t = 0; t < (side ? nb : na); t++)
-            T->x[p[t]] = t % 2 ? T->x[p[t]] + theta : T->x[p[t]] - theta;
+        const int *path = side ? T->path_b : T->path_a;
+        for (int t = 0; t < (side ? nb : na); t++) {
+            double *xc = &T->x[T->bcell[path[t]]];
+            *xc = t % 2 ? *xc + theta : *xc - theta;
+        }
     }
-    T->x[leave] = 0.0;
+    int kl = T->bcell[leave];
+    T->x[kl] = 0.0;
     T->x[k] = theta;
-    int pos = T->cellpos[leave];
-    T->bcell[pos] = k;
-    T->cellpos[k] = pos;
-    T->cellpos[leave] = -1;
+    T->bcell[leave] = k;
+    T->cellpos[k] = leave;
+    T->cellpos[kl] = -1;
+    tree_replace(T, c, leave, p, q);
     return theta;
 }
 
@@ -360,12 +430,12 @@ int transport_solve(TransportSolver *T, const double *d, const double *s, const 
     crash(T, d, s, c, slack_total);
     T->next_row = 0;
     int pivots = 0, optimal = 0, degenerate = 0;
+    tree_build(T, c);
     while (1) {
-        tree_build(T, c);
         int k = price_entering(T, c, tol);
         if (k < 0) { optimal = 1; break; }
         if (pivots == T->max_pivots) break;
-        degenerate += pivot(T, k) == 0.0;
+        degenerate += pivot(T, c, k / m, k % m) == 0.0;
         pivots++;
     }
     double obj = 0.0;
