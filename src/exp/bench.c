@@ -46,5 +46,5 @@ int bench_parse_config(int argc, char **argv, const BenchSpec *spec, long *iters
     if (optind < argc) snprintf(path, path_size, "%s", argv[optind]);
     else mg_default_config(spec->default_config, path, path_size);
     int rc = config_load(cfg, path, sets, nsets, e);
-    return rc == MG_OK ? tasks_config_resolve(cfg, e) : rc;
+    return rc == MG_OK ? tasks_config_resolve(&cfg->task, e) : rc;
 }

@@ -114,8 +114,11 @@ static void bench_meta_time(TaskSampler *ts, Learner *L, const Config *cfg, long
         for (long it = 0; it < per_block && !e->code; it++) {
             uint64_t iter = (uint64_t)(blk * per_block + it);
             double t0 = mg_now();
-            for (int b = 0; b < B && !e->code; b++)
-                tasks_make(ts, STREAM_TRAIN, iter, (uint64_t)b, ks, kq, 0, &sup[b], &qry[b], e);
+            for (int b = 0; b < B && !e->code; b++) {
+                TaskRequest rq = {.stream = STREAM_TRAIN, .iter = iter, .task = (uint64_t)b,
+                                  .k_support = ks, .k_query = kq};
+                tasks_draw(ts, &rq, &sup[b], &qry[b], e);
+            }
             double t1 = mg_now();
             *loss = 0;
             for (int b = 0; b < B; b++) {
@@ -149,9 +152,12 @@ int bench_meta(int argc, char **argv)
     if (prc < 0) return MG_OK;
     TaskSampler *ts = NULL;
     Learner *L = NULL;
-    if (!e.code) tasks_create(&ts, &cfg, &e);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    LearnerSetup learner_setup = learner_setup_from(&cfg);
+    if (!e.code) tasks_new(&ts, &task_setup, &e);
     if (!e.code)
-        learner_create(&L, &cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), &e);
+        learner_new(&L, &learner_setup, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts),
+                    &e);
     if (par_agree_error(&e)) {
         par_report_err(&e);
         learner_destroy(L);

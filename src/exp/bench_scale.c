@@ -61,8 +61,11 @@ int bench_scale(int argc, char **argv)
      * parameters (the two tiny allreduces are left out). */
     TaskSampler *ts = NULL;
     Learner *L = NULL;
-    if (tasks_create(&ts, &cfg, &e) == MG_OK)
-        learner_create(&L, &cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), &e);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    LearnerSetup learner_setup = learner_setup_from(&cfg);
+    if (tasks_new(&ts, &task_setup, &e) == MG_OK)
+        learner_new(&L, &learner_setup, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts),
+                    &e);
     if (par_agree_error(&e)) {
         par_report_err(&e);
         learner_destroy(L);
