@@ -379,12 +379,13 @@ static void test_grid(void)
         const char *sets[] = {"task.family=grid", set};
         Config cfg;
         MgErr e = {0};
-        if (config_load(&cfg, NULL, sets, 2, &e) != MG_OK || tasks_config_resolve(&cfg, &e)) {
+        if (config_load(&cfg, NULL, sets, 2, &e) != MG_OK || tasks_config_resolve(&cfg.task, &e)) {
             CHECK_MSG(0, "%s", e.msg);
             continue;
         }
         TaskSampler *ts = NULL;
-        CHECK_MSG(tasks_create(&ts, &cfg, &e) == MG_OK, "%s", e.msg);
+        TaskSetup task_setup = tasks_setup_from(&cfg);
+        CHECK_MSG(tasks_new(&ts, &task_setup, &e) == MG_OK, "%s", e.msg);
         if (!ts) continue;
         int n = cfg.task.n_demand, m = cfg.task.n_supply;
         LpSolver *lp;
@@ -392,7 +393,8 @@ static void test_grid(void)
         TaskData sd = {0};
         int ntask = z == 3 ? 3 : 8;
         for (int task = 0; task < ntask; task++) {
-            CHECK_MSG(tasks_make(ts, STREAM_TRAIN, 0, (uint64_t)task, 10, 0, 0, &sd, NULL, &e) ==
+            CHECK_MSG(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 0, (uint64_t)task, 10, 0, 0}, &sd,
+                                 NULL, &e) ==
                           MG_OK, "%s", e.msg);
             for (int q = 0; q < sd.k; q++) {
                 Inst I = {n, m, sd.d + (size_t)q * n, sd.s + (size_t)q * m,

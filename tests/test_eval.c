@@ -2,7 +2,7 @@
  * test_eval.c — the evaluation module: statistics helpers against naive
  * references, and eval_run on tiny uniform and sinusoid problems against a
  * direct recomputation of no_adapt / greedy / solver from the public APIs
- * (tasks_make, learner_predict, alloc_*), plus the JSON writer (no NaN).
+ * (tasks_draw, learner_predict, alloc_*), plus the JSON writer (no NaN).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
@@ -71,7 +71,8 @@ static void write_ckpt(const char *dir, const Config *cfg, int in, int out, int 
 {
     MgErr e = {0};
     Learner *L = NULL;
-    CHECK(learner_create(&L, cfg, in, out, group, &e) == MG_OK);
+    LearnerSetup learner_setup = learner_setup_from(cfg);
+    CHECK(learner_new(&L, &learner_setup, in, out, group, &e) == MG_OK);
     size_t n = learner_n_meta(L);
     Checkpoint ck = {.version = CKPT_VERSION, .config_hash = config_hash(cfg), .iter = 3,
                      .algo = cfg->algo.name, .n_meta = n};
@@ -133,7 +134,8 @@ static void test_uniform(const char *dir)
                           "eval.k_support=3", "eval.steps=2", "eval.query=4", "eval.polish=2"};
     CHECK_MSG(config_load(&cfg, NULL, sets, 10, &e) == MG_OK, "%s", e.msg);
     TaskSampler *ts = NULL;
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup, &e) == MG_OK);
     int in = tasks_in_dim(ts), out = tasks_out_dim(ts), n = 4, m = 3;
     write_ckpt(dir, &cfg, in, out, tasks_head_group(ts));
     char path[512];
@@ -147,11 +149,12 @@ static void test_uniform(const char *dir)
     Checkpoint ck;
     CHECK(ckpt_read(path, &ck, &e) == MG_OK);
     Learner *L = NULL;
-    CHECK(learner_create(&L, &cfg, in, out, m, &e) == MG_OK);
+    LearnerSetup learner_setup = learner_setup_from(&cfg);
+    CHECK(learner_new(&L, &learner_setup, in, out, m, &e) == MG_OK);
     double mse = 0, gap = 0, gap0 = 0, ggap = 0, ggap0 = 0, gmax = 0, p[12], x[12], y[12];
     TaskData sd = {0}, qd = {0};
     for (int t = 0; t < 3; t++) {
-        CHECK(tasks_make(ts, STREAM_EVAL, 0, t, 3, 4, 0, &sd, &qd, &e) == MG_OK);
+        CHECK(tasks_draw(ts, &(TaskRequest){STREAM_EVAL, 0, t, 3, 4, 0}, &sd, &qd, &e) == MG_OK);
         for (int q = 0; q < 4; q++) {
             const double *d = qd.d + q * n, *s = qd.s + q * m, *c = qd.c + q * n * m;
             learner_predict(L, ck.meta, qd.x + q * in, 1, p);
@@ -278,16 +281,18 @@ static void test_sinusoid(const char *dir)
     CHECK(r.n_methods == 5 && r.lp == 0);
     CHECK(method(&r, "metasgd") && method(&r, "metasgd-2") && method(&r, "scratch_long"));
     TaskSampler *ts = NULL;
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup, &e) == MG_OK);
     Learner *L = NULL;
-    CHECK(learner_create(&L, &cfg, 1, 1, 0, &e) == MG_OK);
+    LearnerSetup learner_setup = learner_setup_from(&cfg);
+    CHECK(learner_new(&L, &learner_setup, 1, 1, 0, &e) == MG_OK);
     Checkpoint ck;
     CHECK(ckpt_read(path, &ck, &e) == MG_OK);
     TaskData sd = {0}, qd = {0};
     double mse = 0, adapted = 0, th[1024];
     CHECK(learner_n_theta(L) <= 1024);
     for (int t = 0; t < 4; t++) {
-        CHECK(tasks_make(ts, STREAM_EVAL, 0, t, 5, 11, 1, &sd, &qd, &e) == MG_OK);
+        CHECK(tasks_draw(ts, &(TaskRequest){STREAM_EVAL, 0, t, 5, 11, 1}, &sd, &qd, &e) == MG_OK);
         mse += learner_loss(L, ck.meta, &qd) / 4;
         learner_adapt(L, ck.meta, NULL, &sd, 3, th, NULL, NULL);
         adapted += learner_loss(L, th, &qd) / 4;

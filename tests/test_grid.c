@@ -77,16 +77,18 @@ static void test_tasks_layer(void)
                           "task.k_support=3", "task.k_query=2"};
     CHECK_MSG(config_load(&cfg, NULL, sets, 4, &e) == MG_OK, "%s", e.msg);
     CHECK(cfg.task.case_path[0] == '/');
-    CHECK_MSG(tasks_config_resolve(&cfg, &e) == MG_OK, "%s", e.msg);
+    CHECK_MSG(tasks_config_resolve(&cfg.task, &e) == MG_OK, "%s", e.msg);
     CHECK(cfg.task.n_demand == 21 && cfg.task.n_supply == 2);
     TaskSampler *ts = NULL;
-    CHECK_MSG(tasks_create(&ts, &cfg, &e) == MG_OK, "%s", e.msg);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK_MSG(tasks_new(&ts, &task_setup, &e) == MG_OK, "%s", e.msg);
     if (!ts) return;
     CHECK(tasks_grid_model(ts) && tasks_grid_model(ts)->n == 21);
     TaskData sup, qry;
     memset(&sup, 0, sizeof sup);
     memset(&qry, 0, sizeof qry);
-    CHECK_MSG(tasks_make(ts, STREAM_TRAIN, 3, 1, 3, 2, 0, &sup, &qry, &e) == MG_OK, "%s", e.msg);
+    CHECK_MSG(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 3, 1, 3, 2, 0}, &sup, &qry, &e) == MG_OK,
+              "%s", e.msg);
     int ok = 1;
     for (int q = 0; q < 3; q++)
         for (int i = 0; i < 21; i++) {
@@ -104,7 +106,7 @@ static void test_tasks_layer(void)
     MgErr e2 = {0};
     const char *s3[] = {"task.family=grid", "task.case=/nonexistent/x.m"};
     CHECK(config_load(&cfg, NULL, s3, 2, &e2) == MG_OK);
-    CHECK(tasks_config_resolve(&cfg, &e2) == MG_EUSAGE && strstr(e2.msg, "/nonexistent/x.m"));
+    CHECK(tasks_config_resolve(&cfg.task, &e2) == MG_EUSAGE && strstr(e2.msg, "/nonexistent/x.m"));
 }
 
 int main(void)

@@ -106,7 +106,8 @@ static void check_algo_loss(int algo, int act, int group, int T, int base, uint6
     double h = loss_kind == LOSS_XENT ? 5e-5 : 1e-5;
     MgErr e = {0};
     Learner *L = NULL;
-    CHECK(learner_create(&L, &cfg, in, out, group, &e) == MG_OK);
+    LearnerSetup learner_setup = learner_setup_from(&cfg);
+    CHECK(learner_new(&L, &learner_setup, in, out, group, &e) == MG_OK);
     if (!L) return;
     RngStream s;
     rng_stream_init(&s, seed, RNG_TEST, 0, 0, 0);
@@ -188,8 +189,12 @@ int main(void)
         c.model.loss = LOSS_XENT;
         MgErr e = {0};
         Learner *L = NULL;
-        CHECK(learner_create(&L, &c, 2, 3, 0, &e) == MG_EUSAGE && L == NULL && strstr(e.msg, "xent"));
-        CHECK(learner_create(&L, &c, 2, 6, 3, &e) == MG_OK && learner_layout(L)->loss == LOSS_XENT);
+        LearnerSetup learner_setup1 = learner_setup_from(&c);
+        CHECK(learner_new(&L, &learner_setup1, 2, 3, 0, &e) == MG_EUSAGE && L == NULL &&
+              strstr(e.msg, "xent"));
+        LearnerSetup learner_setup2 = learner_setup_from(&c);
+        CHECK(learner_new(&L, &learner_setup2, 2, 6, 3, &e) == MG_OK &&
+              learner_layout(L)->loss == LOSS_XENT);
         learner_destroy(L);
     }
 
@@ -199,8 +204,10 @@ int main(void)
         cf.algo.name = ALGO_FOMAML;
         MgErr e = {0};
         Learner *Lm, *Lf;
-        CHECK(learner_create(&Lm, &cm, 2, 3, 0, &e) == MG_OK);
-        CHECK(learner_create(&Lf, &cf, 2, 3, 0, &e) == MG_OK);
+        LearnerSetup learner_setup3 = learner_setup_from(&cm);
+        CHECK(learner_new(&Lm, &learner_setup3, 2, 3, 0, &e) == MG_OK);
+        LearnerSetup learner_setup4 = learner_setup_from(&cf);
+        CHECK(learner_new(&Lf, &learner_setup4, 2, 3, 0, &e) == MG_OK);
         RngStream s;
         rng_stream_init(&s, 99, RNG_TEST, 0, 0, 0);
         TaskData sup, qry;
@@ -228,7 +235,8 @@ int main(void)
         Config c = small_config(ALGO_METASGD, ACT_RELU, 1, 0);
         MgErr e = {0};
         Learner *L;
-        CHECK(learner_create(&L, &c, 1, 1, 0, &e) == MG_OK);
+        LearnerSetup learner_setup5 = learner_setup_from(&c);
+        CHECK(learner_new(&L, &learner_setup5, 1, 1, 0, &e) == MG_OK);
         size_t nt = learner_n_theta(L), nm = learner_n_meta(L);
         CHECK(nt == 6 * 1 + 6 + 5 * 6 + 5 + 5 + 1 && nm == 2 * nt);
         double *a = malloc(nm * sizeof(double)), *b = malloc(nm * sizeof(double));
@@ -243,7 +251,8 @@ int main(void)
         free(a), free(b);
         learner_destroy(L);
         c.algo.inner_steps = 0;
-        CHECK(learner_create(&L, &c, 1, 1, 0, &e) == MG_EUSAGE && L == NULL);
+        LearnerSetup learner_setup6 = learner_setup_from(&c);
+        CHECK(learner_new(&L, &learner_setup6, 1, 1, 0, &e) == MG_EUSAGE && L == NULL);
     }
     return TEST_REPORT();
 }

@@ -32,18 +32,20 @@ static void run_case(const char *family, const char *hidden, const char *act, in
     Config cfg;
     CHECK_MSG(config_load(&cfg, NULL, sets, 6, &e) == MG_OK, "%s", e.msg);
     TaskSampler *ts = NULL;
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup, &e) == MG_OK);
     int n = 6, m = 4, nm = n * m, in = tasks_in_dim(ts);
     CHECK(in == (observe ? n + m + nm : n + m));
     Learner *L = NULL;
-    CHECK(learner_create(&L, &cfg, in, nm, m, &e) == MG_OK);
+    LearnerSetup learner_setup = learner_setup_from(&cfg);
+    CHECK(learner_new(&L, &learner_setup, in, nm, m, &e) == MG_OK);
     double *theta = calloc(learner_n_meta(L), sizeof(double));
     learner_init_meta(L, theta, 11);
     /* larger logits than the initialisation gives, so decoding matters */
     for (size_t k = 0; k < learner_n_theta(L); k++) theta[k] *= 3;
     Policy *P = policy_create(learner_layout(L), n, m);
     TaskData sd = {0}, qd = {0};
-    CHECK(tasks_make(ts, STREAM_EVAL, 0, 3, 2, 5, 0, &sd, &qd, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_EVAL, 0, 3, 2, 5, 0}, &sd, &qd, &e) == MG_OK);
     double p[24], pr[24], xr[24], x[24], x2[24], c2[24], feat[24 + 10];
     double worst = 0, worst_nocache = 0, worst_miss = 0;
     int feasible = 1, argmax_ok = 1, keep_ok = 1, polish_ok = 1, blind_ok = 1;
@@ -148,16 +150,19 @@ static void run_prices(const char *family, int observe, int anchor)
     Config cfg;
     CHECK_MSG(config_load(&cfg, NULL, sets, anchor ? 7 : 6, &e) == MG_OK, "%s", e.msg);
     TaskSampler *ts = NULL;
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup, &e) == MG_OK);
     int n = 6, m = 4, nm = n * m, in = tasks_in_dim(ts);
     Learner *L = NULL;
-    CHECK(learner_create(&L, &cfg, in, tasks_out_dim(ts), tasks_head_group(ts), &e) == MG_OK);
+    LearnerSetup learner_setup = learner_setup_from(&cfg);
+    CHECK(learner_new(&L, &learner_setup, in, tasks_out_dim(ts), tasks_head_group(ts), &e) ==
+          MG_OK);
     double *theta = calloc(learner_n_meta(L), sizeof(double));
     learner_init_meta(L, theta, 5);
     Policy *P = policy_create(learner_layout(L), n, m);
     policy_set_theta(P, theta, NULL);
     TaskData sd = {0}, qd = {0};
-    CHECK(tasks_make(ts, STREAM_EVAL, 0, 2, 3, 6, 0, &sd, &qd, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_EVAL, 0, 2, 3, 6, 0}, &sd, &qd, &e) == MG_OK);
     policy_set_support(P, &sd); /* the anchors' support hours */
     double lam[4], pr[4], x[24], lb, worst = 0;
     int ok = 1;

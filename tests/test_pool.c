@@ -1,6 +1,6 @@
 /*
  * test_pool.c — the solved-task pool: rows drawn from the pool equal, bit
- * for bit, the rows tasks_make builds for the same pool task and hours (both
+ * for bit, the rows tasks_draw builds for the same pool task and hours (both
  * heads); the disk cache round-trips, is shared by a second pool, survives a
  * corrupted or truncated file (re-solved), and its key moves with every
  * setting that changes the targets but not with k_support / observe_costs.
@@ -36,8 +36,9 @@ static void check_exact(const Config *cfg, const char *dir, int expect_loaded)
     MgErr e = {0};
     TaskSampler *ts = NULL;
     TaskPool *p = NULL;
-    CHECK_MSG(tasks_create(&ts, cfg, &e) == MG_OK, "%s", e.msg);
-    CHECK_MSG(pool_open(&p, ts, cfg, dir, &e) == MG_OK, "%s", e.msg);
+    TaskSetup task_setup = tasks_setup_from(cfg);
+    CHECK_MSG(tasks_new(&ts, &task_setup, &e) == MG_OK, "%s", e.msg);
+    CHECK_MSG(pool_open(&p, ts, &cfg->train, dir, &e) == MG_OK, "%s", e.msg);
     if (!p) { tasks_destroy(ts); return; }
     TaskData sup, qry, ref;
     memset(&sup, 0, sizeof sup);
@@ -49,7 +50,8 @@ static void check_exact(const Config *cfg, const char *dir, int expect_loaded)
         /* find which pool task: the one whose hour set contains row 0 */
         int found = 0;
         for (int w = 0; w < cfg->train.pool_tasks && !found; w++) {
-            CHECK(tasks_make(ts, STREAM_TRAIN, 0, (uint64_t)w, H, 0, 0, &ref, NULL, &e) == MG_OK);
+            TaskRequest rq = {STREAM_TRAIN, 0, (uint64_t)w, H, 0, 0};
+            CHECK(tasks_draw(ts, &rq, &ref, NULL, &e) == MG_OK);
             for (int h = 0; h < H && !found; h++)
                 if (same_row(&sup, 0, &ref, h)) found = 1;
             if (!found) continue;
@@ -90,8 +92,9 @@ static uint32_t key_of(const char *const *sets, int nsets)
     CHECK(config_load(&cfg, NULL, base, nb, &e) == MG_OK);
     TaskSampler *ts = NULL;
     TaskPool *p = NULL;
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
-    CHECK(pool_open(&p, ts, &cfg, NULL, &e) == MG_OK);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup, &e) == MG_OK);
+    CHECK(pool_open(&p, ts, &cfg.train, NULL, &e) == MG_OK);
     uint32_t k = p ? pool_key(p) : 0;
     pool_close(p);
     tasks_destroy(ts);
@@ -131,7 +134,7 @@ int main(void)
                            "train.pool_hours=6"};
     Config gc;
     CHECK(config_load(&gc, NULL, gsets, 6, &e) == MG_OK);
-    CHECK(tasks_config_resolve(&gc, &e) == MG_OK);
+    CHECK(tasks_config_resolve(&gc.task, &e) == MG_OK);
     check_exact(&gc, dir, 0);
     /* keys */
     uint32_t k0 = key_of(NULL, 0);

@@ -51,27 +51,28 @@ static void test_sinusoid(void)
     Config cfg = make_cfg(FAMILY_SINUSOID, 0, 0);
     TaskSampler *ts = NULL;
     MgErr e = {0};
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup, &e) == MG_OK);
     CHECK(tasks_in_dim(ts) == 1 && tasks_out_dim(ts) == 1 && tasks_head_group(ts) == 0);
     TaskData s1 = {0}, q1 = {0}, s2 = {0}, q2 = {0}, junk = {0};
-    CHECK(tasks_make(ts, STREAM_TRAIN, 3, 5, 10, 10, 0, &s1, &q1, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 3, 5, 10, 10, 0}, &s1, &q1, &e) == MG_OK);
     CHECK(s1.k == 10 && q1.k == 10 && s1.d == NULL);
-    CHECK(tasks_make(ts, STREAM_TRAIN, 3, 6, 10, 10, 0, &junk, NULL, &e) == MG_OK);
-    CHECK(tasks_make(ts, STREAM_TRAIN, 3, 5, 10, 10, 0, &s2, &q2, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 3, 6, 10, 10, 0}, &junk, NULL, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 3, 5, 10, 10, 0}, &s2, &q2, &e) == MG_OK);
     CHECK(same_td(&s1, &s2) && same_td(&q1, &q2));
     CHECK(!same_td(&s1, &junk));
     /* Query rows do not depend on k_support; support rows are a prefix. */
-    CHECK(tasks_make(ts, STREAM_TRAIN, 3, 5, 4, 10, 0, &s2, &q2, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 3, 5, 4, 10, 0}, &s2, &q2, &e) == MG_OK);
     CHECK(same_td(&q1, &q2) && !memcmp(s1.x, s2.x, 4 * sizeof(double)));
     /* Eval stream differs from train. */
-    CHECK(tasks_make(ts, STREAM_EVAL, 3, 5, 10, 10, 0, &s2, &q2, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_EVAL, 3, 5, 10, 10, 0}, &s2, &q2, &e) == MG_OK);
     CHECK(s2.x[0] != s1.x[0]);
     /* All points of a task lie on one sinusoid y = A sin(x - phi): recover A,
      * phi from two points and predict the rest. Ranges over many tasks. */
     double amax = 0, amin = 10, xmin = 0, xmax = 0;
     int fit_ok = 1;
     for (int t = 0; t < 300; t++) {
-        CHECK(tasks_make(ts, STREAM_TRAIN, 0, t, 6, 0, 0, &s1, &q1, &e) == MG_OK);
+        CHECK(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 0, t, 6, 0, 0}, &s1, &q1, &e) == MG_OK);
         /* y = a sin x + b cos x with a = A cos phi, b = -A sin phi */
         double x0 = s1.x[0], x1 = s1.x[1], y0 = s1.y[0], y1 = s1.y[1];
         double det = sin(x0) * cos(x1) - cos(x0) * sin(x1);
@@ -93,7 +94,7 @@ static void test_sinusoid(void)
     CHECK(amin >= 0.1 - 1e-9 && amax <= 5.0 + 1e-9 && amin < 0.5 && amax > 4.5);
     CHECK(xmin >= -5 && xmax <= 5 && xmin < -4.5 && xmax > 4.5);
     /* Query grid: evenly spaced on [-5, 5]. */
-    CHECK(tasks_make(ts, STREAM_EVAL, 0, 1, 5, 11, 1, &s1, &q1, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_EVAL, 0, 1, 5, 11, 1}, &s1, &q1, &e) == MG_OK);
     int grid_ok = q1.k == 11;
     for (int q = 0; q < 11 && grid_ok; q++) grid_ok = fabs(q1.x[q] - (-5.0 + q)) < 1e-12;
     CHECK(grid_ok);
@@ -154,42 +155,46 @@ static void test_lp_family(int family)
     Config cfg = make_cfg(family, 6, 4);
     TaskSampler *ts = NULL, *ts2 = NULL;
     MgErr e = {0};
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskSetup task_setup1 = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup1, &e) == MG_OK);
     CHECK(tasks_in_dim(ts) == 6 + 4 + 24 && tasks_out_dim(ts) == 24 && tasks_head_group(ts) == 4);
     TaskData s1 = {0}, q1 = {0}, s2 = {0}, q2 = {0};
-    CHECK_MSG(tasks_make(ts, STREAM_TRAIN, 2, 9, 5, 7, 0, &s1, &q1, &e) == MG_OK, "%s", e.msg);
+    CHECK_MSG(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 2, 9, 5, 7, 0}, &s1, &q1, &e) == MG_OK,
+              "%s", e.msg);
     check_lp_rows(&cfg, &s1, family);
     check_lp_rows(&cfg, &q1, family);
     CHECK(s1.lp_iters > 0 && s1.solve_s > 0);
     CHECK(!memcmp(s1.c, q1.c, sizeof(double) * 24));
     /* Purity: a fresh sampler, another task drawn first, same result. */
-    CHECK(tasks_create(&ts2, &cfg, &e) == MG_OK);
-    CHECK(tasks_make(ts2, STREAM_TRAIN, 2, 8, 3, 3, 0, &s2, &q2, &e) == MG_OK);
+    TaskSetup task_setup2 = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts2, &task_setup2, &e) == MG_OK);
+    CHECK(tasks_draw(ts2, &(TaskRequest){STREAM_TRAIN, 2, 8, 3, 3, 0}, &s2, &q2, &e) == MG_OK);
     CHECK(memcmp(s2.c, s1.c, sizeof(double) * 24) != 0); /* other task, other costs */
-    CHECK(tasks_make(ts2, STREAM_TRAIN, 2, 9, 5, 7, 0, &s2, &q2, &e) == MG_OK);
+    CHECK(tasks_draw(ts2, &(TaskRequest){STREAM_TRAIN, 2, 9, 5, 7, 0}, &s2, &q2, &e) == MG_OK);
     CHECK(same_td(&s1, &s2) && same_td(&q1, &q2));
     /* Without warm starts: same data and the same optimal costs. */
     Config cold = cfg;
     cold.task.warm_start = 0;
     TaskSampler *tc = NULL;
-    CHECK(tasks_create(&tc, &cold, &e) == MG_OK);
-    CHECK(tasks_make(tc, STREAM_TRAIN, 2, 9, 5, 7, 0, &s2, &q2, &e) == MG_OK);
+    TaskSetup task_setup3 = tasks_setup_from(&cold);
+    CHECK(tasks_new(&tc, &task_setup3, &e) == MG_OK);
+    CHECK(tasks_draw(tc, &(TaskRequest){STREAM_TRAIN, 2, 9, 5, 7, 0}, &s2, &q2, &e) == MG_OK);
     int same_obj = 1;
     for (int q = 0; q < 7; q++) same_obj &= fabs(q2.obj[q] - q1.obj[q]) <= 1e-9 * q1.obj[q];
     CHECK(same_obj && !memcmp(q1.d, q2.d, sizeof(double) * 7 * 6));
     /* Streams and iterations give different tasks. */
-    CHECK(tasks_make(ts, STREAM_EVAL, 2, 9, 5, 7, 0, &s2, &q2, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_EVAL, 2, 9, 5, 7, 0}, &s2, &q2, &e) == MG_OK);
     CHECK(memcmp(s2.c, s1.c, sizeof(double) * 24) != 0);
-    CHECK(tasks_make(ts, STREAM_TRAIN, 3, 9, 5, 7, 0, &s2, &q2, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 3, 9, 5, 7, 0}, &s2, &q2, &e) == MG_OK);
     CHECK(memcmp(s2.c, s1.c, sizeof(double) * 24) != 0);
     /* Query independent of k_support. */
-    CHECK(tasks_make(ts, STREAM_TRAIN, 2, 9, 2, 7, 0, &s2, &q2, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 2, 9, 2, 7, 0}, &s2, &q2, &e) == MG_OK);
     CHECK(!memcmp(q1.x, q2.x, sizeof(double) * 7 * q1.in_dim));
     double ydiff = 0; /* another warm-start path: same optimum up to rounding */
     for (int k = 0; k < 7 * 24; k++) ydiff = fmax(ydiff, fabs(q1.y[k] - q2.y[k]));
     CHECK_MSG(ydiff < 1e-9, "%g", ydiff);
     /* A bigger shape and k = 0 rows. */
-    CHECK(tasks_make(ts, STREAM_VAL, 0, 0, 0, 3, 0, &s2, &q2, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_VAL, 0, 0, 0, 3, 0}, &s2, &q2, &e) == MG_OK);
     CHECK(s2.k == 0 && q2.k == 3);
     taskdata_free(&s1); taskdata_free(&q1); taskdata_free(&s2); taskdata_free(&q2);
     tasks_destroy(ts); tasks_destroy(ts2); tasks_destroy(tc);
@@ -205,11 +210,14 @@ static void test_hidden_costs(int family)
     hid.task.observe_costs = 0;
     TaskSampler *tf = NULL, *th = NULL;
     MgErr e = {0};
-    CHECK(tasks_create(&tf, &full, &e) == MG_OK && tasks_create(&th, &hid, &e) == MG_OK);
+    TaskSetup task_setup1 = tasks_setup_from(&full);
+    TaskSetup task_setup2 = tasks_setup_from(&hid);
+    CHECK(tasks_new(&tf, &task_setup1, &e) == MG_OK && tasks_new(&th, &task_setup2, &e) == MG_OK);
     CHECK(tasks_in_dim(th) == n + m && tasks_out_dim(th) == nm && tasks_head_group(th) == m);
     TaskData sf = {0}, qf = {0}, sh = {0}, qh = {0};
-    CHECK_MSG(tasks_make(th, STREAM_EVAL, 1, 4, 5, kq, 0, &sh, &qh, &e) == MG_OK, "%s", e.msg);
-    CHECK(tasks_make(tf, STREAM_EVAL, 1, 4, 5, kq, 0, &sf, &qf, &e) == MG_OK);
+    CHECK_MSG(tasks_draw(th, &(TaskRequest){STREAM_EVAL, 1, 4, 5, kq, 0}, &sh, &qh, &e) == MG_OK,
+              "%s", e.msg);
+    CHECK(tasks_draw(tf, &(TaskRequest){STREAM_EVAL, 1, 4, 5, kq, 0}, &sf, &qf, &e) == MG_OK);
     check_lp_rows(&hid, &sh, family);
     check_lp_rows(&hid, &qh, family);
     CHECK(sh.in_dim == n + m && qh.in_dim == n + m && qh.out_dim == nm);
@@ -291,14 +299,15 @@ static void test_price_targets(int family)
     cfg.model.head = HEAD_PRICES;
     TaskSampler *ts = NULL;
     MgErr e = {0};
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup, &e) == MG_OK);
     CHECK(tasks_out_dim(ts) == m && tasks_head_group(ts) == n);
     CHECK(tasks_y_dim(ts) == MLP_PY_DIM(n, m) && MLP_PY_DIM(n, m) == 2 * m + 1 + n + nm);
     TaskData sup = {0}, qry = {0};
     double lam[4], worst = 0, worst_scaled = 0;
     int slack_priced = 0, negative = 0;
     for (int t = 0; t < 6; t++) {
-        CHECK(tasks_make(ts, STREAM_TRAIN, 3, t, 5, 7, 0, &sup, &qry, &e) == MG_OK);
+        CHECK(tasks_draw(ts, &(TaskRequest){STREAM_TRAIN, 3, t, 5, 7, 0}, &sup, &qry, &e) == MG_OK);
         CHECK(qry.y_dim == MLP_PY_DIM(n, m) && qry.out_dim == m);
         for (int q = 0; q < qry.k; q++) {
             const double *y = qry.y + (size_t)q * qry.y_dim, *c = qry.c + (size_t)q * nm;
@@ -343,7 +352,8 @@ static void test_bad_config(void)
     cfg.task.rho = 0.9;
     TaskSampler *ts = NULL;
     MgErr e = {0};
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_EUSAGE && ts == NULL);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup, &e) == MG_EUSAGE && ts == NULL);
     CHECK_MSG(strstr(e.msg, "task.rho") != NULL, "%s", e.msg);
 }
 
@@ -393,9 +403,10 @@ static void test_hours(void)
     Config cfg = make_cfg(FAMILY_REGION, 6, 4);
     TaskSampler *ts = NULL;
     MgErr e = {0};
-    CHECK(tasks_create(&ts, &cfg, &e) == MG_OK);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    CHECK(tasks_new(&ts, &task_setup, &e) == MG_OK);
     TaskData s = {0}, q = {0};
-    CHECK(tasks_make(ts, STREAM_EVAL, 0, 3, 5, 7, 0, &s, &q, &e) == MG_OK);
+    CHECK(tasks_draw(ts, &(TaskRequest){STREAM_EVAL, 0, 3, 5, 7, 0}, &s, &q, &e) == MG_OK);
     int ok_lam = 1;
     for (int r = 0; r < 7; r++) {
         const double *lam = q.lambda + r * 4;

@@ -73,6 +73,12 @@ int mg_mkdir_p(const char *path);
 /* Read a whole file into a fresh NUL-terminated buffer (caller frees).
  * Refuses files larger than max_bytes. Returns NULL and fills e on failure. */
 char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e);
+/* A parser of an in-memory text into obj; name (the path) is for messages. */
+typedef int (*MgParseFn)(void *obj, const char *text, size_t len, const char *name, MgErr *e);
+/* The file readers' load: read the file at path (at most max_bytes) and
+ * parse it into obj (the text is freed after). Returns parse's status, or
+ * the read's error with e filled and obj untouched. */
+int mg_load_file(const char *path, size_t max_bytes, MgParseFn parse, void *obj, MgErr *e);
 
 /* Memory a run may ask for before it is refused as oversized: the physical
  * memory of the machine (sysconf), or METAGRID_MEM_LIMIT bytes if set. */

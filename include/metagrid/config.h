@@ -54,68 +54,81 @@ typedef enum { LOSS_MSE = 0, LOSS_XENT = 1, LOSS_LAGRANGIAN = 2 } LossName;
 typedef enum { INNER_LOSS_SAME = 0, INNER_LOSS_MSE = 1 } InnerLoss;
 typedef enum { HEAD_AUTO = 0, HEAD_ALLOC = 1, HEAD_PRICES = 2, HEAD_LINEAR = 3 } HeadName;
 /* Price-head anchor (model.anchor): none, or the GLPK prices of the support
- * hour nearest to the instance (task.c: task_anchor_features) as m extra
- * inputs and as the offset of the output logits (mlp.h: anchor). */
+ * hour nearest to the instance (anchor.h) as m extra inputs and as the
+ * offset of the output logits (mlp.h: mlp_layout_set_anchor). */
 typedef enum { ANCHOR_NONE = 0, ANCHOR_NEAREST = 1 } AnchorName;
+
+/* The config's sections, one struct each: lower layers take the section they
+ * need (tasks_new a TaskSetup, the learner a LearnerSetup, the pool the
+ * TrainConfig) rather than the whole Config. */
+typedef struct {
+    int family;            /* TaskFamily */
+    int n_demand, n_supply;
+    int k_support, k_query;
+    double rho;            /* capacity margin: sum(s) = rho * sum(d), >= 1 */
+    double renewable_frac; /* region: share of generators that are renewable */
+    double transmission_cost; /* region: cost per unit distance */
+    double noise;          /* region: relative demand noise */
+    int warm_start;        /* reuse the GLPK basis inside a task (bool) */
+    int observe_costs;     /* LP families: cost features are inputs (bool) */
+    char case_path[CONFIG_PATH_MAX]; /* grid: the MATPOWER case (absolute once loaded) */
+    double outage_rate;    /* grid: probability that a generator is out for a task */
+} TaskConfig;
+
+typedef struct {
+    int hidden[CONFIG_MAX_HIDDEN];
+    int n_hidden;
+    int activation;        /* Activation */
+    int head;              /* HeadName as configured (auto, alloc, prices) */
+    int loss;              /* LossName (xent: alloc head only; lagrangian: prices only) */
+    int inner_loss;        /* InnerLoss: the inner loop's loss (same as loss, or mse) */
+    double temperature;    /* lagrangian: soft-min temperature (scaled cost units) */
+    int anchor;            /* AnchorName: price head input/offset from the support hours */
+} ModelConfig;
+
+typedef struct {
+    int name;              /* AlgoName */
+    double inner_lr;
+    int inner_steps;
+    struct {
+        int base;          /* GateBase */
+        int hidden;        /* width of the gating network's hidden layer */
+    } gate;
+} AlgoConfig;
+
+typedef struct {
+    int64_t iterations;
+    int meta_batch;
+    double meta_lr;
+    double clip;           /* meta-gradient L2-norm clip, 0 = off */
+    int64_t checkpoint_every;
+    int64_t log_every;
+    int64_t val_every;
+    int val_tasks;
+    int sync_check;        /* every N iterations verify ranks agree (0 = off) */
+    int pool_tasks;        /* solved-task pool size (0 = fresh tasks; pool.h) */
+    int pool_hours;        /* solved hours per pool task */
+} TrainConfig;
+
+typedef struct {
+    int tasks;
+    int k_support;
+    int steps;
+    int query;
+    int scratch_steps;     /* extra long-training scratch baseline (0 = off) */
+    int polish;            /* alloc_polish passes after repair (0 = none) */
+    double tolerance;      /* certified gap above which the warm solver re-solves */
+    int horizon;           /* hours dispatched per adaptation (amortisation) */
+    double inner_lr;       /* adaptation step size at evaluation (0 = the checkpoint's) */
+} EvalConfig;
 
 typedef struct {
     int64_t seed;
-    struct {
-        int family;            /* TaskFamily */
-        int n_demand, n_supply;
-        int k_support, k_query;
-        double rho;            /* capacity margin: sum(s) = rho * sum(d), >= 1 */
-        double renewable_frac; /* region: share of generators that are renewable */
-        double transmission_cost; /* region: cost per unit distance */
-        double noise;          /* region: relative demand noise */
-        int warm_start;        /* reuse the GLPK basis inside a task (bool) */
-        int observe_costs;     /* LP families: cost features are inputs (bool) */
-        char case_path[CONFIG_PATH_MAX]; /* grid: the MATPOWER case (absolute once loaded) */
-        double outage_rate;    /* grid: probability that a generator is out for a task */
-    } task;
-    struct {
-        int hidden[CONFIG_MAX_HIDDEN];
-        int n_hidden;
-        int activation;        /* Activation */
-        int head;              /* HeadName as configured (auto, alloc, prices) */
-        int loss;              /* LossName (xent: alloc head only; lagrangian: prices only) */
-        int inner_loss;        /* InnerLoss: the inner loop's loss (same as loss, or mse) */
-        double temperature;    /* lagrangian: soft-min temperature (scaled cost units) */
-        int anchor;            /* AnchorName: price head input/offset from the support hours */
-    } model;
-    struct {
-        int name;              /* AlgoName */
-        double inner_lr;
-        int inner_steps;
-        struct {
-            int base;          /* GateBase */
-            int hidden;        /* width of the gating network's hidden layer */
-        } gate;
-    } algo;
-    struct {
-        int64_t iterations;
-        int meta_batch;
-        double meta_lr;
-        double clip;           /* meta-gradient L2-norm clip, 0 = off */
-        int64_t checkpoint_every;
-        int64_t log_every;
-        int64_t val_every;
-        int val_tasks;
-        int sync_check;        /* every N iterations verify ranks agree (0 = off) */
-        int pool_tasks;        /* solved-task pool size (0 = fresh tasks; pool.h) */
-        int pool_hours;        /* solved hours per pool task */
-    } train;
-    struct {
-        int tasks;
-        int k_support;
-        int steps;
-        int query;
-        int scratch_steps;     /* extra long-training scratch baseline (0 = off) */
-        int polish;            /* alloc_polish passes after repair (0 = none) */
-        double tolerance;      /* certified gap above which the warm solver re-solves */
-        int horizon;           /* hours dispatched per adaptation (amortisation) */
-        double inner_lr;       /* adaptation step size at evaluation (0 = the checkpoint's) */
-    } eval;
+    TaskConfig task;
+    ModelConfig model;
+    AlgoConfig algo;
+    TrainConfig train;
+    EvalConfig eval;
     char source[CONFIG_PATH_MAX]; /* file it was loaded from ("" = defaults) */
 } Config;
 

@@ -7,7 +7,7 @@
  * gating network's parameters φ. Gradients, Adam moments, the allreduce and
  * checkpoints all use this layout.
  *
- * Algorithms (cfg->algo.name):
+ * Algorithms (algo.name):
  *   maml      exact gradient of the query loss at θ_T w.r.t. θ0 through
  *             T = inner_steps SGD steps (Hessian-vector products)
  *   fomaml    first-order approximation
@@ -37,12 +37,24 @@
 
 typedef struct Learner Learner; /* owns the layout and all workspaces */
 
+/* What a learner is made from: the config's model and algorithm sections and
+ * the resolved head (config_head). */
+typedef struct {
+    ModelConfig model;
+    AlgoConfig algo;
+    int head;       /* HeadName, resolved */
+} LearnerSetup;
+
+/* The LearnerSetup of a whole config. */
+LearnerSetup learner_setup_from(const Config *c);
+
 /* group = softmax group size of the allocation head (m), 0 = linear head;
- * with the price head (config_head(cfg) == HEAD_PRICES, out_dim = m prices)
- * the number of demand points n (tasks_head_group gives the right one).
- * The loss is cfg->model.loss (mlp.h; xent needs the allocation head,
+ * with the price head (setup->head == HEAD_PRICES, out_dim = m prices) the
+ * number of demand points n (tasks_head_group gives the right one). The
+ * loss is setup->model.loss (mlp.h; xent needs the allocation head,
  * lagrangian the price head, else MG_EUSAGE). */
-int learner_create(Learner **L, const Config *cfg, int in_dim, int out_dim, int group, MgErr *e);
+int learner_new(Learner **L, const LearnerSetup *setup, int in_dim, int out_dim, int group,
+                MgErr *e);
 void learner_destroy(Learner *L);
 
 size_t learner_n_meta(const Learner *L);  /* size of the meta-parameter block */

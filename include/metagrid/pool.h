@@ -7,7 +7,7 @@
  * a stream (seed, RNG_POOL, iter, t) picks pool task p ~ U{0..P-1} and
  * k_support + k_query distinct hours of its train.pool_hours = H solved
  * hours (support first). Pool task p is training task (iter 0, task p) of
- * the family with instances 0..H-1 (tasks_make), solved once per process
+ * the family with instances 0..H-1 (tasks_draw), solved once per process
  * and kept compact in memory: its costs once, and per hour d, s, the
  * optimum, GLPK's capacity prices, the optimal allocation's non-zeros (and
  * the price head's scaled prices); features and targets are rebuilt from
@@ -35,14 +35,16 @@
 
 typedef struct TaskPool TaskPool;
 
-/* Open the pool of cfg (train.pool_tasks > 0) over sampler ts (not owned).
- * dir: the cache directory (created when first written), or NULL for a pool
- * kept in memory only. MG_EUSAGE when pool_hours < k_support + k_query. */
-int pool_open(TaskPool **pool, TaskSampler *ts, const Config *cfg, const char *dir, MgErr *e);
+/* Open the pool of train->pool_tasks (> 0) tasks of train->pool_hours hours
+ * over sampler ts (not owned; its TaskSetup gives the task section, seed and
+ * head). dir: the cache directory (created when first written), or NULL for
+ * a pool kept in memory only. MG_EUSAGE when pool_hours < k_support + k_query. */
+int pool_open(TaskPool **pool, TaskSampler *ts, const TrainConfig *train, const char *dir,
+              MgErr *e);
 void pool_close(TaskPool *pool);
 
 /* Training task (iter, task) from the pool: support (k_support rows) and
- * query (k_query rows), like tasks_make. lp_iters / solve_s of support
+ * query (k_query rows), like tasks_draw. lp_iters / solve_s of support
  * count the solves this call made (0 when the pool task was ready). */
 int pool_make(TaskPool *pool, uint64_t iter, uint64_t task, TaskData *support, TaskData *query,
               MgErr *e);

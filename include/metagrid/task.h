@@ -52,39 +52,64 @@ typedef struct {
     double solve_s; /* seconds spent in the LP layer for these rows */
 } TaskData;
 
-typedef struct TaskSampler TaskSampler; /* owns the config and LP workspace */
+typedef struct TaskSampler TaskSampler; /* owns its setup and LP workspace */
 
-/* Create a sampler for cfg (copied). MG_OK or an error. */
-int tasks_create(TaskSampler **ts, const Config *cfg, MgErr *e);
+/* What a sampler is made from: the config's task section, the run's seed and
+ * the resolved head (config_head: HEAD_ALLOC or HEAD_PRICES for the LP
+ * families, HEAD_LINEAR for sinusoid). */
+typedef struct {
+    TaskConfig task;
+    int64_t seed;
+    int head;       /* HeadName, resolved */
+    int anchor;     /* AnchorName (model.anchor; price head): the last m inputs */
+} TaskSetup;
+
+/* The TaskSetup of a whole config. */
+TaskSetup tasks_setup_from(const Config *c);
+
+/* Create a sampler for setup (copied). MG_OK or an error. */
+int tasks_new(TaskSampler **ts, const TaskSetup *setup, MgErr *e);
 void tasks_destroy(TaskSampler *ts);
+/* The setup ts was created with. */
+const TaskSetup *tasks_sampler_setup(const TaskSampler *ts);
 
 /* task.family grid: read task.case and set task.n_demand / task.n_supply to
  * its loads x generators, so the resolved config records the sizes. Other
  * families: nothing. Commands call it right after config_load. */
-int tasks_config_resolve(Config *c, MgErr *e);
+int tasks_config_resolve(TaskConfig *task, MgErr *e);
 
 int tasks_in_dim(const TaskSampler *ts);
 /* The grid family's nominal instance (case.h), NULL for other families. */
 const GridModel *tasks_grid_model(const TaskSampler *ts);
 int tasks_out_dim(const TaskSampler *ts);
-/* The learner's group argument (learner_create): the softmax group size of
+/* The learner's group argument (learner_new): the softmax group size of
  * the allocation head (m), the number of demand points n for the price head
  * (model.head: prices, out_dim = m), or 0 for a linear head. */
 int tasks_head_group(const TaskSampler *ts);
 /* Target width per row (TaskData.y_dim). */
 int tasks_y_dim(const TaskSampler *ts);
 
+/* Which task to draw and how many rows: task (stream, iter, task) with
+ * k_support support and k_query query rows. */
+typedef struct {
+    TaskStream stream;
+    uint64_t iter;
+    uint64_t task;     /* task index within (stream, iter) */
+    int k_support;
+    int k_query;
+    int query_grid;    /* sinusoid: query points evenly spaced on [-5, 5] (the
+                          MAML evaluation protocol); other families ignore it */
+} TaskRequest;
+
 /*
- * Draw task (stream, iter, task_idx) and fill support (k_support rows) and
- * query (k_query rows), solving LP instances for targets. For sinusoid with
- * query_grid != 0 the query points are evenly spaced on [-5, 5] (the MAML
- * evaluation protocol). The TaskData are (re)allocated as needed; free with
- * taskdata_free. Errors (GLPK failure, infeasible instance) name the task
- * and instance.
+ * Draw task req and fill support (k_support rows) and query (k_query rows),
+ * either may be NULL, solving LP instances for targets. The TaskData must be
+ * zeroed before first use; they are (re)allocated as needed and keep their
+ * buffers while the shape does not change; free with taskdata_free. Errors
+ * (GLPK failure, infeasible instance) name the task and instance.
  */
-int tasks_make(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task_idx,
-               int k_support, int k_query, int query_grid,
-               TaskData *support, TaskData *query, MgErr *e);
+int tasks_draw(TaskSampler *ts, const TaskRequest *req, TaskData *support, TaskData *query,
+               MgErr *e);
 
 void taskdata_free(TaskData *td);
 /* (Re)allocate td for k rows of the given shape (n = 0: no LP arrays); keeps

@@ -294,7 +294,7 @@ int cmd_eval(int argc, char **argv)
     if (e.code == 0) cmd_check_config_path("eval", config_path, ck[0], &e);
     Config cfg;
     if (e.code == 0 && config_load(&cfg, config_path, sets, nsets, &e) == MG_OK)
-        tasks_config_resolve(&cfg, &e);
+        tasks_config_resolve(&cfg.task, &e);
     if (e.code == 0 && par_is_root()) eval_check_sets(&cfg, sets, nsets, ck, nck, &e);
     if (par_agree_error(&e) != 0) {
         par_report_err(&e);

@@ -305,7 +305,8 @@ static int gc_run_one(const Config *cfg, const TaskSampler *ts, const TaskData *
 {
     int algo = cfg->algo.name, base = cfg->algo.gate.base;
     Learner *L = NULL;
-    int rc = learner_create(&L, cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), e);
+    LearnerSetup setup = learner_setup_from(cfg);
+    int rc = learner_new(&L, &setup, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), e);
     if (rc != MG_OK) return rc;
     double *meta = mg_malloc(learner_n_meta(L) * sizeof(double));
     learner_init_meta(L, meta, (uint64_t)cfg->seed);
@@ -335,7 +336,7 @@ int cmd_gradcheck(int argc, char **argv)
     Config cfg;
     if (cmd_check_config_path("gradcheck", a.config, NULL, &e) != MG_OK ||
         config_load(&cfg, a.config, a.sets, a.nsets, &e) != MG_OK ||
-        tasks_config_resolve(&cfg, &e) != MG_OK) {
+        tasks_config_resolve(&cfg.task, &e) != MG_OK) {
         mg_print_err(&e);
         return MG_EUSAGE;
     }
@@ -343,10 +344,11 @@ int cmd_gradcheck(int argc, char **argv)
     TaskData sup, qry;
     memset(&sup, 0, sizeof sup);
     memset(&qry, 0, sizeof qry);
-    int rc = tasks_create(&ts, &cfg, &e);
-    if (rc == MG_OK)
-        rc = tasks_make(ts, STREAM_TRAIN, 0, 0, cfg.task.k_support, cfg.task.k_query, 0, &sup,
-                        &qry, &e);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    TaskRequest rq = {.stream = STREAM_TRAIN, .iter = 0, .task = 0,
+                      .k_support = cfg.task.k_support, .k_query = cfg.task.k_query};
+    int rc = tasks_new(&ts, &task_setup, &e);
+    if (rc == MG_OK) rc = tasks_draw(ts, &rq, &sup, &qry, &e);
     if (rc != MG_OK) {
         mg_print_err(&e);
         tasks_destroy(ts);
@@ -371,7 +373,8 @@ int cmd_gradcheck(int argc, char **argv)
     }
     if (rc == MG_OK && a.dump) {
         Learner *L = NULL;
-        rc = learner_create(&L, &cfg, in, out, group, &e);
+        LearnerSetup setup = learner_setup_from(&cfg);
+        rc = learner_new(&L, &setup, in, out, group, &e);
         if (rc == MG_OK) {
             double *meta = mg_malloc(learner_n_meta(L) * sizeof(double));
             learner_init_meta(L, meta, (uint64_t)cfg.seed);

@@ -96,8 +96,6 @@ static const char help[] =
 
 /* ---- trial folders ------------------------------------------------------ */
 
-/* Write DIR/trial-XXX/{overrides.json,args}; refuse a folder that holds a
- * different trial (the sweep file changed: use another --out). */
 /*
  * DIR/base.yaml: a copy of the base config taken when the sweep first runs;
  * every trial trains from it, so editing the original mid-sweep cannot mix
@@ -126,6 +124,9 @@ static int snapshot_base(const Sweep *s, const char *dir, MgErr *e)
     return rc;
 }
 
+/* DIR/base.yaml, then DIR/trial-XXX/{overrides.json,args} for every trial;
+ * refuse a folder that holds a different trial (the sweep file changed: use
+ * another --out). */
 static int prepare_trials(const Sweep *s, const char *dir, MgErr *e)
 {
     char tdir[PATH_MAX], path[PATH_MAX + 32];
@@ -197,69 +198,84 @@ typedef struct {
     double t0;
 } Slot;
 
-/* argv for one phase of trial t (strings point into bufs / s; caller frees the array) */
-static char **trial_argv(const Sweep *s, const char *self, const char *base, const char *tdir,
-                         char (*vals)[SWEEP_VALUE_MAX], char (*sets)[2 * SWEEP_VALUE_MAX],
-                         char *launcher, char *ranks, char *ckpt, int phase)
+/* The command line of one phase (0 train, 1 eval) of trial t and the
+ * buffers its strings point into (trial_cmd_init / trial_cmd_free). */
+typedef struct {
+    char tdir[PATH_MAX], log[PATH_MAX + 32], ckpt[PATH_MAX + 32], ranks[16];
+    char *launcher;                    /* METAGRID_MPIRUN, split in place */
+    char (*vals)[SWEEP_VALUE_MAX];     /* (n_params) the trial's values */
+    char (*sets)[2 * SWEEP_VALUE_MAX]; /* (n_params) KEY=VALUE */
+    char **argv;
+} TrialCmd;
+
+static void trial_cmd_init(TrialCmd *c, const Sweep *s, const char *self, const char *base,
+                           const char *dir, long t, int phase)
 {
+    memset(c, 0, sizeof *c);
+    const char *env = getenv("METAGRID_MPIRUN");
+    c->launcher = mg_strdup(env && *env ? env : DEFAULT_LAUNCHER);
+    c->vals = mg_calloc((size_t)s->n_params, SWEEP_VALUE_MAX);
+    c->sets = mg_calloc((size_t)s->n_params, 2 * SWEEP_VALUE_MAX);
+    sweep_trial_dir(c->tdir, sizeof c->tdir, dir, t);
+    sweep_trial_values(s, t, c->vals);
+    snprintf(c->ranks, sizeof c->ranks, "%d", s->ranks);
+    mg_path_join(c->ckpt, sizeof c->ckpt, c->tdir, "checkpoint.bin");
+    mg_path_join(c->log, sizeof c->log, c->tdir, phase == 0 ? "train.log" : "eval.log");
     int cap = 32 + 2 * s->n_params, n = 0;
-    char **av = mg_calloc((size_t)cap, sizeof *av);
-    for (char *tok = strtok(launcher, " \t"); tok && n < 16; tok = strtok(NULL, " \t")) av[n++] = tok;
+    char **av = c->argv = mg_calloc((size_t)cap, sizeof *av);
+    for (char *tok = strtok(c->launcher, " \t"); tok && n < 16; tok = strtok(NULL, " \t"))
+        av[n++] = tok;
     av[n++] = "-np";
-    av[n++] = ranks;
+    av[n++] = c->ranks;
     av[n++] = (char *)self;
     av[n++] = phase == 0 ? "train" : "eval";
     av[n++] = (char *)base;
     for (int j = 0; j < s->n_params; j++) {
-        snprintf(sets[j], sizeof sets[j], "%s=%s", s->params[j].key, vals[j]);
+        snprintf(c->sets[j], sizeof c->sets[j], "%s=%s", s->params[j].key, c->vals[j]);
         av[n++] = "--set";
-        av[n++] = sets[j];
+        av[n++] = c->sets[j];
     }
     if (phase == 1) {
         av[n++] = "--checkpoint";
-        av[n++] = ckpt;
+        av[n++] = c->ckpt;
     }
     av[n++] = "--out";
-    av[n++] = (char *)tdir;
+    av[n++] = c->tdir;
     if (phase == 0) av[n++] = "--resume";
     av[n] = NULL;
-    return av;
+}
+
+static void trial_cmd_free(TrialCmd *c)
+{
+    free(c->argv);
+    free(c->sets);
+    free(c->vals);
+    free(c->launcher);
+    memset(c, 0, sizeof *c);
 }
 
 static pid_t launch(const Sweep *s, const char *self, const char *base, const char *dir, long t, int phase)
 {
-    char tdir[PATH_MAX], log[PATH_MAX + 32], ckpt[PATH_MAX + 32], ranks[16];
-    const char *env = getenv("METAGRID_MPIRUN");
-    char *launcher = mg_strdup(env && *env ? env : DEFAULT_LAUNCHER);
-    char (*vals)[SWEEP_VALUE_MAX] = mg_calloc((size_t)s->n_params, SWEEP_VALUE_MAX);
-    char (*sets)[2 * SWEEP_VALUE_MAX] = mg_calloc((size_t)s->n_params, 2 * SWEEP_VALUE_MAX);
-    sweep_trial_dir(tdir, sizeof tdir, dir, t);
-    sweep_trial_values(s, t, vals);
-    snprintf(ranks, sizeof ranks, "%d", s->ranks);
-    mg_path_join(ckpt, sizeof ckpt, tdir, "checkpoint.bin");
-    mg_path_join(log, sizeof log, tdir, phase == 0 ? "train.log" : "eval.log");
-    char **av = trial_argv(s, self, base, tdir, vals, sets, launcher, ranks, ckpt, phase);
+    TrialCmd cmd;
+    trial_cmd_init(&cmd, s, self, base, dir, t, phase);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int fd = open(cmd.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         int nul = open("/dev/null", O_RDONLY);
         if (fd >= 0) {
             dup2(fd, 1);
             dup2(fd, 2);
         }
         if (nul >= 0) dup2(nul, 0);
-        execvp(av[0], av);
-        fprintf(stderr, "metagrid: sweep: cannot run %s: %s\n", av[0], strerror(errno));
+        execvp(cmd.argv[0], cmd.argv);
+        fprintf(stderr, "metagrid: sweep: cannot run %s: %s\n", cmd.argv[0], strerror(errno));
         _exit(127);
     }
-    free(av);
-    free(sets);
-    free(vals);
-    free(launcher);
+    trial_cmd_free(&cmd);
     return pid;
 }
 

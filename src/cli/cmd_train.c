@@ -165,7 +165,7 @@ int cmd_train(int argc, char **argv)
     Config cfg;
     if (rc == MG_OK) rc = cmd_check_config_path("train", config_path, NULL, &e);
     if (rc == MG_OK && config_load(&cfg, config_path, sets, nsets, &e) == MG_OK)
-        tasks_config_resolve(&cfg, &e);
+        tasks_config_resolve(&cfg.task, &e);
     if (par_agree_error(&e)) {
         par_report_err(&e);
         return e.code;

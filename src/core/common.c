@@ -139,6 +139,16 @@ char *mg_read_file(const char *path, size_t max_bytes, size_t *len, MgErr *e)
     return buf;
 }
 
+int mg_load_file(const char *path, size_t max_bytes, MgParseFn parse, void *obj, MgErr *e)
+{
+    size_t len = 0;
+    char *text = mg_read_file(path, max_bytes, &len, e);
+    if (!text) return e && e->code ? e->code : MG_EUSAGE;
+    int rc = parse(obj, text, len, path, e);
+    free(text);
+    return rc;
+}
+
 FILE *mg_open_out(const char *path, const char *mode, MgErr *e)
 {
     FILE *f = fopen(path, mode);

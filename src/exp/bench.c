@@ -13,10 +13,11 @@
 
 #define BENCH_MAX_SETS 256
 
-int bench_parse_config(int argc, char **argv, const BenchSpec *spec, long *iters, Config *cfg,
-                       char *path, size_t path_size, MgErr *e)
+int bench_parse_config(int argc, char **argv, const BenchSpec *spec, BenchArgs *args, MgErr *e)
 {
     const char *name = spec->name;
+    long *iters = &args->iters;
+    *iters = spec->default_iters;
     static const struct option longopts[] = {
         {"iterations", required_argument, 0, 'n'},
         {"set", required_argument, 0, 's'},
@@ -43,8 +44,28 @@ int bench_parse_config(int argc, char **argv, const BenchSpec *spec, long *iters
             return mg_fail(e, MG_EUSAGE, "bench %s: bad option (see --help)", name);
         }
     }
-    if (optind < argc) snprintf(path, path_size, "%s", argv[optind]);
-    else mg_default_config(spec->default_config, path, path_size);
-    int rc = config_load(cfg, path, sets, nsets, e);
-    return rc == MG_OK ? tasks_config_resolve(cfg, e) : rc;
+    if (optind < argc) snprintf(args->path, sizeof args->path, "%s", argv[optind]);
+    else mg_default_config(spec->default_config, args->path, sizeof args->path);
+    int rc = config_load(&args->cfg, args->path, sets, nsets, e);
+    return rc == MG_OK ? tasks_config_resolve(&args->cfg.task, e) : rc;
+}
+
+int bench_open_learner(const Config *cfg, TaskSampler **ts, Learner **L, MgErr *e)
+{
+    *ts = NULL;
+    *L = NULL;
+    TaskSetup task_setup = tasks_setup_from(cfg);
+    LearnerSetup learner_setup = learner_setup_from(cfg);
+    if (!e->code) tasks_new(ts, &task_setup, e);
+    if (!e->code)
+        learner_new(L, &learner_setup, tasks_in_dim(*ts), tasks_out_dim(*ts),
+                    tasks_head_group(*ts), e);
+    if (par_agree_error(e)) {
+        learner_destroy(*L);
+        tasks_destroy(*ts);
+        *L = NULL;
+        *ts = NULL;
+        return e->code;
+    }
+    return MG_OK;
 }

@@ -2,12 +2,12 @@
  * bench_lp.c — `metagrid bench lp`: time the LP layer.
  *
  * For each size NxM, T tasks of the chosen family (training stream, iter 0)
- * with K instances each are produced by tasks_make — the exact path training
+ * with K instances each are produced by tasks_draw — the exact path training
  * uses for targets (warm-started dual simplex inside a task) — and the same
  * instances are then re-solved and re-allocated by the other methods:
  *   primal_cold  GLPK primal simplex from the standard basis
  *   dual_cold    GLPK dual simplex from the standard basis
- *   targets      tasks_make's loop (first instance cold, then warm starts)
+ *   targets      tasks_draw's loop (first instance cold, then warm starts)
  *   greedy       alloc_greedy (cheapest arcs first)
  *   repair       alloc_repair of the optimum perturbed by 10 % noise
  *   solver       eval's `solver`: GLPK dual simplex from the standard basis
@@ -50,7 +50,7 @@ static const char bench_lp_usage[] =
     "  {\"size\": \"30x10\", \"family\": \"uniform\", \"method\": \"dual_cold\",\n"
     "   \"us_median\": ..., \"iters_mean\": ...}\n"
     "Methods: primal_cold, dual_cold (GLPK from the standard basis), targets\n"
-    "(tasks_make: warm-started dual simplex inside a task, as in training),\n"
+    "(tasks_draw: warm-started dual simplex inside a task, as in training),\n"
     "greedy (cheapest arcs first), repair (of a perturbed optimum), solver and\n"
     "solver_warm (eval's cold and warm-started GLPK, interleaved; speedup =\n"
     "solver / solver_warm) and cert_decode (decode + bound from the previous\n"
@@ -221,12 +221,15 @@ static int bench_size(int n, int m, int family, int K, int T, uint64_t seed, MgE
     TaskData td = {0};
     TaskTimes *tt = mg_calloc((size_t)T, sizeof *tt);
     double *col = mg_calloc((size_t)T, sizeof(double));
-    int rc = tasks_create(&ts, &cfg, e);
+    TaskSetup setup = tasks_setup_from(&cfg);
+    int rc = tasks_new(&ts, &setup, e);
     if (!rc) rc = lp_create(&lp, n, m, e);
     /* warm-up: first GLPK use and page faults */
-    if (!rc) rc = tasks_make(ts, STREAM_TRAIN, 1, 0, K < 4 ? K : 4, 0, 0, &td, NULL, e);
+    TaskRequest warmup = {.stream = STREAM_TRAIN, .iter = 1, .task = 0, .k_support = K < 4 ? K : 4};
+    if (!rc) rc = tasks_draw(ts, &warmup, &td, NULL, e);
     for (int t = 0; t < T && rc == MG_OK; t++) {
-        rc = tasks_make(ts, STREAM_TRAIN, 0, (uint64_t)t, K, 0, 0, &td, NULL, e);
+        TaskRequest rq = {.stream = STREAM_TRAIN, .iter = 0, .task = (uint64_t)t, .k_support = K};
+        rc = tasks_draw(ts, &rq, &td, NULL, e);
         if (!rc) rc = bench_task(&td, td.solve_s, td.lp_iters, lp, seed, t, &tt[t], e);
     }
     if (!rc) {

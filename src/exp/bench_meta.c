@@ -114,8 +114,11 @@ static void bench_meta_time(TaskSampler *ts, Learner *L, const Config *cfg, long
         for (long it = 0; it < per_block && !e->code; it++) {
             uint64_t iter = (uint64_t)(blk * per_block + it);
             double t0 = mg_now();
-            for (int b = 0; b < B && !e->code; b++)
-                tasks_make(ts, STREAM_TRAIN, iter, (uint64_t)b, ks, kq, 0, &sup[b], &qry[b], e);
+            for (int b = 0; b < B && !e->code; b++) {
+                TaskRequest rq = {.stream = STREAM_TRAIN, .iter = iter, .task = (uint64_t)b,
+                                  .k_support = ks, .k_query = kq};
+                tasks_draw(ts, &rq, &sup[b], &qry[b], e);
+            }
             double t1 = mg_now();
             *loss = 0;
             for (int b = 0; b < B; b++) {
@@ -140,30 +143,23 @@ static void bench_meta_time(TaskSampler *ts, Learner *L, const Config *cfg, long
 
 int bench_meta(int argc, char **argv)
 {
-    long iters = 1000;
     MgErr e = {0};
-    Config cfg;
-    char path[4200];
-    int prc = bench_parse_config(argc, argv, &(BenchSpec){"meta", meta_usage, "sinusoid.yaml", 5},
-                                 &iters, &cfg, path, sizeof path, &e);
-    if (prc < 0) return MG_OK;
-    TaskSampler *ts = NULL;
-    Learner *L = NULL;
-    if (!e.code) tasks_create(&ts, &cfg, &e);
-    if (!e.code)
-        learner_create(&L, &cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), &e);
-    if (par_agree_error(&e)) {
+    BenchArgs a;
+    BenchSpec spec = {"meta", meta_usage, "sinusoid.yaml", 1000, 5};
+    if (bench_parse_config(argc, argv, &spec, &a, &e) < 0) return MG_OK;
+    const Config *cfg = &a.cfg;
+    TaskSampler *ts;
+    Learner *L;
+    if (bench_open_learner(cfg, &ts, &L, &e) != MG_OK) {
         par_report_err(&e);
-        learner_destroy(L);
-        tasks_destroy(ts);
         return e.code;
     }
-    int B = cfg.train.meta_batch, ks = cfg.task.k_support, kq = cfg.task.k_query;
+    int B = cfg->train.meta_batch, ks = cfg->task.k_support, kq = cfg->task.k_query;
     size_t n = learner_n_meta(L);
     /* 5 blocks; the median block's time per iteration is reported */
-    long per_block = iters / 5;
+    long per_block = a.iters / 5;
     double block_ms[5], data_s = 0, loss = 0;
-    bench_meta_time(ts, L, &cfg, per_block, block_ms, &data_s, &loss, &e);
+    bench_meta_time(ts, L, cfg, per_block, block_ms, &data_s, &loss, &e);
     if (!e.code) {
         double sorted[5];
         memcpy(sorted, block_ms, sizeof sorted);
@@ -187,14 +183,14 @@ int bench_meta(int argc, char **argv)
         if (par_is_root()) {
             printf("{\"bench\":\"meta\",\"config\":\"%s\",\"algo\":\"%s\",\"inner_steps\":%d,"
                    "\"hidden\":[",
-                   path, config_algo_name(cfg.algo.name), cfg.algo.inner_steps);
-            for (int i = 0; i < cfg.model.n_hidden; i++)
-                printf("%s%d", i ? "," : "", cfg.model.hidden[i]);
+                   a.path, config_algo_name(cfg->algo.name), cfg->algo.inner_steps);
+            for (int i = 0; i < cfg->model.n_hidden; i++)
+                printf("%s%d", i ? "," : "", cfg->model.hidden[i]);
             printf("],\"activation\":\"%s\",\"k_support\":%d,\"k_query\":%d,\"meta_batch\":%d,"
                    "\"n_meta\":%zu,\"iterations\":%ld,\"kernels\":\"%s\",\"ms_per_iter\":%.4f,"
                    "\"ms_per_iter_min\":%.4f,\"data_ms_per_iter\":%.4f,\"mflop_per_iter\":%.3f,"
                    "\"gflops\":%.2f",
-                   config_activation_name(cfg.model.activation), ks, kq, B, n, per_block * 5,
+                   config_activation_name(cfg->model.activation), ks, kq, B, n, per_block * 5,
                    kern_simd() ? "avx2+fma" : "portable", ms, sorted[0],
                    1e3 * data_s / (per_block * 5), flops / 1e6, flops / (ms * 1e-3) / 1e9);
             for (int sh = 0; sh < 3; sh++)

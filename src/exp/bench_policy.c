@@ -139,8 +139,8 @@ typedef struct {
 static int bench_adapt(Bench *b, int t, TaskData *sd, TaskData *qd, double *lam_prev,
                        double *lam_sup, MgErr *e)
 {
-    int rc = tasks_make(b->ts, STREAM_EVAL, 0, (uint64_t)t, b->cfg->eval.k_support, b->H, 0,
-                        sd, qd, e);
+    TaskRequest rq = {STREAM_EVAL, 0, (uint64_t)t, b->cfg->eval.k_support, b->H, 0};
+    int rc = tasks_draw(b->ts, &rq, sd, qd, e);
     if (rc != MG_OK) return rc;
     int n = qd->n, m = qd->m, nm = n * m, last = sd->k - 1;
     double t0 = mg_now();
@@ -319,9 +319,12 @@ static int run(const char *path, const char *const *sets, int nsets, int T, int 
     double *theta = NULL;
     Times tm = {0};
     int rc = load(path, sets, nsets, &cfg, &ck, e);
-    if (rc == MG_OK) rc = tasks_create(&ts, &cfg, e);
+    TaskSetup task_setup = tasks_setup_from(&cfg);
+    LearnerSetup learner_setup = learner_setup_from(&cfg);
+    if (rc == MG_OK) rc = tasks_new(&ts, &task_setup, e);
     if (rc == MG_OK)
-        rc = learner_create(&L, &cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), e);
+        rc = learner_new(&L, &learner_setup, tasks_in_dim(ts), tasks_out_dim(ts),
+                         tasks_head_group(ts), e);
     if (rc == MG_OK && learner_n_meta(L) != ck.n_meta)
         rc = mg_fail(e, MG_EUSAGE, "%s: %llu meta-parameters, but its config gives %zu", path,
                      (unsigned long long)ck.n_meta, learner_n_meta(L));

@@ -33,25 +33,23 @@ static const char scale_usage[] =
 
 int bench_scale(int argc, char **argv)
 {
-    long iters = 20;
     MgErr e = {0};
-    Config cfg;
-    char path[4200];
-    int prc = bench_parse_config(argc, argv, &(BenchSpec){"scale", scale_usage, "default.yaml", 1},
-                                 &iters, &cfg, path, sizeof path, &e);
-    if (prc < 0) return MG_OK;
+    BenchArgs a;
+    BenchSpec spec = {"scale", scale_usage, "default.yaml", 20, 1};
+    if (bench_parse_config(argc, argv, &spec, &a, &e) < 0) return MG_OK;
+    Config *cfg = &a.cfg;
     if (par_agree_error(&e)) {
         par_report_err(&e);
         return e.code;
     }
-    cfg.train.iterations = iters;
-    cfg.train.val_every = 0;
-    cfg.train.log_every = 0;
-    cfg.train.checkpoint_every = 0;
+    cfg->train.iterations = a.iters;
+    cfg->train.val_every = 0;
+    cfg->train.log_every = 0;
+    cfg->train.checkpoint_every = 0;
 
     TrainOpts opt = {.out_dir = "", .resume = 0, .quiet = 1, .write_files = 0};
     TrainStats st;
-    if (train_run(&cfg, &opt, &st, &e) != MG_OK) {
+    if (train_run(cfg, &opt, &st, &e) != MG_OK) {
         par_report_err(&e);
         return e.code;
     }
@@ -59,14 +57,10 @@ int bench_scale(int argc, char **argv)
     /* The bare communication of one iteration, as training does it: the
      * reduce-scatter of the gradient digits and the allgather of the
      * parameters (the two tiny allreduces are left out). */
-    TaskSampler *ts = NULL;
-    Learner *L = NULL;
-    if (tasks_create(&ts, &cfg, &e) == MG_OK)
-        learner_create(&L, &cfg, tasks_in_dim(ts), tasks_out_dim(ts), tasks_head_group(ts), &e);
-    if (par_agree_error(&e)) {
+    TaskSampler *ts;
+    Learner *L;
+    if (bench_open_learner(cfg, &ts, &L, &e) != MG_OK) {
         par_report_err(&e);
-        learner_destroy(L);
-        tasks_destroy(ts);
         return e.code;
     }
     size_t n = learner_n_meta(L), P = (size_t)par_size();
@@ -92,8 +86,8 @@ int bench_scale(int argc, char **argv)
         printf("{\"bench\":\"scale\",\"config\":\"%s\",\"ranks\":%d,\"iterations\":%ld,"
                "\"meta_batch\":%d,\"n_meta\":%zu,\"comm_bytes\":%zu,\"wall_s\":%.4f,"
                "\"tasks_per_s\":%.4g,\"iter_ms\":%.4g,\"comm_us\":%.4g,\"comm_us_min\":%.4g",
-               path, par_size(), iters, cfg.train.meta_batch, learner_n_meta(L),
-               nacc, st.wall_s, st.tasks_per_s, 1e3 * st.wall_s / iters,
+               a.path, par_size(), a.iters, cfg->train.meta_batch, learner_n_meta(L),
+               nacc, st.wall_s, st.tasks_per_s, 1e3 * st.wall_s / a.iters,
                1e6 * sum / reps, 1e6 * best);
         for (int i = 0; i < TM_COUNT; i++)
             printf(",\"%s_s\":%.4g", timer_name((TimerId)i), st.timers.mean[i]);

@@ -121,7 +121,8 @@ static int load_checkpoints(Ctx *x, EvalResult *r, const char *const *paths, int
             return mg_fail(e, MG_EUSAGE, "%s: model.head: trained with model.head=%s, but the "
                            "evaluation config has model.head=%s", paths[i],
                            config_head_name(config_head(cc)), config_head_name(config_head(cfg)));
-        if (learner_create(&x->L[i], cc, x->in_dim, x->out_dim, group, e) != MG_OK) return e->code;
+        LearnerSetup setup = learner_setup_from(cc);
+        if (learner_new(&x->L[i], &setup, x->in_dim, x->out_dim, group, e) != MG_OK) return e->code;
         if (learner_n_meta(x->L[i]) != ck->n_meta)
             return mg_fail(e, MG_EUSAGE, "%s: %llu meta-parameters, but its config gives %zu",
                            paths[i], (unsigned long long)ck->n_meta, learner_n_meta(x->L[i]));
@@ -161,12 +162,34 @@ typedef struct {
     int t, q;
 } Hour;
 
-static Hour hour_of(const Ctx *x, const TaskData *qd, int t, int q)
+/* One method on one task: the task's rows and the method's columns. */
+typedef struct {
+    const TaskData *sd; /* support hours (the history) */
+    const TaskData *qd; /* query hours */
+    int t;              /* task index */
+    const Cols *c;      /* the method's columns */
+} MethodTask;
+
+static Hour hour_of(const Ctx *x, const MethodTask *mt, int q)
 {
+    const TaskData *qd = mt->qd;
+    int t = mt->t;
     Hour h = {.d = qd->d + (size_t)q * x->n, .s = qd->s + (size_t)q * x->m,
               .c = qd->c + (size_t)q * x->n * x->m, .row = (size_t)t * x->Q + q, .t = t, .q = q};
     return h;
 }
+
+/* What a heuristic method proposes for one hour: the feasible allocation a,
+ * the allocation before repair raw (may equal a), the seconds spent so far,
+ * and its own capacity prices with their bound (own_lam NULL: none; own_lb
+ * NAN: not yet computed). */
+typedef struct {
+    double *a;
+    const double *raw;
+    double secs;
+    const double *own_lam;
+    double own_lb;
+} Proposal;
 
 /* Squared error of fractions p against targets y (k values), mean. */
 static double mse_of(const double *p, const double *y, int k)
@@ -226,19 +249,21 @@ static double cert_gap_of(double cost, double lb)
 }
 
 /*
- * The common last stage of every heuristic method for one hour: a is the
- * feasible allocation, raw the allocation before repair (may equal a),
- * `secs` the time spent so far. Measured before the polish (gap0, untimed),
+ * The common last stage of every heuristic method for one hour h of
+ * proposal p (Proposal). Measured before the polish (gap0, untimed),
  * polished (eval.polish passes, timed), measured, then certified (timed):
- * own prices own_lam (with their bound own_lb, or NAN) or else the nearest
- * support hour's prices, up to EVAL_ASCENT_STEPS ascent steps when above
- * tolerance, then the warm-solver fallback when still above.
+ * own prices p->own_lam (with their bound p->own_lb, or NAN) or else the
+ * nearest support hour's prices, up to EVAL_ASCENT_STEPS ascent steps when
+ * above tolerance, then the warm-solver fallback when still above.
  */
-static int finish_hour(Ctx *x, const TaskData *sd, const Hour *h, double *a, const double *raw,
-                       double secs, const double *own_lam, double own_lb, const Cols *c,
-                       MgErr *e)
+static int finish_hour(Ctx *x, const MethodTask *mt, const Hour *h, const Proposal *p, MgErr *e)
 {
     int n = x->n, m = x->m;
+    const TaskData *sd = mt->sd;
+    const Cols *c = mt->c;
+    double *a = p->a;
+    const double *raw = p->raw, *own_lam = p->own_lam;
+    double secs = p->secs, own_lb = p->own_lb;
     size_t nm = (size_t)n * m, row = h->row;
     double opt = x->opt[row], tol = x->cfg->eval.tolerance;
     AllocMetrics am;
@@ -301,15 +326,21 @@ static int prime_solver(Ctx *x, LpSolver *lp, const TaskData *sd, int t, double 
 
 /* ---- methods on one task ---------------------------------------------- */
 
-/* A learned method with parameters theta on every query hour of task t.
- * Sinusoid: learner_predict. LP: the policy (frozen once per task from
- * theta and the support costs, timed into adapt), then per hour from its raw
- * (d, s, c), timed: features + forward + decode (+ repair for the
- * allocation head; cert_decode for the price head), then finish_hour. */
-static int eval_learned(Ctx *x, Learner *L, Policy *P, int prices, const double *theta,
-                        const TaskData *sd, const TaskData *qd, int t, const Cols *c,
-                        double loss, MgErr *e)
+/* The network of checkpoint ckpt (its learner, policy and head) with
+ * parameters theta on every query hour of the task; loss is its query loss
+ * (the price head's mse column). Sinusoid: learner_predict. LP: the policy
+ * (frozen once per task from theta and the support costs, timed into adapt),
+ * then per hour from its raw (d, s, c), timed: features + forward + decode
+ * (+ repair for the allocation head; cert_decode for the price head), then
+ * finish_hour. */
+static int eval_learned(Ctx *x, const MethodTask *mt, int ckpt, const double *theta, double loss,
+                        MgErr *e)
 {
+    Learner *L = x->L[ckpt];
+    Policy *P = x->pol[ckpt];
+    int prices = x->prices[ckpt], t = mt->t;
+    const TaskData *sd = mt->sd, *qd = mt->qd;
+    const Cols *c = mt->c;
     if (!x->lp) {
         for (int q = 0; q < x->Q; q++) {
             size_t row = (size_t)t * x->Q + q;
@@ -327,7 +358,7 @@ static int eval_learned(Ctx *x, Learner *L, Policy *P, int prices, const double 
     if (prime_solver(x, x->fb, sd, t, NULL, e) != MG_OK) return e->code;
     double lb = NAN;
     for (int q = 0; q < x->Q; q++) {
-        Hour h = hour_of(x, qd, t, q);
+        Hour h = hour_of(x, mt, q);
         if (q == 0) { /* warm-up */
             if (prices) policy_prices(P, h.d, h.s, h.c, x->lam, x->y, &lb);
             else policy_alloc_unpolished(P, h.d, h.s, h.c, NULL, x->xr, x->y);
@@ -339,11 +370,13 @@ static int eval_learned(Ctx *x, Learner *L, Policy *P, int prices, const double 
         if (prices) {
             c->mse[h.row] = loss; /* the head's own loss on the query set */
             memcpy(x->v, x->lam, sizeof(double) * x->m);
-            if (finish_hour(x, sd, &h, x->y, x->y, secs, x->v, lb, c, e)) return e->code;
+            Proposal p = {.a = x->y, .raw = x->y, .secs = secs, .own_lam = x->v, .own_lb = lb};
+            if (finish_hour(x, mt, &h, &p, e)) return e->code;
         } else {
             policy_fractions(P, x->p);
             c->mse[h.row] = mse_of(x->p, split_target(x, qd, q), x->n * x->m);
-            if (finish_hour(x, sd, &h, x->y, x->xr, secs, NULL, NAN, c, e)) return e->code;
+            Proposal p = {.a = x->y, .raw = x->xr, .secs = secs, .own_lam = NULL, .own_lb = NAN};
+            if (finish_hour(x, mt, &h, &p, e)) return e->code;
         }
     }
     return MG_OK;
@@ -370,10 +403,11 @@ static void support_split_row(const Ctx *x, const TaskData *sd, int r, int i, do
 }
 
 /* support_mean, greedy, nearest, support_duals on every query hour of task t. */
-static int eval_baseline(Ctx *x, int kind, const TaskData *sd, const TaskData *qd, int t,
-                         const Cols *c, MgErr *e)
+static int eval_baseline(Ctx *x, int kind, const MethodTask *mt, MgErr *e)
 {
-    int n = x->n, m = x->m;
+    int n = x->n, m = x->m, t = mt->t;
+    const TaskData *sd = mt->sd, *qd = mt->qd;
+    const Cols *c = mt->c;
     double t0 = mg_now();
     if (kind == EVAL_SUPPORT_MEAN) { /* the mean support split, once per task */
         memset(x->mean, 0, sizeof(double) * n * m);
@@ -386,7 +420,7 @@ static int eval_baseline(Ctx *x, int kind, const TaskData *sd, const TaskData *q
     c->adapt[t] = mg_now() - t0;
     if (prime_solver(x, x->fb, sd, t, NULL, e) != MG_OK) return e->code;
     for (int q = 0; q < x->Q; q++) {
-        Hour h = hour_of(x, qd, t, q);
+        Hour h = hour_of(x, mt, q);
         const double *own = NULL;
         double own_lb = NAN;
         t0 = mg_now();
@@ -410,23 +444,25 @@ static int eval_baseline(Ctx *x, int kind, const TaskData *sd, const TaskData *q
         double secs = mg_now() - t0;
         c->mse[h.row] = alloc_mse(x, qd, &h, x->y);
         if (own) memcpy(x->v, own, sizeof(double) * m);
-        if (finish_hour(x, sd, &h, x->y, x->xr, secs, own ? x->v : NULL, own_lb, c, e))
-            return e->code;
+        Proposal p = {.a = x->y, .raw = x->xr, .secs = secs, .own_lam = own ? x->v : NULL,
+                      .own_lb = own_lb};
+        if (finish_hour(x, mt, &h, &p, e)) return e->code;
     }
     return MG_OK;
 }
 
 /* solver (cold) or solver_warm on every query hour: exact; the certificate
  * is the bound of the solve's own duals (timed); never a fallback. */
-static int eval_solver(Ctx *x, int warm, const TaskData *sd, const TaskData *qd, int t,
-                       const Cols *c, MgErr *e)
+static int eval_solver(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
 {
-    int n = x->n, m = x->m;
+    int n = x->n, m = x->m, t = mt->t;
+    const TaskData *sd = mt->sd;
+    const Cols *c = mt->c;
     LpSolver *lp = warm ? x->warm : x->solver;
     if (warm && prime_solver(x, lp, sd, t, &x->prime[t], e) != MG_OK) return e->code;
     LpResult res = {.x = x->xg, .v = x->v};
     for (int q = 0; q < x->Q; q++) {
-        Hour h = hour_of(x, qd, t, q);
+        Hour h = hour_of(x, mt, q);
         char what[64];
         snprintf(what, sizeof what, "eval task %d query hour %d", t, q);
         double t0 = mg_now();
@@ -451,15 +487,20 @@ static int eval_solver(Ctx *x, int warm, const TaskData *sd, const TaskData *qd,
     return MG_OK;
 }
 
-/* Adapt with learner L and record the query loss by step (untimed second
- * pass, so adapt_ms is the adaptation alone). */
-static void adapt(Ctx *x, Learner *L, const double *meta, const double *init, const TaskData *sd,
-                  const TaskData *qd, int steps, double *theta, int t, const Cols *c)
+/* Adapt checkpoint ckpt's network for steps steps on the support rows, from
+ * its θ0 (init NULL) or from init (the scratch baseline), into
+ * x->theta[ckpt]; record the query loss by step (untimed second pass, so
+ * adapt_ms is the adaptation alone). */
+static void adapt(Ctx *x, const MethodTask *mt, int ckpt, const double *init, int steps)
 {
+    Learner *L = x->L[ckpt];
+    const double *meta = x->ck[ckpt].meta;
+    double *theta = x->theta[ckpt];
     double t0 = mg_now();
-    learner_adapt(L, meta, init, sd, steps, theta, NULL, NULL);
-    c->adapt[t] = mg_now() - t0;
-    learner_adapt(L, meta, init, sd, steps, theta, qd, c->steps + (size_t)t * (steps + 1));
+    learner_adapt(L, meta, init, mt->sd, steps, theta, NULL, NULL);
+    mt->c->adapt[mt->t] = mg_now() - t0;
+    learner_adapt(L, meta, init, mt->sd, steps, theta, mt->qd,
+                  mt->c->steps + (size_t)mt->t * (steps + 1));
 }
 
 /* Every method on held-out task t. */
@@ -467,10 +508,10 @@ static int eval_task(Ctx *x, EvalResult *r, TaskSampler *ts, int t, TaskData *sd
                      MgErr *e)
 {
     const Config *cfg = x->cfg;
-    int grid = cfg->task.family == FAMILY_SINUSOID;
-    if (tasks_make(ts, STREAM_EVAL, 0, (uint64_t)t, cfg->eval.k_support, cfg->eval.query, grid,
-                   sd, qd, e) != MG_OK)
-        return e->code;
+    TaskRequest rq = {.stream = STREAM_EVAL, .iter = 0, .task = (uint64_t)t,
+                      .k_support = cfg->eval.k_support, .k_query = cfg->eval.query,
+                      .query_grid = cfg->task.family == FAMILY_SINUSOID};
+    if (tasks_draw(ts, &rq, sd, qd, e) != MG_OK) return e->code;
     if (x->lp) {
         x->supsolve[t] = sd->solve_s;
         for (int q = 0; q < x->Q; q++) x->opt[(size_t)t * x->Q + q] = qd->obj[q];
@@ -482,36 +523,34 @@ static int eval_task(Ctx *x, EvalResult *r, TaskSampler *ts, int t, TaskData *sd
     for (int k = 0; k < r->n_methods; k++) {
         const EvalMethod *m = &r->m[k];
         const Cols *c = &x->col[k];
+        const MethodTask mt = {.sd = sd, .qd = qd, .t = t, .c = c};
         int rc = MG_OK, S = m->steps + 1;
         switch (m->kind) {
         case EVAL_CKPT: {
             int i = m->ckpt;
-            adapt(x, x->L[i], x->ck[i].meta, NULL, sd, qd, m->steps, x->theta[i], t, c);
-            rc = eval_learned(x, x->L[i], x->pol[i], x->prices[i], x->theta[i], sd, qd, t, c,
-                              c->steps[(size_t)t * S + S - 1], e);
+            adapt(x, &mt, i, NULL, m->steps);
+            rc = eval_learned(x, &mt, i, x->theta[i], c->steps[(size_t)t * S + S - 1], e);
             break;
         }
         case EVAL_NO_ADAPT:
             c->steps[t] = learner_loss(x->L[0], x->ck[0].meta, qd);
-            rc = eval_learned(x, x->L[0], x->pol[0], x->prices[0], x->ck[0].meta, sd, qd, t, c,
-                              c->steps[t], e);
+            rc = eval_learned(x, &mt, 0, x->ck[0].meta, c->steps[t], e);
             break;
         case EVAL_SCRATCH:
         case EVAL_SCRATCH_LONG:
             learner_init_theta(x->L[0], x->theta0, (uint64_t)cfg->seed, (uint64_t)t);
-            adapt(x, x->L[0], x->ck[0].meta, x->theta0, sd, qd, m->steps, x->theta[0], t, c);
-            rc = eval_learned(x, x->L[0], x->pol[0], x->prices[0], x->theta[0], sd, qd, t, c,
-                              c->steps[(size_t)t * S + S - 1], e);
+            adapt(x, &mt, 0, x->theta0, m->steps);
+            rc = eval_learned(x, &mt, 0, x->theta[0], c->steps[(size_t)t * S + S - 1], e);
             break;
         case EVAL_SUPPORT_MEAN:
         case EVAL_GREEDY:
         case EVAL_NEAREST:
         case EVAL_SUPPORT_DUALS:
-            rc = eval_baseline(x, m->kind, sd, qd, t, c, e);
+            rc = eval_baseline(x, m->kind, &mt, e);
             break;
         case EVAL_SOLVER:
         case EVAL_SOLVER_WARM:
-            rc = eval_solver(x, m->kind == EVAL_SOLVER_WARM, sd, qd, t, c, e);
+            rc = eval_solver(x, m->kind == EVAL_SOLVER_WARM, &mt, e);
             break;
         }
         if (rc != MG_OK) return rc;
@@ -669,7 +708,8 @@ static int eval_setup(Ctx *x, EvalResult *r, TaskSampler **ts, const char *const
     if (n_paths < 1 || n_paths > EVAL_MAX_CKPT)
         return mg_fail(e, MG_EUSAGE, "eval: between 1 and %d checkpoints, got %d",
                        EVAL_MAX_CKPT, n_paths);
-    if (tasks_create(ts, cfg, e) != MG_OK) return e->code;
+    TaskSetup setup = tasks_setup_from(cfg);
+    if (tasks_new(ts, &setup, e) != MG_OK) return e->code;
     x->in_dim = tasks_in_dim(*ts);
     x->out_dim = tasks_out_dim(*ts);
     if (load_checkpoints(x, r, paths, n_paths, tasks_head_group(*ts), e) != MG_OK) return e->code;

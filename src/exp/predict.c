@@ -118,9 +118,11 @@ static int predict_inputs(Predict *p, MgErr *e)
         return mg_fail(e, MG_EUSAGE, "--case: path too long");
     memset(cfg->task.case_path, 0, sizeof cfg->task.case_path);
     memcpy(cfg->task.case_path, o->case_path, strlen(o->case_path));
-    if (tasks_create(&p->ts, cfg, e) != MG_OK) return e->code;
-    if (learner_create(&p->L, cfg, tasks_in_dim(p->ts), tasks_out_dim(p->ts),
-                       tasks_head_group(p->ts), e) != MG_OK)
+    TaskSetup task_setup = tasks_setup_from(cfg);
+    LearnerSetup learner_setup = learner_setup_from(cfg);
+    if (tasks_new(&p->ts, &task_setup, e) != MG_OK) return e->code;
+    if (learner_new(&p->L, &learner_setup, tasks_in_dim(p->ts), tasks_out_dim(p->ts),
+                    tasks_head_group(p->ts), e) != MG_OK)
         return e->code;
     if (learner_n_meta(p->L) != p->ck.n_meta)
         return mg_fail(e, MG_EUSAGE, "%s: %llu meta-parameters, but its config gives %zu",

@@ -325,17 +325,15 @@ int sweep_load_buffer(Sweep *s, const char *text, size_t len, const char *path, 
     return sweep_finish(s, path, kl, e);
 }
 
+static int sweep_parse_text(void *s, const char *text, size_t len, const char *name, MgErr *e)
+{
+    return sweep_load_buffer(s, text, len, name, e);
+}
+
 int sweep_load(Sweep *s, const char *path, MgErr *e)
 {
-    size_t len;
-    char *text = mg_read_file(path, SWEEP_MAX_FILE, &len, e);
-    if (!text) {
-        memset(s, 0, sizeof *s);
-        return MG_EUSAGE;
-    }
-    int rc = sweep_load_buffer(s, text, len, path, e);
-    free(text);
-    return rc;
+    memset(s, 0, sizeof *s);
+    return mg_load_file(path, SWEEP_MAX_FILE, sweep_parse_text, s, e);
 }
 
 /* ---- trials ------------------------------------------------------------- */

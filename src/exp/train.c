@@ -344,13 +344,15 @@ static int train_run_init(TrainRun *r, const Config *cfg, const TrainOpts *opt, 
     /* Signals set a flag from the start: one arriving during set-up stops the
      * run at its first iteration boundary, with a checkpoint. */
     train_install_signals(r->old_handlers);
-    if (tasks_create(&r->ts, cfg, e) == MG_OK)
-        learner_create(&r->L, cfg, tasks_in_dim(r->ts), tasks_out_dim(r->ts),
-                       tasks_head_group(r->ts), e);
+    TaskSetup task_setup = tasks_setup_from(cfg);
+    LearnerSetup learner_setup = learner_setup_from(cfg);
+    if (tasks_new(&r->ts, &task_setup, e) == MG_OK)
+        learner_new(&r->L, &learner_setup, tasks_in_dim(r->ts), tasks_out_dim(r->ts),
+                    tasks_head_group(r->ts), e);
     if (e->code == 0 && cfg->train.pool_tasks > 0) {
         char pool_dir[CONFIG_PATH_MAX + 16];
         train_pool_dir(opt, pool_dir, sizeof pool_dir);
-        pool_open(&r->pool, r->ts, cfg, opt->write_files ? pool_dir : NULL, e);
+        pool_open(&r->pool, r->ts, &cfg->train, opt->write_files ? pool_dir : NULL, e);
     }
     if (par_agree_error(e)) return e->code;
     if (train_setup_state(cfg, opt, r->L, &r->st, e)) return e->code;
@@ -426,7 +428,7 @@ static int train_injected(const TrainRun *r, int64_t it, const char *kind)
 /*
  * Phase 1 (README data flow, steps 1-4 up to the reduction): for each of
  * this rank's tasks of iteration it, draw the task and solve its instances
- * (tasks_make), compute its meta-gradient (learner_task_grad) and add it
+ * (tasks_draw), compute its meta-gradient (learner_task_grad) and add it
  * exactly into acc, its loss into ctl. A failure stops the loop; it is
  * agreed over ranks by the reduction that follows.
  */
@@ -439,10 +441,10 @@ static void train_task_grads(TrainRun *r, int64_t it, MgErr *e)
     long lp_iters = 0;
     for (size_t t = r->task_lo; t < r->task_hi && !g_stop_signal; t++) {
         timer_start(&r->tm, TM_SAMPLE);
+        TaskRequest rq = {.stream = STREAM_TRAIN, .iter = (uint64_t)it, .task = (uint64_t)t,
+                          .k_support = cfg->task.k_support, .k_query = cfg->task.k_query};
         int rc = r->pool ? pool_make(r->pool, (uint64_t)it, (uint64_t)t, &r->sup, &r->qry, e)
-                         : tasks_make(r->ts, STREAM_TRAIN, (uint64_t)it, (uint64_t)t,
-                                      cfg->task.k_support, cfg->task.k_query, 0, &r->sup,
-                                      &r->qry, e);
+                         : tasks_draw(r->ts, &rq, &r->sup, &r->qry, e);
         timer_stop(&r->tm, TM_SAMPLE);
         if (rc == MG_OK && train_injected(r, it, "fail"))
             rc = mg_fail(e, MG_EFAIL, "injected failure at iteration %lld, task %zu (rank %d)",
@@ -590,9 +592,9 @@ static double train_validation_loss(TrainRun *r, MgErr *e)
     int64_t acc[XSUM_STRIDE + 1];
     memset(acc, 0, sizeof acc);
     for (size_t t = lo; t < hi && !e->code; t++) {
-        if (tasks_make(r->ts, STREAM_VAL, 0, (uint64_t)t, cfg->task.k_support, cfg->task.k_query,
-                       0, &r->sup, &r->qry, e) != MG_OK)
-            break;
+        TaskRequest rq = {.stream = STREAM_VAL, .iter = 0, .task = (uint64_t)t,
+                          .k_support = cfg->task.k_support, .k_query = cfg->task.k_query};
+        if (tasks_draw(r->ts, &rq, &r->sup, &r->qry, e) != MG_OK) break;
         double loss = learner_task_grad(r->L, r->st.meta, &r->sup, &r->qry, r->grad);
         xsum_add(acc, &loss, 1);
     }

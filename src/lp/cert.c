@@ -395,19 +395,24 @@ static double ascent_line(int n, int m, const double *c, const double *d, const 
     return tmin;
 }
 
+/* One instance, as cert_ascent's helpers pass it around. */
+typedef struct {
+    int n, m;
+    const double *c, *d, *s;
+} CertInst;
+
 /* Move lambda_S by t if the recomputed bound does not drop; returns the bound. */
-static double ascent_try(int n, int m, const double *c, const double *d, const double *s,
-                         double *lambda, const unsigned char *in_s, double t, double best,
-                         double *old)
+static double ascent_try(const CertInst *I, double *lambda, const unsigned char *in_s, double t,
+                         double best, double *old)
 {
     if (t == 0.0) return best;
-    for (int j = 0; j < m; j++) {
+    for (int j = 0; j < I->m; j++) {
         old[j] = lambda[j];
         if (in_s[j]) lambda[j] = fmax(0.0, lambda[j] + t);
     }
-    double g = cert_lower_bound(n, m, c, d, s, lambda);
+    double g = cert_lower_bound(I->n, I->m, I->c, I->d, I->s, lambda);
     if (g >= best) return g;
-    memcpy(lambda, old, sizeof(double) * (size_t)m); /* rounding: never accept a drop */
+    memcpy(lambda, old, sizeof(double) * (size_t)I->m); /* rounding: never accept a drop */
     return best;
 }
 
@@ -438,7 +443,8 @@ double cert_ascent(int n, int m, const double *c, const double *d, const double 
          * left over by a max-flow on tight arcs can reach */
         if (ascent_deficit_set(n, m, c, d, s, lambda, in_s, mem)) {
             double t = ascent_line(n, m, c, d, s, lambda, in_s, brk);
-            best = ascent_try(n, m, c, d, s, lambda, in_s, t, best, old);
+            CertInst I = {n, m, c, d, s};
+            best = ascent_try(&I, lambda, in_s, t, best, old);
         }
         if (!(best > start)) break; /* a fixed point of both moves */
     }

@@ -162,25 +162,34 @@ static int mlp_loss_of(int loss)
     }
 }
 
-int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, int group, MgErr *e)
+LearnerSetup learner_setup_from(const Config *c)
+{
+    LearnerSetup s = {.model = c->model, .algo = c->algo, .head = config_head(c)};
+    return s;
+}
+
+int learner_new(Learner **out, const LearnerSetup *setup, int in_dim, int out_dim, int group,
+                MgErr *e)
 {
     *out = NULL;
+    const ModelConfig *model = &setup->model;
+    const AlgoConfig *algo = &setup->algo;
     Learner *L = mg_calloc(1, sizeof *L);
-    int prices = config_head(cfg) == HEAD_PRICES; /* then group = n (learner.h) */
-    int rc = mlp_layout_init(&L->lay, in_dim, cfg->model.hidden, cfg->model.n_hidden, out_dim,
-                             mlp_activation_of(cfg->model.activation), prices ? 0 : group, e);
-    if (rc == MG_OK && prices) rc = mlp_layout_set_prices(&L->lay, group, cfg->model.temperature, e);
-    if (rc == MG_OK && prices && cfg->model.anchor != ANCHOR_NONE)
+    int prices = setup->head == HEAD_PRICES; /* then group = n (learner.h) */
+    int rc = mlp_layout_init(&L->lay, in_dim, model->hidden, model->n_hidden, out_dim,
+                             mlp_activation_of(model->activation), prices ? 0 : group, e);
+    if (rc == MG_OK && prices) rc = mlp_layout_set_prices(&L->lay, group, model->temperature, e);
+    if (rc == MG_OK && prices && model->anchor != ANCHOR_NONE)
         rc = mlp_layout_set_anchor(&L->lay, e);
     if (rc) goto error;
-    rc = mlp_layout_set_loss(&L->lay, mlp_loss_of(cfg->model.loss), e);
+    rc = mlp_layout_set_loss(&L->lay, mlp_loss_of(model->loss), e);
     L->lay_in = L->lay;
-    if (rc == MG_OK && cfg->model.inner_loss == INNER_LOSS_MSE)
+    if (rc == MG_OK && model->inner_loss == INNER_LOSS_MSE)
         rc = mlp_layout_set_loss(&L->lay_in, MLP_LOSS_MSE, e);
     if (rc) goto error;
-    L->algo = cfg->algo.name;
-    L->lr = cfg->algo.inner_lr;
-    L->T = cfg->algo.inner_steps;
+    L->algo = algo->name;
+    L->lr = algo->inner_lr;
+    L->T = algo->inner_steps;
     if (L->T < 0 || (L->T == 0 && L->algo != ALGO_PRETRAIN && L->algo != ALGO_FOMAML &&
                      L->algo != ALGO_MAML)) {
         rc = mg_fail(e, MG_EUSAGE, "learner: algo.inner_steps must be >= 1 for %s",
@@ -195,8 +204,8 @@ int learner_create(Learner **out, const Config *cfg, int in_dim, int out_dim, in
         L->rule = RULE_METASGD;
         L->n_meta = 2 * L->n_theta;
     } else if (L->algo == ALGO_GATED) {
-        L->rule = cfg->algo.gate.base == GATE_ADAM ? RULE_GATED_ADAM : RULE_GATED_SGD;
-        rc = gate_layout_init(&L->gate, &L->lay, cfg->algo.gate.hidden, L->lr, e);
+        L->rule = algo->gate.base == GATE_ADAM ? RULE_GATED_ADAM : RULE_GATED_SGD;
+        rc = gate_layout_init(&L->gate, &L->lay, algo->gate.hidden, L->lr, e);
         if (rc) goto error;
         L->n_meta = L->n_theta + L->gate.n_params;
     } else if (L->algo < 0 || L->algo > ALGO_PRETRAIN) {

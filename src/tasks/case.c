@@ -477,15 +477,15 @@ int case_parse(GridCase *gc, const char *text, size_t len, const char *name, MgE
     return rc;
 }
 
+static int case_parse_text(void *gc, const char *text, size_t len, const char *name, MgErr *e)
+{
+    return case_parse(gc, text, len, name, e);
+}
+
 int case_load(GridCase *gc, const char *path, MgErr *e)
 {
     memset(gc, 0, sizeof *gc);
-    size_t len = 0;
-    char *text = mg_read_file(path, CASE_MAX_BYTES, &len, e);
-    if (!text) return e && e->code ? e->code : MG_EUSAGE;
-    int rc = case_parse(gc, text, len, path, e);
-    free(text);
-    return rc;
+    return mg_load_file(path, CASE_MAX_BYTES, case_parse_text, gc, e);
 }
 
 void case_free(GridCase *gc)

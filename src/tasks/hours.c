@@ -203,15 +203,24 @@ int hours_parse(HourTable *ht, const GridModel *gm, const char *text, size_t len
     return rc;
 }
 
+/* hours_parse as an MgParseFn: the table and the case it is read against. */
+typedef struct {
+    HourTable *ht;
+    const GridModel *gm;
+} HoursTarget;
+
+static int hours_parse_text(void *target, const char *text, size_t len, const char *name,
+                            MgErr *e)
+{
+    HoursTarget *t = target;
+    return hours_parse(t->ht, t->gm, text, len, name, e);
+}
+
 int hours_load(HourTable *ht, const GridModel *gm, const char *path, MgErr *e)
 {
     memset(ht, 0, sizeof *ht);
-    size_t len = 0;
-    char *text = mg_read_file(path, HOURS_MAX_BYTES, &len, e);
-    if (!text) return e && e->code ? e->code : MG_EUSAGE;
-    int rc = hours_parse(ht, gm, text, len, path, e);
-    free(text);
-    return rc;
+    HoursTarget t = {ht, gm};
+    return mg_load_file(path, HOURS_MAX_BYTES, hours_parse_text, &t, e);
 }
 
 void hours_free(HourTable *ht)

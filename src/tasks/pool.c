@@ -38,7 +38,7 @@ typedef struct {
 
 struct TaskPool {
     TaskSampler *ts;
-    Config cfg;
+    const TaskSetup *setup;         /* the sampler's */
     int P, H, n, m, in_dim, out_dim, y_dim, prices;
     uint32_t key;
     char dir[CONFIG_PATH_MAX + 16]; /* DIR/KEY, "" = memory only */
@@ -50,8 +50,12 @@ struct TaskPool {
 };
 
 /* The CRC32 of everything that determines a pool task's stored data. */
-static int pool_compute_key(const Config *cfg, int H, uint32_t *key, MgErr *e)
+static int pool_compute_key(const TaskSetup *setup, int H, uint32_t *key, MgErr *e)
 {
+    Config cfg; /* the seed and task section, for config_get's schema loop */
+    config_defaults(&cfg);
+    cfg.seed = setup->seed;
+    cfg.task = setup->task;
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -64,14 +68,14 @@ static int pool_compute_key(const Config *cfg, int H, uint32_t *key, MgErr *e)
             !strcmp(name, "task.observe_costs") || !strcmp(name, "task.case"))
             continue; /* not in the stored data; the case enters by its bytes */
         char val[2 * CONFIG_PATH_MAX + 8];
-        config_get(cfg, name, val, sizeof val);
+        config_get(&cfg, name, val, sizeof val);
         fprintf(f, "%s=%s\n", name, val);
     }
-    fprintf(f, "head=%s\nhours=%d\n", config_head_name(config_head(cfg)), H);
+    fprintf(f, "head=%s\nhours=%d\n", config_head_name(setup->head), H);
     int rc = MG_OK;
-    if (cfg->task.family == FAMILY_GRID) {
+    if (setup->task.family == FAMILY_GRID) {
         size_t clen = 0;
-        char *bytes = mg_read_file(cfg->task.case_path, 64u << 20, &clen, e);
+        char *bytes = mg_read_file(setup->task.case_path, 64u << 20, &clen, e);
         if (!bytes) rc = e->code ? e->code : MG_EUSAGE;
         else fprintf(f, "case_crc=%08lx\n", crc32(0L, (const Bytef *)bytes, (uInt)clen));
         free(bytes);
@@ -82,31 +86,34 @@ static int pool_compute_key(const Config *cfg, int H, uint32_t *key, MgErr *e)
     return rc;
 }
 
-int pool_open(TaskPool **out, TaskSampler *ts, const Config *cfg, const char *dir, MgErr *e)
+int pool_open(TaskPool **out, TaskSampler *ts, const TrainConfig *train, const char *dir,
+              MgErr *e)
 {
     *out = NULL;
-    int ks = cfg->task.k_support, kq = cfg->task.k_query, H = cfg->train.pool_hours;
+    const TaskSetup *setup = tasks_sampler_setup(ts);
+    const TaskConfig *task = &setup->task;
+    int ks = task->k_support, kq = task->k_query, H = train->pool_hours;
     if (tasks_head_group(ts) == 0)
         return mg_fail(e, MG_EUSAGE, "train.pool_tasks: the pool is for the LP families "
-                       "(task.family is %s)", config_family_name(cfg->task.family));
+                       "(task.family is %s)", config_family_name(task->family));
     if (H < ks + kq)
         return mg_fail(e, MG_EUSAGE, "train.pool_hours: %d is below task.k_support + "
                        "task.k_query = %d (a pool task must hold a support and a query set)",
                        H, ks + kq);
     TaskPool *p = mg_calloc(1, sizeof *p);
     p->ts = ts;
-    p->cfg = *cfg;
-    p->P = cfg->train.pool_tasks;
+    p->setup = setup;
+    p->P = train->pool_tasks;
     p->H = H;
     p->in_dim = tasks_in_dim(ts);
     p->out_dim = tasks_out_dim(ts);
     p->y_dim = tasks_y_dim(ts);
-    p->prices = config_head(cfg) == HEAD_PRICES;
+    p->prices = setup->head == HEAD_PRICES;
     const GridModel *gm = tasks_grid_model(ts);
-    p->n = gm ? gm->n : cfg->task.n_demand;
-    p->m = gm ? gm->m : cfg->task.n_supply;
+    p->n = gm ? gm->n : task->n_demand;
+    p->m = gm ? gm->m : task->n_supply;
     p->vzero = mg_calloc((size_t)p->m, sizeof(double));
-    int rc = pool_compute_key(cfg, H, &p->key, e);
+    int rc = pool_compute_key(setup, H, &p->key, e);
     if (rc != MG_OK) {
         free(p->vzero);
         free(p);
@@ -171,7 +178,9 @@ static void pool_task_alloc(PoolTask *t, int n, int m, int H, int64_t nnz, int p
 static int pool_solve(TaskPool *p, int which, TaskData *acct, MgErr *e)
 {
     TaskData *g = &p->gen;
-    int rc = tasks_make(p->ts, STREAM_TRAIN, 0, (uint64_t)which, p->H, 0, 0, g, NULL, e);
+    TaskRequest rq = {.stream = STREAM_TRAIN, .iter = 0, .task = (uint64_t)which,
+                      .k_support = p->H};
+    int rc = tasks_draw(p->ts, &rq, g, NULL, e);
     if (rc != MG_OK) return rc;
     int n = g->n, m = g->m, H = p->H;
     size_t nm = (size_t)n * m;
@@ -320,7 +329,7 @@ static int pool_read(TaskPool *p, int which)
 /* ---- drawing a training task from the pool ---- */
 
 /* Row r of td from hour h of pool task t: the instance data, features and
- * targets exactly as tasks_make builds them. */
+ * targets exactly as tasks_draw builds them. */
 static void pool_fill_row(const TaskPool *p, const PoolTask *t, int h, TaskData *td, int r)
 {
     int n = p->n, m = p->m;
@@ -335,7 +344,7 @@ static void pool_fill_row(const TaskPool *p, const PoolTask *t, int h, TaskData 
     for (int32_t q = t->start[h]; q < t->start[h + 1]; q++) x[t->idx[q]] = t->val[q];
     td->obj[r] = t->obj[h];
     memcpy(td->lambda + (size_t)r * m, t->lambda + (size_t)h * m, (size_t)m * sizeof(double));
-    if (p->cfg.task.observe_costs) task_features(n, m, d, s, c, td->x + (size_t)r * p->in_dim);
+    if (p->setup->task.observe_costs) task_features(n, m, d, s, c, td->x + (size_t)r * p->in_dim);
     else task_features_ds(n, m, d, s, td->x + (size_t)r * p->in_dim);
     if (p->prices) {
         task_price_targets(n, m, d, s, c, p->vzero, t->obj[h], y);
@@ -348,11 +357,11 @@ static void pool_fill_row(const TaskPool *p, const PoolTask *t, int h, TaskData 
 int pool_make(TaskPool *p, uint64_t iter, uint64_t task, TaskData *sup, TaskData *qry,
               MgErr *e)
 {
-    int ks = p->cfg.task.k_support, kq = p->cfg.task.k_query, H = p->H;
+    int ks = p->setup->task.k_support, kq = p->setup->task.k_query, H = p->H;
     taskdata_reserve(sup, ks, p->in_dim, p->out_dim, p->y_dim, p->n, p->m);
     taskdata_reserve(qry, kq, p->in_dim, p->out_dim, p->y_dim, p->n, p->m);
     RngStream r;
-    rng_stream_init(&r, (uint64_t)p->cfg.seed, RNG_POOL, iter, task, 0);
+    rng_stream_init(&r, (uint64_t)p->setup->seed, RNG_POOL, iter, task, 0);
     int which = (int)rng_below(&r, (uint64_t)p->P);
     PoolTask *t = &p->tasks[which];
     if (!t->ready && pool_read(p, which) != 0) {
@@ -372,6 +381,6 @@ int pool_make(TaskPool *p, uint64_t iter, uint64_t task, TaskData *sup, TaskData
     }
     for (int k = 0; k < ks; k++) pool_fill_row(p, t, p->perm[k], sup, k);
     for (int k = 0; k < kq; k++) pool_fill_row(p, t, p->perm[ks + k], qry, k);
-    if (p->prices && p->cfg.model.anchor != ANCHOR_NONE) anchor_fill(sup, qry);
+    if (p->prices && p->setup->anchor != ANCHOR_NONE) anchor_fill(sup, qry);
     return MG_OK;
 }

@@ -68,13 +68,12 @@
 #include "metagrid/anchor.h"
 
 struct TaskSampler {
-    Config cfg;
+    TaskSetup setup;
     int family, n, m, in_dim, out_dim, y_dim, prices;
     int anchor; /* model.anchor: nearest (price head) */
     double *v_tmp;  /* (m) capacity duals of the last solve (price head) */
     LpSolver *lp;
     double *c_task; /* (n*m) uniform: the task's costs */
-    double *s_tmp;  /* (m) */
     GridCase gcase; /* grid: the case and its nominal instance */
     GridModel gmodel;
     uint64_t *hours, *qhours; /* the instances of the current task (task_hours) */
@@ -83,12 +82,20 @@ struct TaskSampler {
 
 static const double task_pi = 3.14159265358979323846;
 
-int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
+TaskSetup tasks_setup_from(const Config *c)
+{
+    TaskSetup s = {.task = c->task, .seed = c->seed, .head = config_head(c),
+                   .anchor = c->model.anchor};
+    return s;
+}
+
+int tasks_new(TaskSampler **out, const TaskSetup *setup, MgErr *e)
 {
     *out = NULL;
+    const TaskConfig *task = &setup->task;
     TaskSampler *ts = mg_calloc(1, sizeof *ts);
-    ts->cfg = *cfg;
-    ts->family = cfg->task.family;
+    ts->setup = *setup;
+    ts->family = task->family;
     if (ts->family == FAMILY_SINUSOID) {
         ts->in_dim = ts->out_dim = ts->y_dim = 1;
         *out = ts;
@@ -97,14 +104,13 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
     if (ts->family != FAMILY_UNIFORM && ts->family != FAMILY_REGION &&
         ts->family != FAMILY_GRID) {
         free(ts);
-        return mg_fail(e, MG_EUSAGE, "task.family: unknown family %d", cfg->task.family);
+        return mg_fail(e, MG_EUSAGE, "task.family: unknown family %d", task->family);
     }
-    int n = cfg->task.n_demand, m = cfg->task.n_supply;
+    int n = task->n_demand, m = task->n_supply;
     if (ts->family == FAMILY_GRID) {
-        int rc = case_load(&ts->gcase, cfg->task.case_path, e);
+        int rc = case_load(&ts->gcase, task->case_path, e);
         if (rc == MG_OK)
-            rc = case_build(&ts->gmodel, &ts->gcase, cfg->task.transmission_cost,
-                            cfg->task.case_path, e);
+            rc = case_build(&ts->gmodel, &ts->gcase, task->transmission_cost, task->case_path, e);
         if (rc != MG_OK) {
             tasks_destroy(ts);
             return rc;
@@ -116,22 +122,20 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
         return mg_fail(e, MG_EUSAGE, "task.n_demand, task.n_supply: %dx%d out of range "
                        "(1..1000 each)", n, m);
     }
-    if (!(cfg->task.rho >= 1.0) || !isfinite(cfg->task.rho)) {
+    if (!(task->rho >= 1.0) || !isfinite(task->rho)) {
         free(ts);
-        return mg_fail(e, MG_EUSAGE, "task.rho: %g must be >= 1 (capacity margin)",
-                       cfg->task.rho);
+        return mg_fail(e, MG_EUSAGE, "task.rho: %g must be >= 1 (capacity margin)", task->rho);
     }
     ts->n = n;
     ts->m = m;
-    ts->in_dim = cfg->task.observe_costs ? n + m + n * m : n + m;
-    ts->prices = config_head(cfg) == HEAD_PRICES;
-    ts->anchor = ts->prices && cfg->model.anchor != ANCHOR_NONE;
+    ts->in_dim = task->observe_costs ? n + m + n * m : n + m;
+    ts->prices = setup->head == HEAD_PRICES;
+    ts->anchor = ts->prices && setup->anchor != ANCHOR_NONE;
     if (ts->anchor) ts->in_dim += m; /* anchor.h: the last m inputs */
     ts->out_dim = ts->prices ? m : n * m;
     ts->y_dim = ts->prices ? MLP_PY_DIM(n, m) : n * m;
     ts->v_tmp = mg_calloc((size_t)m, sizeof(double));
     ts->c_task = mg_calloc((size_t)n * m, sizeof(double));
-    ts->s_tmp = mg_calloc((size_t)m, sizeof(double));
     int rc = lp_create(&ts->lp, n, m, e);
     if (rc) {
         tasks_destroy(ts);
@@ -141,20 +145,22 @@ int tasks_create(TaskSampler **out, const Config *cfg, MgErr *e)
     return MG_OK;
 }
 
-int tasks_config_resolve(Config *c, MgErr *e)
+const TaskSetup *tasks_sampler_setup(const TaskSampler *ts) { return &ts->setup; }
+
+int tasks_config_resolve(TaskConfig *task, MgErr *e)
 {
-    if (c->task.family != FAMILY_GRID) return MG_OK;
+    if (task->family != FAMILY_GRID) return MG_OK;
     GridCase gc;
     GridModel gm;
-    int rc = case_load(&gc, c->task.case_path, e);
-    if (rc == MG_OK) rc = case_build(&gm, &gc, c->task.transmission_cost, c->task.case_path, e);
+    int rc = case_load(&gc, task->case_path, e);
+    if (rc == MG_OK) rc = case_build(&gm, &gc, task->transmission_cost, task->case_path, e);
     case_free(&gc);
     if (rc != MG_OK) return rc;
     if (gm.n > 10000 || gm.m > 10000)
         rc = mg_fail(e, MG_EUSAGE, "%s: %d loads x %d generators: at most 10000 each",
-                     c->task.case_path, gm.n, gm.m);
-    c->task.n_demand = gm.n;
-    c->task.n_supply = gm.m;
+                     task->case_path, gm.n, gm.m);
+    task->n_demand = gm.n;
+    task->n_supply = gm.m;
     case_model_free(&gm);
     return rc;
 }
@@ -166,7 +172,6 @@ void tasks_destroy(TaskSampler *ts)
     case_model_free(&ts->gmodel);
     case_free(&ts->gcase);
     free(ts->c_task);
-    free(ts->s_tmp);
     free(ts->v_tmp);
     free(ts->hours);
     free(ts->qhours);
@@ -331,26 +336,33 @@ void task_hours(uint64_t seed, int pi, uint64_t iter, uint64_t task, int k_suppo
     }
 }
 
-static void make_sinusoid(const TaskSampler *ts, RngPurpose pt, RngPurpose pi, uint64_t iter,
-                          uint64_t task, int ks, int kq, int grid, TaskData *sup, TaskData *qry)
+/* The instance (hour) of row q of the support (part 0) or query (part 1). */
+static uint64_t row_instance(const TaskSampler *ts, int part, int q)
 {
-    uint64_t seed = (uint64_t)ts->cfg.seed;
+    return part ? ts->qhours[q] : ts->hours[q];
+}
+
+static void make_sinusoid(const TaskSampler *ts, const TaskRequest *rq, TaskData *sup,
+                          TaskData *qry)
+{
+    RngPurpose pt, pi;
+    stream_purposes(rq->stream, &pt, &pi);
+    uint64_t seed = (uint64_t)ts->setup.seed;
     RngStream r;
-    rng_stream_init(&r, seed, pt, iter, task, 0);
+    rng_stream_init(&r, seed, pt, rq->iter, rq->task, 0);
     double amp = rng_uniform_range(&r, 0.1, 5.0);
     double phase = rng_uniform_range(&r, 0.0, task_pi);
     for (int part = 0; part < 2; part++) {
         TaskData *td = part ? qry : sup;
-        int k = part ? kq : ks;
+        int k = part ? rq->k_query : rq->k_support;
         if (!td) continue;
         taskdata_reserve(td, k, 1, 1, 1, 0, 0);
         for (int q = 0; q < k; q++) {
             double x;
-            if (part && grid) {
+            if (part && rq->query_grid) {
                 x = k > 1 ? -5.0 + 10.0 * q / (k - 1) : 0.0;
             } else {
-                uint64_t inst = part ? ts->qhours[q] : ts->hours[q];
-                rng_stream_init(&r, seed, pi, iter, task, inst);
+                rng_stream_init(&r, seed, pi, rq->iter, rq->task, row_instance(ts, part, q));
                 x = rng_uniform_range(&r, -5.0, 5.0);
             }
             td->x[q] = x;
@@ -359,127 +371,162 @@ static void make_sinusoid(const TaskSampler *ts, RngPurpose pt, RngPurpose pi, u
     }
 }
 
-/* The uniform family's instance k: d, s (c is the task's). */
-static void uniform_instance(const TaskSampler *ts, RngPurpose pi, uint64_t iter, uint64_t task,
-                             uint64_t k, double *d, double *s)
+/* One LP task while its rows are built: the request, the drawn task of its
+ * family (region / grid: the task's towns or scenario, uniform: its costs)
+ * and whether an instance has been solved yet (warm starts after it). */
+typedef struct {
+    const TaskRequest *rq;
+    RngPurpose pi;     /* the instances' stream purpose */
+    RegionTask region;
+    GridTask grid;
+    const double *c;   /* (n*m) the task's costs */
+    int solved;        /* instances solved so far */
+} LpTask;
+
+/* Draw the task of its family from the stream (seed, pt, iter, task, 0). */
+static void lp_task_draw(TaskSampler *ts, LpTask *lt, RngPurpose pt)
+{
+    const TaskConfig *task = &ts->setup.task;
+    RngStream r;
+    rng_stream_init(&r, (uint64_t)ts->setup.seed, pt, lt->rq->iter, lt->rq->task, 0);
+    if (ts->family == FAMILY_GRID) {
+        GridKnobs kn = {task->rho, task->renewable_frac, task->outage_rate, task->noise,
+                        task->transmission_cost};
+        grid_task_draw(&lt->grid, &ts->gmodel, &kn, &r);
+        lt->c = lt->grid.c;
+    } else if (ts->family == FAMILY_REGION) {
+        region_task_draw(&lt->region, ts->n, ts->m, task->rho, task->renewable_frac,
+                         task->transmission_cost, task->noise, &r);
+        lt->c = lt->region.c;
+    } else {
+        for (int k = 0; k < ts->n * ts->m; k++) ts->c_task[k] = rng_uniform_range(&r, 1.0, 10.0);
+        lt->c = ts->c_task;
+    }
+}
+
+/* The uniform family's instance inst: d, s (c is the task's). */
+static void uniform_instance(const TaskSampler *ts, const LpTask *lt, uint64_t inst, double *d,
+                             double *s)
 {
     RngStream r;
-    rng_stream_init(&r, (uint64_t)ts->cfg.seed, pi, iter, task, k);
+    rng_stream_init(&r, (uint64_t)ts->setup.seed, lt->pi, lt->rq->iter, lt->rq->task, inst);
     double sd = 0.0, ss = 0.0;
     for (int i = 0; i < ts->n; i++) sd += d[i] = rng_uniform_range(&r, 10.0, 100.0);
     for (int j = 0; j < ts->m; j++) ss += s[j] = rng_uniform_range(&r, 10.0, 100.0);
-    double f = ts->cfg.task.rho * sd / ss;
+    double f = ts->setup.task.rho * sd / ss;
     for (int j = 0; j < ts->m; j++) s[j] *= f;
 }
 
-static int make_lp(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task, int ks,
-                   int kq, TaskData *sup, TaskData *qry, MgErr *e)
+/* Row q of td is instance inst: its data (d, s, c) and features. */
+static void lp_row_data(const TaskSampler *ts, const LpTask *lt, TaskData *td, int q,
+                        uint64_t inst)
 {
-    RngPurpose pt, pi;
-    stream_purposes(stream, &pt, &pi);
     int n = ts->n, m = ts->m, nm = n * m;
-    uint64_t seed = (uint64_t)ts->cfg.seed;
-    const Config *cfg = &ts->cfg;
-    RngStream r;
-    rng_stream_init(&r, seed, pt, iter, task, 0);
-    RegionTask rt;
-    GridTask gt;
-    memset(&rt, 0, sizeof rt);
-    memset(&gt, 0, sizeof gt);
-    const double *c;
-    if (ts->family == FAMILY_GRID) {
-        GridKnobs kn = {cfg->task.rho, cfg->task.renewable_frac, cfg->task.outage_rate,
-                        cfg->task.noise, cfg->task.transmission_cost};
-        grid_task_draw(&gt, &ts->gmodel, &kn, &r);
-        c = gt.c;
-    } else if (ts->family == FAMILY_REGION) {
-        region_task_draw(&rt, n, m, cfg->task.rho, cfg->task.renewable_frac,
-                         cfg->task.transmission_cost, cfg->task.noise, &r);
-        c = rt.c;
-    } else {
-        for (int k = 0; k < nm; k++) ts->c_task[k] = rng_uniform_range(&r, 1.0, 10.0);
-        c = ts->c_task;
-    }
-    int rc = MG_OK, first = 1;
+    uint64_t seed = (uint64_t)ts->setup.seed, iter = lt->rq->iter, task = lt->rq->task;
+    double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
+    double *c = td->c + (size_t)q * nm;
+    if (ts->family == FAMILY_GRID)
+        grid_instance(&lt->grid, seed, lt->pi, iter, task, inst, d, s);
+    else if (ts->family == FAMILY_REGION)
+        region_instance(&lt->region, seed, lt->pi, iter, task, inst, d, s);
+    else
+        uniform_instance(ts, lt, inst, d, s);
+    memcpy(c, lt->c, (size_t)nm * sizeof(double));
+    if (ts->setup.task.observe_costs)
+        task_features(n, m, d, s, c, td->x + (size_t)q * ts->in_dim);
+    else
+        task_features_ds(n, m, d, s, td->x + (size_t)q * ts->in_dim);
+}
+
+/* Solve row q of td (instance inst) with GLPK, warm-started from the
+ * previous solve of the task when task.warm_start, and fill its optimum,
+ * capacity prices and target. */
+static int lp_row_solve(TaskSampler *ts, LpTask *lt, TaskData *td, int q, uint64_t inst,
+                        MgErr *e)
+{
+    int n = ts->n, m = ts->m, nm = n * m;
+    const double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
+    const double *c = td->c + (size_t)q * nm;
+    char what[160];
+    snprintf(what, sizeof what, "%s task (seed %lld, iter %llu, task %llu) instance %llu",
+             stream_name(lt->rq->stream), (long long)ts->setup.seed,
+             (unsigned long long)lt->rq->iter, (unsigned long long)lt->rq->task,
+             (unsigned long long)inst);
+    double *lam = td->lambda + (size_t)q * m;
+    LpResult res = {.x = td->xopt + (size_t)q * nm, .v = lam};
+    LpMethod meth = (ts->setup.task.warm_start && lt->solved) ? LP_WARM : LP_DUAL_COLD;
+    double t0 = mg_now();
+    int rc = lp_solve(ts->lp, d, s, c, meth, &res, what, e);
+    td->solve_s += mg_now() - t0;
+    if (rc) return rc;
+    lt->solved++;
+    td->obj[q] = res.obj;
+    if (ts->prices) memcpy(ts->v_tmp, lam, sizeof(double) * (size_t)m);
+    for (int j = 0; j < m; j++) lam[j] = -lam[j] > 0.0 ? -lam[j] : 0.0;
+    td->lp_iters += res.iters;
+    if (ts->prices)
+        task_price_targets(n, m, d, s, c, ts->v_tmp, res.obj, td->y + (size_t)q * ts->y_dim);
+    else
+        task_targets(n, m, s, c, res.x, td->y + (size_t)q * ts->y_dim);
+    return MG_OK;
+}
+
+static int make_lp(TaskSampler *ts, const TaskRequest *rq, TaskData *sup, TaskData *qry,
+                   MgErr *e)
+{
+    LpTask lt;
+    memset(&lt, 0, sizeof lt);
+    lt.rq = rq;
+    RngPurpose pt;
+    stream_purposes(rq->stream, &pt, &lt.pi);
+    lp_task_draw(ts, &lt, pt);
+    int rc = MG_OK;
     for (int part = 0; part < 2 && rc == MG_OK; part++) {
         TaskData *td = part ? qry : sup;
-        int k = part ? kq : ks;
+        int k = part ? rq->k_query : rq->k_support;
         if (!td) continue;
-        taskdata_reserve(td, k, ts->in_dim, ts->out_dim, ts->y_dim, n, m);
-        for (int q = 0; q < k; q++) {
-            uint64_t inst = part ? ts->qhours[q] : ts->hours[q];
-            double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
-            double *cq = td->c + (size_t)q * nm;
-            if (ts->family == FAMILY_GRID)
-                grid_instance(&gt, seed, pi, iter, task, inst, d, s);
-            else if (ts->family == FAMILY_REGION)
-                region_instance(&rt, seed, pi, iter, task, inst, d, s);
-            else
-                uniform_instance(ts, pi, iter, task, inst, d, s);
-            memcpy(cq, c, (size_t)nm * sizeof(double));
-            if (cfg->task.observe_costs)
-                task_features(n, m, d, s, cq, td->x + (size_t)q * ts->in_dim);
-            else
-                task_features_ds(n, m, d, s, td->x + (size_t)q * ts->in_dim);
-            char what[160];
-            snprintf(what, sizeof what, "%s task (seed %lld, iter %llu, task %llu) instance %llu",
-                     stream_name(stream), (long long)cfg->seed, (unsigned long long)iter,
-                     (unsigned long long)task, (unsigned long long)inst);
-            double *lam = td->lambda + (size_t)q * m;
-            LpResult res = {.x = td->xopt + (size_t)q * nm, .v = lam};
-            LpMethod meth = (cfg->task.warm_start && !first) ? LP_WARM : LP_DUAL_COLD;
-            double t0 = mg_now();
-            rc = lp_solve(ts->lp, d, s, cq, meth, &res, what, e);
-            td->solve_s += mg_now() - t0;
-            if (rc) break;
-            first = 0;
-            td->obj[q] = res.obj;
-            if (ts->prices) memcpy(ts->v_tmp, lam, sizeof(double) * (size_t)m);
-            for (int j = 0; j < m; j++) lam[j] = -lam[j] > 0.0 ? -lam[j] : 0.0;
-            td->lp_iters += res.iters;
-            if (ts->prices)
-                task_price_targets(n, m, d, s, cq, ts->v_tmp, res.obj,
-                                   td->y + (size_t)q * ts->y_dim);
-            else
-                task_targets(n, m, s, cq, res.x, td->y + (size_t)q * ts->y_dim);
+        taskdata_reserve(td, k, ts->in_dim, ts->out_dim, ts->y_dim, ts->n, ts->m);
+        for (int q = 0; q < k && rc == MG_OK; q++) {
+            uint64_t inst = row_instance(ts, part, q);
+            lp_row_data(ts, &lt, td, q, inst);
+            rc = lp_row_solve(ts, &lt, td, q, inst, e);
         }
     }
     if (rc == MG_OK && ts->anchor && sup) anchor_fill(sup, qry);
-    region_task_free(&rt);
-    grid_task_free(&gt);
+    region_task_free(&lt.region);
+    grid_task_free(&lt.grid);
     return rc;
 }
 
-/*
- * Draw task (stream, iter, task_idx) and fill support / query (either may
- * be NULL). TaskData must be zero-initialised before first use; buffers are
- * kept between calls when the shape does not change.
- */
-int tasks_make(TaskSampler *ts, TaskStream stream, uint64_t iter, uint64_t task_idx,
-               int k_support, int k_query, int query_grid,
-               TaskData *support, TaskData *query, MgErr *e)
+/* The instances (hours) of the task's rows into ts->hours / ts->qhours. */
+static void draw_hours(TaskSampler *ts, const TaskRequest *rq, int support, int query)
 {
-    if (k_support < 0 || k_query < 0)
-        return mg_fail(e, MG_EUSAGE, "tasks_make: negative row count (%d, %d)", k_support,
-                       k_query);
-    RngPurpose pt, pi;
-    stream_purposes(stream, &pt, &pi);
-    if (k_support > ts->hours_cap) {
+    if (rq->k_support > ts->hours_cap) {
         free(ts->hours);
-        ts->hours = mg_malloc(sizeof(uint64_t) * (size_t)k_support);
-        ts->hours_cap = k_support;
+        ts->hours = mg_malloc(sizeof(uint64_t) * (size_t)rq->k_support);
+        ts->hours_cap = rq->k_support;
     }
-    if (k_query > ts->qhours_cap) {
+    if (rq->k_query > ts->qhours_cap) {
         free(ts->qhours);
-        ts->qhours = mg_malloc(sizeof(uint64_t) * (size_t)k_query);
-        ts->qhours_cap = k_query;
+        ts->qhours = mg_malloc(sizeof(uint64_t) * (size_t)rq->k_query);
+        ts->qhours_cap = rq->k_query;
     }
-    task_hours((uint64_t)ts->cfg.seed, (int)pi, iter, task_idx, support ? k_support : 0,
-               query ? k_query : 0, ts->hours, ts->qhours);
+    RngPurpose pt, pi;
+    stream_purposes(rq->stream, &pt, &pi);
+    task_hours((uint64_t)ts->setup.seed, (int)pi, rq->iter, rq->task,
+               support ? rq->k_support : 0, query ? rq->k_query : 0, ts->hours, ts->qhours);
+}
+
+int tasks_draw(TaskSampler *ts, const TaskRequest *rq, TaskData *support, TaskData *query,
+               MgErr *e)
+{
+    if (rq->k_support < 0 || rq->k_query < 0)
+        return mg_fail(e, MG_EUSAGE, "tasks_draw: negative row count (%d, %d)", rq->k_support,
+                       rq->k_query);
+    draw_hours(ts, rq, support != NULL, query != NULL);
     if (ts->family == FAMILY_SINUSOID) {
-        make_sinusoid(ts, pt, pi, iter, task_idx, k_support, k_query, query_grid, support,
-                      query);
+        make_sinusoid(ts, rq, support, query);
         return MG_OK;
     }
-    return make_lp(ts, stream, iter, task_idx, k_support, k_query, support, query, e);
+    return make_lp(ts, rq, support, query, e);
 }
