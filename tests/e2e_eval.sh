@@ -41,7 +41,7 @@ check "uniform: every method and key" python3 - "$TMP/eu2/eval.json" <<'EOF'
 import json, sys, math
 j = json.load(open(sys.argv[1]))
 m = j["methods"]
-assert list(m) == ["maml", "metasgd", "maml-2", "no_adapt", "scratch", "scratch_long", "support_mean", "greedy", "nearest", "support_duals", "solver", "solver_warm"], list(m)
+assert list(m) == ["maml", "metasgd", "maml-2", "no_adapt", "scratch", "scratch_long", "support_mean", "greedy", "nearest", "support_duals", "solver", "solver_warm", "simplex_warm", "simplex_nearest"], list(m)
 need = ["mse", "gap_mean", "gap_median", "gap_p95", "gap_max", "viol_max_raw", "viol_max", "feasible_frac", "latency_us", "gap_median_unpolished", "gap_p95_unpolished",
         "cert_gap_median", "cert_gap_p95", "cert_gap_max", "certified_frac", "fallback_frac", "gap_max_after_fallback", "latency_mean_us", "cost_per_hour_us"]
 for k, v in m.items():
@@ -60,8 +60,9 @@ for k in ("maml", "metasgd", "scratch", "no_adapt"):
 assert len(m["maml"]["mse_by_step"]) == 4 and len(m["scratch_long"]["mse_by_step"]) == 8
 # scratch_long is scratch continued: the same curve for the first steps
 assert m["scratch_long"]["mse_by_step"][:4] == m["scratch"]["mse_by_step"]
-for k in ("solver", "solver_warm"):
-    assert abs(m[k]["gap_max"]) < 1e-6 and m[k]["fallback_frac"] == 0, (k, m[k])
+for k in ("solver", "solver_warm", "simplex_warm", "simplex_nearest"):   # exact, certified
+    assert abs(m[k]["gap_max"]) < 1e-9 and m[k]["fallback_frac"] == 0, (k, m[k])
+    assert m[k]["certified_frac"] == 1.0 and m[k]["cert_gap_max"] < 1e-9, (k, m[k])
 timing = ("latency_us", "latency_mean_us", "propose_us", "polish_us", "speedup_vs_solver", "speedup_vs_solver_warm",
           "adapt_ms", "setup_ms", "cost_per_hour_us", "break_even_hours", "checkpoint")
 assert {k: v for k, v in m["maml"].items() if k not in timing} == \
@@ -71,7 +72,8 @@ assert abs(m["no_adapt"]["mse"] - m["maml"]["mse_by_step"][0]) <= 1e-12
 assert j["config"] == {"family": "uniform", "n_demand": 5, "n_supply": 3, "tasks": 5, "k_support": 4,
                        "steps": 3, "query": 6, "scratch_steps": 7, "seed": j["config"]["seed"],
                        "polish": 0, "tolerance": 0.001, "horizon": 720, "ascent_steps": 5}, j["config"]
-base = ["support_mean", "greedy", "nearest", "support_duals", "solver", "solver_warm"]
+base = ["support_mean", "greedy", "nearest", "support_duals", "solver", "solver_warm", "simplex_warm",
+        "simplex_nearest"]
 pairs = [(p["a"], p["b"]) for p in j["paired"]]
 assert pairs == [(a, b) for a in ("maml", "metasgd", "maml-2") for b in base], pairs
 for p in j["paired"]:
@@ -95,7 +97,7 @@ check "report.md says which goals are met" grep -q "unpolished median gap ≤ 0.
 check "report.md: paired comparisons in words" grep -qE "no significant difference|significantly (lower|higher)" "$TMP/eu1/report.md"
 check "report.md: no second table without polish" sh -c "! grep -q 'Second table' '$TMP/eu1/report.md'"
 check "report.md: plurals (3 adaptation steps)" sh -c "grep -q '3 adaptation steps' '$TMP/eu1/report.md'"
-check "hours.tsv: a header and methods*tasks*query rows" test "$(wc -l <"$TMP/eu1/hours.tsv")" = $((12 * 5 * 6 + 1))
+check "hours.tsv: a header and methods*tasks*query rows" test "$(wc -l <"$TMP/eu1/hours.tsv")" = $((14 * 5 * 6 + 1))
 check "hours.tsv: every bound <= the optimum, every returned cost within tolerance" python3 - "$TMP/eu1/hours.tsv" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))

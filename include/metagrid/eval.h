@@ -52,7 +52,7 @@
 #include "metagrid/config.h"
 
 #define EVAL_MAX_CKPT 16
-#define EVAL_MAX_METHODS (EVAL_MAX_CKPT + 9)
+#define EVAL_MAX_METHODS (EVAL_MAX_CKPT + 11)
 #define EVAL_LABEL_MAX 64
 /* Learned methods and support_mean: fractions below this times their row's
  * largest are dropped before repair (policy.h; 1 = each demand on its
@@ -75,8 +75,15 @@ typedef enum {
     EVAL_SUPPORT_MEAN,
     EVAL_NEAREST,
     EVAL_SUPPORT_DUALS,
-    EVAL_SOLVER_WARM
+    EVAL_SOLVER_WARM,
+    EVAL_SIMPLEX_WARM,   /* transport.h from the previous hour's optimal prices: exact */
+    EVAL_SIMPLEX_NEAREST /* transport.h from the nearest support hour's prices: exact */
 } EvalKind;
+
+/* The exact methods (GLPK and the transportation simplex): no proposal to
+ * certify, never a fallback. */
+#define EVAL_KIND_EXACT(k) ((k) == EVAL_SOLVER || (k) == EVAL_SOLVER_WARM || \
+                            (k) == EVAL_SIMPLEX_WARM || (k) == EVAL_SIMPLEX_NEAREST)
 
 /* Per-hour values of one method, (tasks*query) each, task order (LP only). */
 typedef struct {
@@ -129,7 +136,7 @@ typedef struct {
     double mean_diff, lo, hi;
     int n_tasks;
 } EvalPaired;
-#define EVAL_MAX_PAIRED (EVAL_MAX_CKPT * 8 * 2)
+#define EVAL_MAX_PAIRED (EVAL_MAX_CKPT * 10 * 2)
 
 typedef struct {
     char path[1024];

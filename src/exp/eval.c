@@ -26,6 +26,7 @@
 #include "metagrid/parallel.h"
 #include "metagrid/policy.h"
 #include "metagrid/task.h"
+#include "metagrid/transport.h"
 
 /* Columns of one method (pointers into the shared buffer). */
 typedef struct {
@@ -64,8 +65,9 @@ typedef struct {
     double *mean;                 /* (nm) support_mean's split */
     void *pwork, *cwork;          /* alloc_polish and cert_decode workspaces */
     LpSolver *solver, *warm, *fb; /* cold, solver_warm, fallback */
+    TransportSolver *tr;          /* simplex_warm, simplex_nearest */
     Cols col[EVAL_MAX_METHODS];
-    double *opt, *supsolve, *prime; /* shared: (T*Q), (T), (T) */
+    double *opt, *supsolve, *prime, *sprime; /* shared: (T*Q), (T), (T), (T) */
 } Ctx;
 
 /* ---- methods ----------------------------------------------------------- */
@@ -487,6 +489,58 @@ static int eval_solver(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
     return MG_OK;
 }
 
+/* simplex_warm or simplex_nearest on every query hour: the transportation
+ * simplex (transport.h) from the previous hour's optimal prices (the first
+ * query hour: those of the last support hour, solved by the same simplex,
+ * untimed here and charged as setup like solver_warm's first solve) or from
+ * the GLPK prices of the support hour nearest in (d, s) (its search timed);
+ * exact, certified by the bound of its own final prices (timed). A solve
+ * that stops at the pivot cap (not seen) falls back to GLPK warm-started
+ * from the last support hour (both timed). */
+static int eval_simplex(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
+{
+    int n = x->n, m = x->m, t = mt->t, last = mt->sd->k - 1;
+    const TaskData *sd = mt->sd;
+    const Cols *c = mt->c;
+    TransportResult tr;
+    if (warm) {
+        double t0 = mg_now();
+        transport_solve(x->tr, sd->d + (size_t)last * n, sd->s + (size_t)last * m,
+                        sd->c + (size_t)last * n * m, NULL, x->xg, x->lam, &tr);
+        x->sprime[t] = mg_now() - t0;
+    }
+    for (int q = 0; q < x->Q; q++) {
+        Hour h = hour_of(x, mt, q);
+        double t0 = mg_now();
+        const double *start = warm ? x->lam : sd->lambda + (size_t)nearest_support(x, h.d, h.s) * m;
+        int rc = transport_solve(x->tr, h.d, h.s, h.c, start, x->xg, x->lam, &tr);
+        int fb = rc != 0 || !tr.optimal;
+        if (fb) {
+            LpResult res = {.x = x->xg, .v = x->v};
+            if (prime_solver(x, x->fb, sd, t, NULL, e) ||
+                lp_solve(x->fb, h.d, h.s, h.c, LP_WARM, &res, "eval simplex fallback", e))
+                return e->code;
+            for (int j = 0; j < m; j++) x->lam[j] = -x->v[j] > 0 ? -x->v[j] : 0.0;
+        }
+        double t1 = mg_now();
+        double lb = cert_lower_bound(n, m, h.c, h.d, h.s, x->lam);
+        double t2 = mg_now();
+        AllocMetrics am;
+        alloc_metrics(n, m, h.d, h.s, h.c, x->xg, x->opt[h.row], &am);
+        c->mse[h.row] = alloc_mse(x, mt->qd, &h, x->xg);
+        c->gap[h.row] = c->gap0[h.row] = am.gap;
+        c->vraw[h.row] = c->viol[h.row] = am.viol_max_rel;
+        c->feas[h.row] = am.feasible;
+        c->prop[h.row] = t1 - t0;
+        c->lat[h.row] = t2 - t0;
+        c->cost[h.row] = am.cost;
+        c->lb[h.row] = lb;
+        c->cg[h.row] = cert_gap_of(am.cost, lb);
+        c->fb[h.row] = fb;
+    }
+    return MG_OK;
+}
+
 /* Adapt checkpoint ckpt's network for steps steps on the support rows, from
  * its θ0 (init NULL) or from init (the scratch baseline), into
  * x->theta[ckpt]; record the query loss by step (untimed second pass, so
@@ -552,6 +606,10 @@ static int eval_task(Ctx *x, EvalResult *r, TaskSampler *ts, int t, TaskData *sd
         case EVAL_SOLVER_WARM:
             rc = eval_solver(x, m->kind == EVAL_SOLVER_WARM, &mt, e);
             break;
+        case EVAL_SIMPLEX_WARM:
+        case EVAL_SIMPLEX_NEAREST:
+            rc = eval_simplex(x, m->kind == EVAL_SIMPLEX_WARM, &mt, e);
+            break;
         }
         if (rc != MG_OK) return rc;
     }
@@ -593,6 +651,7 @@ static void ctx_free(Ctx *x)
     if (x->solver) lp_destroy(x->solver);
     if (x->warm) lp_destroy(x->warm);
     if (x->fb) lp_destroy(x->fb);
+    transport_destroy(x->tr);
 }
 
 /* Carve the shared buffer into columns; returns its length in doubles. */
@@ -611,8 +670,11 @@ static size_t carve(Ctx *x, EvalResult *r, double *buf)
         if (buf) c->steps = buf + at;
         at += T * (size_t)r->m[k].n_by_step;
     }
-    if (buf) x->opt = buf + at, x->supsolve = buf + at + N, x->prime = buf + at + N + T;
-    return at + N + 2 * T;
+    if (buf) {
+        x->opt = buf + at, x->supsolve = buf + at + N, x->prime = buf + at + N + T;
+        x->sprime = buf + at + N + 2 * T;
+    }
+    return at + N + 3 * T;
 }
 
 /* Copy what the report needs out of the shared buffer. */
@@ -672,9 +734,10 @@ static void summarise_columns(const Ctx *x, EvalResult *r)
         /* setup per task: the K support solves (every method that uses the support
          * hours, i.e. all but the solvers) + adaptation; solver_warm: its first solve */
         if (m->kind == EVAL_SOLVER) m->setup_ms = 0.0;
-        else if (m->kind == EVAL_SOLVER_WARM) {
+        else if (m->kind == EVAL_SOLVER_WARM || m->kind == EVAL_SIMPLEX_WARM) {
+            const double *pr = m->kind == EVAL_SOLVER_WARM ? x->prime : x->sprime;
             double p = 0;
-            for (size_t t = 0; t < T; t++) p += x->prime[t];
+            for (size_t t = 0; t < T; t++) p += pr[t];
             m->setup_ms = 1e3 * p / (double)T;
         } else m->setup_ms = 1e3 * (accs + acc) / (double)T;
         double *tmp = mg_malloc(N * sizeof(double));
@@ -694,7 +757,7 @@ static void summarise_columns(const Ctx *x, EvalResult *r)
         m->viol_max_raw = x->lp ? vr : NAN;
         m->viol_max = x->lp ? vf : NAN;
         m->feasible_frac = x->lp ? fe / (double)N : NAN;
-        int exact = m->kind == EVAL_SOLVER || m->kind == EVAL_SOLVER_WARM;
+        int exact = EVAL_KIND_EXACT(m->kind);
         m->polish_us = x->lp && !exact && r->cfg.eval.polish > 0 ? 1e6 * lp_ / (double)N : NAN;
         free(tmp);
     }
@@ -729,7 +792,10 @@ static int eval_setup(Ctx *x, EvalResult *r, TaskSampler **ts, const char *const
         r->m[r->n_methods - 1].prices = 1;
         add_method(r, "solver", EVAL_SOLVER, -1, -1, -1);
         add_method(r, "solver_warm", EVAL_SOLVER_WARM, -1, -1, -1);
-        r->m[r->n_methods - 1].prices = r->m[r->n_methods - 2].prices = 1;
+        add_method(r, "simplex_warm", EVAL_SIMPLEX_WARM, -1, -1, -1);
+        add_method(r, "simplex_nearest", EVAL_SIMPLEX_NEAREST, -1, -1, -1);
+        for (int k = 1; k <= 4; k++) r->m[r->n_methods - k].prices = 1;
+        x->tr = transport_create(x->n, x->m, 0);
     }
     for (int k = 0; k < r->n_methods; k++) r->m[k].n_by_step = method_n_by_step(&r->m[k]);
     size_t nm = (size_t)MG_MAX(x->n * x->m, 1), f = (size_t)(x->n + x->m);

@@ -31,6 +31,8 @@ static const char *kind_name(int kind)
     case EVAL_NEAREST: return "nearest";
     case EVAL_SUPPORT_DUALS: return "support_duals";
     case EVAL_SOLVER_WARM: return "solver_warm";
+    case EVAL_SIMPLEX_WARM: return "simplex_warm";
+    case EVAL_SIMPLEX_NEAREST: return "simplex_nearest";
     }
     return "?";
 }
@@ -500,7 +502,7 @@ void eval_write_goals(const EvalResult *r, FILE *f)
                   "cheaper at any horizon)\n", f);
         for (int b = 0; b < r->n_methods; b++) {
             const EvalMethod *bm = &r->m[b];
-            if (bm->learned || bm->kind == EVAL_SOLVER || bm->kind == EVAL_SOLVER_WARM) continue;
+            if (bm->learned || EVAL_KIND_EXACT(bm->kind)) continue;
             fprintf(f, "- significantly lower mean gap than `%s` (paired 95 %% CI below 0): "
                     "**%s**\n", bm->label, beats(r, k, b) ? "met" : "NOT met");
         }
@@ -533,11 +535,15 @@ static void write_definitions(const EvalResult *r, FILE *f)
           "hours with cert gap ≤ tolerance; fallback: share re-solved by the warm solver "
           "because the certificate was above tolerance; max after fallback: the largest gap "
           "of what is finally returned (at most the tolerance). Every bound is in hours.tsv "
-          "with the optimum, so anyone can re-check it.\n\n", f);
+          "with the optimum, so anyone can re-check it. `simplex_warm` and `simplex_nearest` "
+          "are exact: metagrid's transportation simplex (transport.c) started from the "
+          "previous hour's optimal prices or from the GLPK prices of the nearest support "
+          "hour, certified by its own final prices.\n\n", f);
     fputs("Times: latency is one hour from its raw data to the returned allocation, "
           "certificate and fallback included (propose: before the certificate); setup per task "
           "is the K support solves plus the adaptation (`solver_warm`: its first, cold solve; "
-          "`solver`: none); cost per hour = setup / horizon + mean latency.\n\n", f);
+          "`simplex_warm`: the simplex's cold solve of the last support hour; `solver`: none); "
+          "cost per hour = setup / horizon + mean latency.\n\n", f);
 }
 
 int eval_write_report(const EvalResult *r, const char *path, const char *plots, MgErr *e)
