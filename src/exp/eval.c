@@ -453,13 +453,37 @@ static int eval_baseline(Ctx *x, int kind, const MethodTask *mt, MgErr *e)
     return MG_OK;
 }
 
+/* The last stage of an exact method's hour (the solve started at t0 and
+ * left its allocation in x->xg, its prices in x->lam): the certificate of
+ * those prices (timed), the metrics, the columns; fb: a fallback solve ran. */
+static void exact_hour(Ctx *x, const MethodTask *mt, const Hour *h, double t0, double mse,
+                       int fb)
+{
+    int n = x->n, m = x->m;
+    const Cols *c = mt->c;
+    double t1 = mg_now();
+    double lb = cert_lower_bound(n, m, h->c, h->d, h->s, x->lam);
+    double t2 = mg_now();
+    AllocMetrics am;
+    alloc_metrics(n, m, h->d, h->s, h->c, x->xg, x->opt[h->row], &am);
+    c->mse[h->row] = mse;
+    c->gap[h->row] = c->gap0[h->row] = am.gap;
+    c->vraw[h->row] = c->viol[h->row] = am.viol_max_rel;
+    c->feas[h->row] = am.feasible;
+    c->prop[h->row] = t1 - t0;
+    c->lat[h->row] = t2 - t0;
+    c->cost[h->row] = am.cost;
+    c->lb[h->row] = lb;
+    c->cg[h->row] = cert_gap_of(am.cost, lb);
+    c->fb[h->row] = fb;
+}
+
 /* solver (cold) or solver_warm on every query hour: exact; the certificate
  * is the bound of the solve's own duals (timed); never a fallback. */
 static int eval_solver(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
 {
-    int n = x->n, m = x->m, t = mt->t;
+    int m = x->m, t = mt->t;
     const TaskData *sd = mt->sd;
-    const Cols *c = mt->c;
     LpSolver *lp = warm ? x->warm : x->solver;
     if (warm && prime_solver(x, lp, sd, t, &x->prime[t], e) != MG_OK) return e->code;
     LpResult res = {.x = x->xg, .v = x->v};
@@ -470,21 +494,9 @@ static int eval_solver(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
         double t0 = mg_now();
         if (lp_solve(lp, h.d, h.s, h.c, warm ? LP_WARM : LP_DUAL_COLD, &res, what, e) != MG_OK)
             return e->code;
-        double t1 = mg_now();
         for (int j = 0; j < m; j++) x->lam[j] = -x->v[j] > 0 ? -x->v[j] : 0.0;
-        double lb = cert_lower_bound(n, m, h.c, h.d, h.s, x->lam);
-        double t2 = mg_now();
-        AllocMetrics am;
-        alloc_metrics(n, m, h.d, h.s, h.c, x->xg, x->opt[h.row], &am);
-        c->mse[h.row] = 0.0; /* the solver is where the targets come from */
-        c->gap[h.row] = c->gap0[h.row] = am.gap;
-        c->vraw[h.row] = c->viol[h.row] = am.viol_max_rel;
-        c->feas[h.row] = am.feasible;
-        c->prop[h.row] = t1 - t0;
-        c->lat[h.row] = t2 - t0;
-        c->cost[h.row] = am.cost;
-        c->lb[h.row] = lb;
-        c->cg[h.row] = cert_gap_of(am.cost, lb);
+        /* the solver is where the targets come from: mse 0 */
+        exact_hour(x, mt, &h, t0, 0.0, 0);
     }
     return MG_OK;
 }
@@ -501,7 +513,6 @@ static int eval_simplex(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
 {
     int n = x->n, m = x->m, t = mt->t, last = mt->sd->k - 1;
     const TaskData *sd = mt->sd;
-    const Cols *c = mt->c;
     TransportResult tr;
     if (warm) {
         double t0 = mg_now();
@@ -522,21 +533,7 @@ static int eval_simplex(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
                 return e->code;
             for (int j = 0; j < m; j++) x->lam[j] = -x->v[j] > 0 ? -x->v[j] : 0.0;
         }
-        double t1 = mg_now();
-        double lb = cert_lower_bound(n, m, h.c, h.d, h.s, x->lam);
-        double t2 = mg_now();
-        AllocMetrics am;
-        alloc_metrics(n, m, h.d, h.s, h.c, x->xg, x->opt[h.row], &am);
-        c->mse[h.row] = alloc_mse(x, mt->qd, &h, x->xg);
-        c->gap[h.row] = c->gap0[h.row] = am.gap;
-        c->vraw[h.row] = c->viol[h.row] = am.viol_max_rel;
-        c->feas[h.row] = am.feasible;
-        c->prop[h.row] = t1 - t0;
-        c->lat[h.row] = t2 - t0;
-        c->cost[h.row] = am.cost;
-        c->lb[h.row] = lb;
-        c->cg[h.row] = cert_gap_of(am.cost, lb);
-        c->fb[h.row] = fb;
+        exact_hour(x, mt, &h, t0, alloc_mse(x, mt->qd, &h, x->xg), fb);
     }
     return MG_OK;
 }
