@@ -17,6 +17,12 @@
  *                previous solve's basis (LP_WARM, lp.c's fast path included)
  *   cert_decode  cert_decode from the previous instance's GLPK prices, then
  *                its Lagrangian bound (gap_mean: of the decoded allocation)
+ *   simplex_cold the transportation simplex (transport.c) from zero prices,
+ *                then the bound of its prices (its certificate)
+ *   simplex_warm the same from the previous instance's optimal prices (primed
+ *                with the task's last instance, untimed, as solver_warm is)
+ *                (iters_mean: pivots; gap_mean: |cost - GLPK| / GLPK, ~0;
+ *                speedup: dual_cold / simplex_cold, solver_warm / simplex_warm)
  * Each method's time per instance is averaged within a task and the median
  * over tasks is reported (us_median), with the mean simplex iterations per
  * instance (iters_mean; 0 for greedy and repair). Extra fields: gap_mean
@@ -40,6 +46,7 @@
 #include "metagrid/parallel.h"
 #include "metagrid/rng.h"
 #include "metagrid/task.h"
+#include "metagrid/transport.h"
 
 static const char bench_lp_usage[] =
     "usage: metagrid bench lp [--sizes NxM,...] [--family uniform|region]\n"
@@ -54,7 +61,10 @@ static const char bench_lp_usage[] =
     "greedy (cheapest arcs first), repair (of a perturbed optimum), solver and\n"
     "solver_warm (eval's cold and warm-started GLPK, interleaved; speedup =\n"
     "solver / solver_warm) and cert_decode (decode + bound from the previous\n"
-    "instance's GLPK prices; gap_mean of the decoded allocation).\n"
+    "instance's GLPK prices; gap_mean of the decoded allocation), simplex_cold and\n"
+    "simplex_warm (metagrid's exact transportation simplex from zero prices / from\n"
+    "the previous instance's optimal prices, with its certificate; iters_mean =\n"
+    "pivots; speedup against dual_cold / solver_warm).\n"
     "us_median is the median over tasks of the mean microseconds per instance.\n"
     "\n"
     "  --sizes LIST     default 3x2,10x5,30x10,50x50\n"
@@ -65,10 +75,11 @@ static const char bench_lp_usage[] =
 
 #define BENCH_MAX_SIZES 32
 
-enum { M_PRIMAL, M_DUAL, M_TARGETS, M_GREEDY, M_REPAIR, M_SOLVER, M_WARM, M_CERT, M_COUNT };
-static const char *const method_names[M_COUNT] = {"primal_cold", "dual_cold", "targets",
-                                                  "greedy",      "repair",    "solver",
-                                                  "solver_warm", "cert_decode"};
+enum { M_PRIMAL, M_DUAL, M_TARGETS, M_GREEDY, M_REPAIR, M_SOLVER, M_WARM, M_CERT,
+       M_SX_COLD, M_SX_WARM, M_COUNT };
+static const char *const method_names[M_COUNT] = {
+    "primal_cold", "dual_cold",   "targets",      "greedy",      "repair",
+    "solver",      "solver_warm", "cert_decode", "simplex_cold", "simplex_warm"};
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -207,6 +218,35 @@ static int bench_task(const TaskData *td, double make_s, long make_iters, LpSolv
     return rc;
 }
 
+/* simplex_cold and simplex_warm on one task's instances, each with the bound
+ * of its final prices; gap: against GLPK's optimum (exact: ~1e-15). */
+static void bench_simplex_task(const TaskData *td, TaskTimes *tt)
+{
+    int K = td->k, n = td->n, m = td->m, nm = n * m;
+    double *x = mg_malloc(sizeof(double) * nm), *lam = mg_calloc((size_t)m, sizeof(double));
+    double *lo = mg_calloc((size_t)m, sizeof(double));
+    TransportSolver *T = transport_create(n, m, 0);
+    TransportResult r;
+    int l = K - 1;
+    transport_solve(T, td->d + (size_t)l * n, td->s + (size_t)l * m, td->c + (size_t)l * nm,
+                    NULL, x, lam, &r);
+    for (int q = 0; q < K; q++)
+        for (int meth = M_SX_COLD; meth <= M_SX_WARM; meth++) {
+            const double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
+            const double *c = td->c + (size_t)q * nm;
+            double t0 = mg_now(), *out = meth == M_SX_WARM ? lam : NULL;
+            transport_solve(T, d, s, c, out, x, out ? out : lo, &r);
+            (void)cert_lower_bound(n, m, c, d, s, out ? out : lo);
+            tt->us[meth] += 1e6 * (mg_now() - t0) / K;
+            tt->iters[meth] += (double)r.pivots / K;
+            tt->gap[meth] += fabs(r.obj - td->obj[q]) / fmax(fabs(td->obj[q]), 1e-300) / K;
+        }
+    transport_destroy(T);
+    free(x);
+    free(lam);
+    free(lo);
+}
+
 static int bench_size(int n, int m, int family, int K, int T, uint64_t seed, MgErr *e)
 {
     Config cfg;
@@ -231,6 +271,7 @@ static int bench_size(int n, int m, int family, int K, int T, uint64_t seed, MgE
         TaskRequest rq = {.stream = STREAM_TRAIN, .iter = 0, .task = (uint64_t)t, .k_support = K};
         rc = tasks_draw(ts, &rq, &td, NULL, e);
         if (!rc) rc = bench_task(&td, td.solve_s, td.lp_iters, lp, seed, t, &tt[t], e);
+        if (!rc) bench_simplex_task(&td, &tt[t]);
     }
     if (!rc) {
         double us[M_COUNT];
@@ -249,7 +290,9 @@ static int bench_size(int n, int m, int family, int K, int T, uint64_t seed, MgE
                    n, m, config_family_name(family), method_names[meth], us[meth], it);
             if (meth == M_TARGETS) printf(", \"speedup\": %.2f", us[M_DUAL] / us[M_TARGETS]);
             if (meth == M_WARM) printf(", \"speedup\": %.2f", us[M_SOLVER] / us[M_WARM]);
-            if (meth == M_GREEDY || meth == M_REPAIR || meth == M_CERT)
+            if (meth == M_SX_COLD) printf(", \"speedup\": %.2f", us[M_DUAL] / us[M_SX_COLD]);
+            if (meth == M_SX_WARM) printf(", \"speedup\": %.2f", us[M_WARM] / us[M_SX_WARM]);
+            if (meth == M_GREEDY || meth == M_REPAIR || meth == M_CERT || meth >= M_SX_COLD)
                 printf(", \"gap_mean\": %.6g", gap);
             if (meth == M_REPAIR) printf(", \"frac_of_solve\": %.4f", us[M_REPAIR] / us[M_DUAL]);
             printf("}\n");
