@@ -23,7 +23,7 @@ predict_bad() { # pattern hist hours [args...]
 check "train a case5 grid checkpoint" "$METAGRID" train configs/grid5.yaml --set train.iterations=40 --out "$TMP/run"
 check "predict --help" sh -c "\"$METAGRID\" predict --help > /dev/null"
 check "predict on the example" "$METAGRID" predict "$TMP/run/checkpoint.bin" --case $CASE --history $HIST --hours $HOURS --out "$TMP/p"
-check "allocations meet every demand and capacity; hours.csv and summary agree" python3 - "$TMP/p" $HOURS "$METAGRID" <<'PY'
+valid_out() { python3 - "$1" $HOURS "$METAGRID" <<'PY'
 import csv, json, math, sys
 out, hours = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(hours)))
@@ -55,6 +55,15 @@ for r, h in zip(rows, hrs):
 assert summ["n_hours"] == len(rows) == 24 and summ["n_history"] == 8 and summ["n_fallback"] == nfb
 assert abs(summ["total_cost"] - sum(float(h["cost"]) for h in hrs)) < 1e-6 * summ["total_cost"]
 PY
+}
+check "allocations meet every demand and capacity; hours.csv and summary agree" valid_out "$TMP/p"
+# the anchored price head: the history hours' prices are its anchors (anchor.h)
+check "train an anchored price-head checkpoint" "$METAGRID" train configs/grid5.yaml \
+    --set train.iterations=40 --set model.head=prices --set model.loss=mse \
+    --set model.anchor=nearest --out "$TMP/runa"
+check "predict with the anchored head" "$METAGRID" predict "$TMP/runa/checkpoint.bin" --case $CASE \
+    --history $HIST --hours $HOURS --out "$TMP/pa"
+check "anchored: allocations meet every demand and capacity" valid_out "$TMP/pa"
 check "tolerance 0: every hour certified optimal or solved" sh -c "\"$METAGRID\" predict '$TMP/run/checkpoint.bin' --case $CASE --history $HIST --hours $HOURS --out '$TMP/p0' --set eval.tolerance=0 >/dev/null && awk -F, 'NR>1 && \$4 > 1e-12 {bad=1} END {exit bad}' '$TMP/p0/hours.csv'"
 
 # bad CSV input: FILE:LINE, nothing written
