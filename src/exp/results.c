@@ -68,6 +68,8 @@ const ResultField results_eval_labels[] = {
     {"solver_warm", 1, NULL},
     {"nearest", 1, NULL},
     {"support_duals", 1, NULL},
+    {"simplex_warm", 1, NULL},
+    {"simplex_nearest", 1, NULL},
     {NULL, 0, NULL},
 };
 
