@@ -71,7 +71,8 @@ assert m["solver"]["mse"] == 0 and abs(m["solver"]["gap_max"]) < 1e-6, m["solver
 assert abs(m["no_adapt"]["mse"] - m["maml"]["mse_by_step"][0]) <= 1e-12
 assert j["config"] == {"family": "uniform", "n_demand": 5, "n_supply": 3, "tasks": 5, "k_support": 4,
                        "steps": 3, "query": 6, "scratch_steps": 7, "seed": j["config"]["seed"],
-                       "polish": 0, "tolerance": 0.001, "horizon": 720, "ascent_steps": 5}, j["config"]
+                       "polish": 0, "tolerance": 0.001, "horizon": 720, "ascent_steps": 5,
+                       "fallback": "solver"}, j["config"]
 base = ["support_mean", "greedy", "nearest", "support_duals", "solver", "solver_warm", "simplex_warm",
         "simplex_nearest"]
 pairs = [(p["a"], p["b"]) for p in j["paired"]]

@@ -229,6 +229,24 @@ static void test_uniform(const char *dir)
     check_certificates(&r0, 0.0);
     const EvalMethod *g0 = method(&r0, "greedy");
     CHECK(g0 && g0->fallback_frac > 0 && g0->gap_max_after_fallback <= 1e-9);
+    /* eval.fallback: simplex re-solves the same hours to the same optima */
+    EvalResult r1;
+    Config c1 = c0;
+    c1.eval.fallback = FALLBACK_SIMPLEX;
+    CHECK_MSG(eval_run(&c1, paths, 1, &r1, &e) == MG_OK, "%s", e.msg);
+    check_certificates(&r1, 0.0);
+    size_t NH = (size_t)c1.eval.tasks * c1.eval.query;
+    int differ = r1.n_methods != r0.n_methods;
+    long nfb = 0;
+    for (int k = 0; k < r1.n_methods && !differ; k++)
+        for (size_t i = 0; i < NH; i++) {
+            const EvalHours *a = &r0.m[k].hours, *b = &r1.m[k].hours;
+            differ |= a->fallback[i] != b->fallback[i] ||
+                      fabs(a->cost[i] - b->cost[i]) > 1e-9 * fabs(r0.opt[i]);
+            nfb += b->fallback[i] != 0;
+        }
+    CHECK_MSG(!differ && nfb > 0, "simplex fallback: costs or flags differ (%ld fallbacks)", nfb);
+    eval_result_free(&r1);
     eval_result_free(&r0);
 
     /* JSON: no NaN, null for the sinusoid-free missing CI is not needed here;

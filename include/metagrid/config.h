@@ -57,6 +57,10 @@ typedef enum { HEAD_AUTO = 0, HEAD_ALLOC = 1, HEAD_PRICES = 2, HEAD_LINEAR = 3 }
  * hour nearest to the instance (anchor.h) as m extra inputs and as the
  * offset of the output logits (mlp.h: mlp_layout_set_anchor). */
 typedef enum { ANCHOR_NONE = 0, ANCHOR_NEAREST = 1 } AnchorName;
+/* eval.fallback: the hour above tolerance is re-solved by GLPK warm-started
+ * (solver), or by the transportation simplex (transport.h) from the prices
+ * the certificate ended with (simplex). Both exact. */
+typedef enum { FALLBACK_SOLVER = 0, FALLBACK_SIMPLEX = 1 } FallbackName;
 
 /* The config's sections, one struct each: lower layers take the section they
  * need (tasks_new a TaskSetup, the learner a LearnerSetup, the pool the
@@ -120,6 +124,7 @@ typedef struct {
     double tolerance;      /* certified gap above which the warm solver re-solves */
     int horizon;           /* hours dispatched per adaptation (amortisation) */
     double inner_lr;       /* adaptation step size at evaluation (0 = the checkpoint's) */
+    int fallback;          /* FallbackName: what re-solves an hour above tolerance */
 } EvalConfig;
 
 typedef struct {

@@ -34,6 +34,7 @@ static const char *const gate_names[] = {"sgd", "adam", NULL};
 static const char *const loss_names[] = {"mse", "xent", "lagrangian", NULL};
 static const char *const head_names[] = {"auto", "alloc", "prices", NULL};
 static const char *const anchor_names[] = {"none", "nearest", NULL};
+static const char *const fallback_names[] = {"solver", "simplex", NULL};
 static const char *const inner_loss_names[] = {"same", "mse", NULL};
 
 #define OFF(f) offsetof(Config, f)
@@ -160,6 +161,10 @@ const CfgKey cfg_keys[] = {
          "adaptation step size at evaluation for every checkpoint and the scratch baselines "
          "(0 = each checkpoint's own algo.inner_lr; not for metasgd, which adapts with its "
          "learned step sizes)"),
+    KENUM("eval.fallback", eval.fallback, fallback_names, "solver", 0,
+          "what re-solves an hour whose certificate is above eval.tolerance (eval, predict): "
+          "solver (GLPK warm-started from the last solved hour) or simplex (metagrid's "
+          "transportation simplex from the prices the certificate ended with; exact, faster)"),
 };
 const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
 const CfgSchema cfg_schema = {cfg_keys, (int)(sizeof cfg_keys / sizeof cfg_keys[0]), "config"};

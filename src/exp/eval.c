@@ -250,6 +250,28 @@ static double cert_gap_of(double cost, double lb)
     return lb > 0.0 ? (cost - lb) / lb : INFINITY;
 }
 
+/* Re-solve hour h exactly (eval.fallback): the transportation simplex from
+ * the prices the certificate ended with (x->lam), or GLPK warm-started (x->fb:
+ * its basis starts at the task's last support hour), also when the simplex
+ * stops at its pivot cap. The optimal cost into *cost. */
+static int fallback_solve(Ctx *x, const Hour *h, double *cost, MgErr *e)
+{
+    if (x->cfg->eval.fallback == FALLBACK_SIMPLEX) {
+        TransportResult tr;
+        if (transport_solve(x->tr, h->d, h->s, h->c, x->lam, x->xg, NULL, &tr) == 0 &&
+            tr.optimal) {
+            *cost = tr.obj;
+            return MG_OK;
+        }
+    }
+    char what[80];
+    snprintf(what, sizeof what, "eval task %d query hour %d (fallback)", h->t, h->q);
+    LpResult res = {.x = x->xg};
+    if (lp_solve(x->fb, h->d, h->s, h->c, LP_WARM, &res, what, e) != MG_OK) return e->code;
+    *cost = res.obj;
+    return MG_OK;
+}
+
 /*
  * The common last stage of every heuristic method for one hour h of
  * proposal p (Proposal). Measured before the polish (gap0, untimed),
@@ -288,18 +310,14 @@ static int finish_hour(Ctx *x, const MethodTask *mt, const Hour *h, const Propos
                 sizeof(double) * m);
     if (!own_lam || isnan(lb)) lb = cert_lower_bound(n, m, h->c, h->d, h->s, x->lam);
     double cg = cert_gap_of(cost, lb);
-    if (cg > tol) {
+    if (cg > tol && x->cfg->eval.fallback == FALLBACK_SOLVER) {
+        /* (the simplex fallback starts from these prices instead: it is exact and
+         * costs less than the ascent steps) */
         lb = fmax(lb, cert_ascent(n, m, h->c, h->d, h->s, x->lam, EVAL_ASCENT_STEPS));
         cg = cert_gap_of(cost, lb);
     }
     int fb = cg > tol;
-    if (fb) {
-        char what[80];
-        snprintf(what, sizeof what, "eval task %d query hour %d (fallback)", h->t, h->q);
-        LpResult res = {.x = x->xg};
-        if (lp_solve(x->fb, h->d, h->s, h->c, LP_WARM, &res, what, e) != MG_OK) return e->code;
-        cost = res.obj;
-    }
+    if (fb && fallback_solve(x, h, &cost, e) != MG_OK) return e->code;
     double tc = mg_now() - t0;
     c->latp[row] = tp;
     c->prop[row] = secs + tp;

@@ -154,7 +154,9 @@ int eval_write_json(const EvalResult *r, const char *path, MgErr *e)
     if (r->lp) {
         fprintf(f, ", \"polish\": %d, \"tolerance\": ", c->eval.polish);
         json_num(f, c->eval.tolerance);
-        fprintf(f, ", \"horizon\": %d, \"ascent_steps\": %d", c->eval.horizon, EVAL_ASCENT_STEPS);
+        int simplex = c->eval.fallback == FALLBACK_SIMPLEX;
+        fprintf(f, ", \"horizon\": %d, \"ascent_steps\": %d, \"fallback\": \"%s\"", c->eval.horizon,
+                simplex ? 0 : EVAL_ASCENT_STEPS, simplex ? "simplex" : "solver");
     }
     fputs("}", f);
     if (r->lp) json_paired(f, r);
@@ -406,8 +408,9 @@ static void settings_line(const EvalResult *r, FILE *f)
             r->lp ? (c->eval.query == 1 ? "hour" : "hours")
                   : (c->eval.query == 1 ? "point" : "points"));
     if (r->lp)
-        fprintf(f, " per task; polish %d pass%s, tolerance %g %%, horizon %d hour%s",
+        fprintf(f, " per task; polish %d pass%s, tolerance %g %% (fallback: %s), horizon %d hour%s",
                 c->eval.polish, c->eval.polish == 1 ? "" : "es", 100 * c->eval.tolerance,
+                c->eval.fallback == FALLBACK_SIMPLEX ? "transportation simplex" : "GLPK warm",
                 c->eval.horizon, plural(c->eval.horizon));
     else fputs(" per task", f);
     fprintf(f, "; seed %lld; %d rank%s; %.1f s", (long long)c->seed, r->ranks, plural(r->ranks),

@@ -26,6 +26,7 @@
 #include "metagrid/lp.h"
 #include "metagrid/policy.h"
 #include "metagrid/task.h"
+#include "metagrid/transport.h"
 
 /* Everything the run holds; predict_free releases it. */
 typedef struct {
@@ -38,6 +39,7 @@ typedef struct {
     TaskSampler *ts;
     Learner *L;
     LpSolver *lp;
+    TransportSolver *tr; /* eval.fallback: simplex */
     Policy *pol;
     TaskData sup;
     int n, m, prices;
@@ -62,6 +64,7 @@ static void predict_free(Predict *p)
     taskdata_free(&p->sup);
     policy_destroy(p->pol);
     lp_destroy(p->lp);
+    transport_destroy(p->tr);
     learner_destroy(p->L);
     tasks_destroy(p->ts);
     free(p->theta);
@@ -140,6 +143,7 @@ static int predict_adapt(Predict *p, PredictSummary *sum, MgErr *e)
     TaskData *td = &p->sup;
     taskdata_reserve(td, K, tasks_in_dim(p->ts), tasks_out_dim(p->ts), tasks_y_dim(p->ts), n, m);
     if (lp_create(&p->lp, n, m, e) != MG_OK) return e->code;
+    p->tr = transport_create(n, m, 0);
     p->lam_last = mg_calloc((size_t)m, sizeof(double));
     double *v = mg_calloc((size_t)m, sizeof(double));
     double t0 = mg_now();
@@ -245,6 +249,34 @@ static double predict_learned(Predict *p, const double *d, const double *s, doub
                               : cert_lower_bound(n, m, c, d, s, lam);
 }
 
+/* Re-solve dispatched hour h exactly into x (eval.fallback): the
+ * transportation simplex from the prices lam the certificate ended with (its
+ * cost and the bound of its final prices), or GLPK warm-started along the
+ * hours (its cost, proved optimal, as the bound); lam_last follows. */
+static int predict_fallback(Predict *p, int h, double *x, double *lam, double *cost,
+                            double *lb, MgErr *e)
+{
+    int n = p->n, m = p->m;
+    const double *d = p->hours.d + (size_t)h * n, *s = p->hours.s + (size_t)h * m;
+    if (p->cfg.eval.fallback == FALLBACK_SIMPLEX) {
+        TransportResult tr;
+        if (transport_solve(p->tr, d, s, p->gm.c, lam, x, p->lam_last, &tr) == 0 &&
+            tr.optimal) {
+            *cost = tr.obj;
+            *lb = fmin(tr.obj, cert_lower_bound(n, m, p->gm.c, d, s, p->lam_last));
+            return MG_OK;
+        }
+    }
+    char what[128];
+    snprintf(what, sizeof what, "%s:%d: hour '%s'", p->o->hours, p->hours.line[h],
+             p->hours.label[h]);
+    LpResult res = {.x = x, .v = lam};
+    int rc = lp_solve(p->lp, d, s, p->gm.c, LP_WARM, &res, what, e);
+    for (int j = 0; j < m; j++) p->lam_last[j] = fmax(0.0, -lam[j]);
+    *cost = *lb = res.obj;
+    return rc;
+}
+
 /* With compare: GLPK on every dispatched hour, warm along the hours (from
  * the last history hour) and cold, timed; the optima for the true gaps. */
 static int predict_compare(Predict *p, MgErr *e)
@@ -319,14 +351,8 @@ static int predict_dispatch(Predict *p, MgErr *e)
         p->cost0[h] = cost;
         p->lb0[h] = lb;
         if (!(gap <= tol) || predict_check(n, m, d, s, x) != 0) {
-            char what[128];
-            snprintf(what, sizeof what, "%s:%d: hour '%s'", p->o->hours, p->hours.line[h],
-                     p->hours.label[h]);
-            LpResult res = {.x = x, .v = lam};
-            rc = lp_solve(p->lp, d, s, p->gm.c, LP_WARM, &res, what, e);
-            for (int j = 0; j < m; j++) p->lam_last[j] = fmax(0.0, -lam[j]);
-            cost = lb = res.obj;
-            gap = 0.0;
+            rc = predict_fallback(p, h, x, lam, &cost, &lb, e);
+            gap = cost == lb ? 0.0 : (cost - lb) / fmax(fabs(lb), 1e-300);
             p->fallback[h] = 1;
         }
         p->lat_us[h] = 1e6 * (mg_now() - t0);
