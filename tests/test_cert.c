@@ -14,7 +14,9 @@
  *   - the transportation simplex (transport.h) from zero, GLPK's and
  *     perturbed prices: feasible, at GLPK's optimum to 1e-9, certified by its
  *     own final prices; exact prices need far fewer pivots than zero; bad
- *     input refused; a pivot cap leaves a feasible allocation and a bound.
+ *     input (and data whose sums overflow) refused, negative costs solved; a
+ *     pivot cap leaves a feasible allocation and a bound (adversarial shapes:
+ *     test_transport.c; random instances: tests/fuzz/fuzz_transport.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -332,6 +334,19 @@ static void test_by_hand(void)
     CHECK(transport_solve(T, dnan, s, c, NULL, x, lo, &tr) == -1);
     CHECK(transport_solve(T, dneg, s, c, NULL, x, lo, &tr) == -1);
     CHECK(transport_solve(T, d, s, cinf, NULL, x, lo, &tr) == -1);
+    /* data whose sums or objective overflow are refused, x untouched (found by
+     * fuzz_transport: these returned 0, "optimal", with an infinite cost) */
+    double dbig[2] = {1e308, 1e308}, cbig[4] = {1e308, -1e308, -1e308, 1e308};
+    double one[2] = {1, 1}, c200[4] = {1e200, 1, 1, 1e200}, d200[2] = {1e200, 1e200};
+    x[0] = 123;
+    CHECK(transport_solve(T, dbig, dbig, c, NULL, x, lo, &tr) == -1 && x[0] == 123);
+    CHECK(transport_solve(T, one, one, cbig, NULL, x, lo, &tr) == -1 && x[0] == 123);
+    CHECK(transport_solve(T, d200, d200, c200, NULL, x, lo, &tr) == -1 && x[0] == 123);
+    /* negative costs are allowed: the same optimum as the costs shifted by 5 */
+    double cneg[4] = {1 - 5, 4 - 5, 2 - 5, 3 - 5};
+    CHECK(transport_solve(T, d, s, cneg, NULL, x, lo, &tr) == 0 && tr.optimal);
+    CHECK_NEAR(tr.obj, 65.0 - 5 * 30, 1e-12);
+    CHECK_NEAR(cert_lower_bound(2, 2, cneg, d, s, lo), tr.obj, 1e-12);
     transport_destroy(T);
     /* a pivot cap: feasible, not optimal, its prices still a valid bound */
     int n = 30, m = 10, capped = 0;

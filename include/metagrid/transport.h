@@ -40,7 +40,12 @@ void transport_destroy(TransportSolver *T);
  * returns 0, optimal when r->optimal; lambda_out (m, may be NULL) the prices
  * of the final basis (optimal when r->optimal, a valid input to
  * cert_lower_bound in every case). Returns -1, x untouched, when
- * sum(s) < sum(d) or an entry of d, s, c is negative or not finite. */
+ * sum(s) < sum(d), an entry of d or s is negative, an entry of d, s, c is
+ * not finite, or the data are so large that a sum would overflow
+ * (sum(s), (2 (n + m) + 3) max|c_ij| or max|c_ij| sum(s) not finite).
+ * Negative costs are allowed. Flows are exact up to the rounding of sum(s):
+ * a capacity below about 1e-16 sum(s) can be lost (cost up to max|c| times
+ * that). */
 int transport_solve(TransportSolver *T, const double *d, const double *s, const double *c,
                     const double *lambda, double *x, double *lambda_out, TransportResult *r);
 

@@ -408,8 +408,15 @@ static int inputs_ok(const TransportSolver *T, const double *d, const double *s,
         if (!isfinite(s[j]) || s[j] < 0.0) return 0;
         ss += s[j];
     }
-    for (size_t k = 0; k < (size_t)T->n * T->m; k++)
+    double cmax = 0.0;
+    for (size_t k = 0; k < (size_t)T->n * T->m; k++) {
         if (!isfinite(c[k])) return 0;
+        cmax = fmax(cmax, fabs(c[k]));
+    }
+    /* potentials are sums of up to n + m costs, reduced costs of three of
+     * them, the objective at most cmax sum(d): all must stay finite */
+    if (!isfinite(ss) || !isfinite(cmax * (2.0 * T->nb + 3.0)) || !isfinite(cmax * ss))
+        return 0;
     *slack_total = fmax(ss - sd, 0.0);
     return ss >= sd * (1.0 - 1e-12); /* sum(s) = sum(d) up to the rounding of the sums */
 }
