@@ -21,7 +21,14 @@
  * the true gap (against GLPK) and the certified gap, median and p95, and
  * certified_frac; speedups are solver_warm's time over the method's (median
  * over median, mean over mean), measured in the same run. adapt_us: the
- * adaptation per task (not in the per-hour times). Root rank only.
+ * adaptation per task (not in the per-hour times). Then every hour is solved
+ * exactly by the transportation simplex (transport.h) from five starts —
+ * the network's prices (forward pass timed in), the previous hour's optimal
+ * prices (the simplex's own; primed with the last support hour, untimed),
+ * the support hours' mean prices, the nearest support hour's GLPK prices
+ * (search timed in), zero — each timed with the bound of its final prices
+ * and checked against GLPK's optimum (not_optimal counts failures). Root
+ * rank only.
  */
 #include <getopt.h>
 #include <math.h>
@@ -53,7 +60,13 @@ static const char bench_policy_usage[] =
     "prices_fallback, support_duals, solver_warm): us_median, us_mean, speedups against\n"
     "solver_warm, and for prices gap / cert_gap median and p95 and\n"
     "certified_frac (cert_gap <= X, default 1e-3). --ascent N: N cert_ascent\n"
-    "steps on the network's prices before the decode and the bound (default 0).\n";
+    "steps on the network's prices before the decode and the bound (default 0).\n"
+    "Then the exact transportation simplex from five starts (prices_simplex: the\n"
+    "network's prices; simplex_warm: the previous hour's optimum; simplex_support_duals;\n"
+    "simplex_nearest: the nearest support hour's GLPK prices; simplex_cold: zero):\n"
+    "us_median, us_mean, speedups, pivots_mean, not_optimal (must be 0).\n"
+    "\n"
+    "Example: metagrid bench policy runs/default-20261130-120000/maml/checkpoint.bin --tasks 32\n";
 
 #define BENCH_MAX_SETS 64
 
