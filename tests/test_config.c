@@ -160,6 +160,10 @@ static void test_errors(void)
     EXPECT_ERR("model:\n  anchor: nearest\n", 2, "model.anchor",
                "an anchor needs the prices head; model.head is alloc");
     EXPECT_ERR("model:\n  head: prices\n  anchor: closest\n", 3, "model.anchor", "one of none");
+    EXPECT_ERR("task:\n  k_support: 1\nmodel:\n  head: prices\n  anchor: nearest\n", 2,
+               "task.k_support", "needs at least 2 support hours");
+    EXPECT_ERR("eval:\n  k_support: 1\nmodel:\n  head: prices\n  anchor: nearest\n", 2,
+               "eval.k_support", "needs at least 2 support hours");
     /* NaN and infinity */
     EXPECT_ERR("algo:\n  inner_lr: .nan\n", 2, "algo.inner_lr", "NaN or infinity");
     EXPECT_ERR("algo:\n  inner_lr: .inf\n", 2, "algo.inner_lr", "NaN or infinity");

@@ -3,7 +3,8 @@
  * for bit, the rows tasks_draw builds for the same pool task and hours (both
  * heads); the disk cache round-trips, is shared by a second pool, survives a
  * corrupted or truncated file (re-solved), and its key moves with every
- * setting that changes the targets but not with k_support / observe_costs.
+ * setting that changes the targets but not with k_support / observe_costs;
+ * with model.anchor the anchors follow anchor.h (leave one out on support).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -12,14 +13,17 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "metagrid/anchor.h"
 #include "metagrid/pool.h"
 #include "metagrid/rng.h"
 
+static int anchored; /* model.anchor: the last m inputs are compared by check_anchors */
+
 static int same_row(const TaskData *a, int ra, const TaskData *b, int rb)
 {
-    int n = a->n, m = a->m, nm = n * m;
+    int n = a->n, m = a->m, nm = n * m, nx = a->in_dim - (anchored ? m : 0);
     return !memcmp(a->x + (size_t)ra * a->in_dim, b->x + (size_t)rb * b->in_dim,
-                   sizeof(double) * a->in_dim) &&
+                   sizeof(double) * nx) &&
            !memcmp(a->y + (size_t)ra * a->y_dim, b->y + (size_t)rb * b->y_dim,
                    sizeof(double) * a->y_dim) &&
            !memcmp(a->d + (size_t)ra * n, b->d + (size_t)rb * n, sizeof(double) * n) &&
@@ -28,6 +32,27 @@ static int same_row(const TaskData *a, int ra, const TaskData *b, int rb)
            !memcmp(a->xopt + (size_t)ra * nm, b->xopt + (size_t)rb * nm, sizeof(double) * nm) &&
            !memcmp(a->lambda + (size_t)ra * m, b->lambda + (size_t)rb * m, sizeof(double) * m) &&
            a->obj[ra] == b->obj[rb];
+}
+
+/* Anchored head: every row's anchor block is anchor.h's definition on the
+ * drawn support set — a support row's from the nearest OTHER support row
+ * (leave one out: never its own prices), a query row's from the nearest. */
+static int check_anchors(const TaskData *sup, const TaskData *qry)
+{
+    int m = sup->m, ok = 1;
+    size_t nm = (size_t)sup->n * m;
+    double a[64];
+    for (int part = 0; part < 2; part++) {
+        const TaskData *td = part ? qry : sup;
+        for (int r = 0; r < td->k; r++) {
+            const double *x = td->x + (size_t)r * td->in_dim;
+            int skip = part ? -1 : r, near = anchor_nearest(sup, x, skip);
+            anchor_of(sup, x, td->c + r * nm, skip, a);
+            ok &= near >= 0 && near != skip &&
+                  !memcmp(a, x + td->in_dim - m, sizeof(double) * m);
+        }
+    }
+    return ok;
 }
 
 /* Every row of pool draw (iter, task) is some hour of some pool task, bit for bit. */
@@ -47,6 +72,7 @@ static void check_exact(const Config *cfg, const char *dir, int expect_loaded)
     int ok = 1, H = cfg->train.pool_hours;
     for (uint64_t it = 0; it < 6; it++) {
         CHECK_MSG(pool_make(p, it, 1, &sup, &qry, &e) == MG_OK, "%s", e.msg);
+        if (anchored) ok &= check_anchors(&sup, &qry);
         /* find which pool task: the one whose hour set contains row 0 */
         int found = 0;
         for (int w = 0; w < cfg->train.pool_tasks && !found; w++) {
@@ -128,6 +154,11 @@ int main(void)
     Config pc;
     if (config_load(&pc, NULL, psets, 9, &e) == MG_OK) check_exact(&pc, dir, 0);
     else CHECK_MSG(0, "%s", e.msg);
+    /* the anchored price head: the same rows, anchors per anchor.h on the drawn support */
+    pc.model.anchor = ANCHOR_NEAREST;
+    anchored = 1;
+    check_exact(&pc, dir, 1);
+    anchored = 0;
     /* grid: the case's bytes are in the key */
     const char *gsets[] = {"task.family=grid", "task.case=data/grids/pglib_opf_case14_ieee.m",
                            "task.k_support=2", "task.k_query=2", "train.pool_tasks=2",

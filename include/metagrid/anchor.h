@@ -25,5 +25,10 @@ void anchor_of(const TaskData *sup, const double *f, const double *c, int skip, 
 /* Fill the anchor block (the last m of in_dim columns) of every row of sup
  * (leave one out) and of qry (may be NULL) from sup's solved hours. */
 void anchor_fill(TaskData *sup, TaskData *qry);
+/* Zero the anchor block of every row of td (NULL: nothing): a draw of
+ * support or query alone (the pool's generation of H hours, bench lp) gets
+ * no anchors — filling H support rows would cost O(H^2 (n + m)) for
+ * nothing; the pool fills them when it draws a task. */
+void anchor_clear(TaskData *td);
 
 #endif

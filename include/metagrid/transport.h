@@ -5,8 +5,9 @@
  *   minimise  sum_ij c_ij x_ij   s.t.  sum_j x_ij = d_i,  sum_i x_ij <= s_j,  x >= 0
  *
  * the instance of lp.h, solved by the primal transportation simplex (MODI:
- * potentials on a spanning-tree basis, Dantzig pricing, cycle pivots) on the
- * balanced problem with one slack row. The start is a crash on the reduced
+ * potentials on a spanning-tree basis, most negative reduced cost of a block
+ * of rows — all rows up to 4096 routes —, cycle pivots) on the balanced
+ * problem with one slack row. The start is a crash on the reduced
  * costs c_ij + lambda_j of given prices: with the exact capacity prices the
  * crash is already optimal or a few pivots away, with zero prices it is the
  * cold row-minimum start. So the same solver runs warm from learned prices,
@@ -40,12 +41,12 @@ void transport_destroy(TransportSolver *T);
  * returns 0, optimal when r->optimal; lambda_out (m, may be NULL) the prices
  * of the final basis (optimal when r->optimal, a valid input to
  * cert_lower_bound in every case). Returns -1, x untouched, when
- * sum(s) < sum(d), an entry of d or s is negative, an entry of d, s, c is
- * not finite, or the data are so large that a sum would overflow
+ * sum(s) < sum(d), n or m < 1, an entry of d or s is negative, an entry of
+ * d, s, c is not finite, or the data are so large that a sum would overflow
  * (sum(s), (2 (n + m) + 3) max|c_ij| or max|c_ij| sum(s) not finite).
  * Negative costs are allowed. Flows are exact up to the rounding of sum(s):
  * a capacity below about 1e-16 sum(s) can be lost (cost up to max|c| times
- * that). */
+ * that). Not thread-safe (the crash sorts through a file-scope key). */
 int transport_solve(TransportSolver *T, const double *d, const double *s, const double *c,
                     const double *lambda, double *x, double *lambda_out, TransportResult *r);
 

@@ -294,6 +294,14 @@ static int check_rules(const Config *c, int *other, char *prob, size_t n)
                           "lagrangian)");
         return cfg_find("model.loss");
     }
+    if (c->model.anchor != ANCHOR_NONE && head == HEAD_PRICES &&
+        (c->task.k_support < 2 || c->eval.k_support < 2)) {
+        int ev = c->task.k_support >= 2;
+        *other = cfg_find("model.anchor");
+        snprintf(prob, n, "%d: model.anchor nearest needs at least 2 support hours (a support "
+                 "hour's anchor comes from another one)", ev ? c->eval.k_support : c->task.k_support);
+        return cfg_find(ev ? "eval.k_support" : "task.k_support");
+    }
     if (c->model.anchor != ANCHOR_NONE && head != HEAD_PRICES) {
         *other = cfg_find("model.head");
         snprintf(prob, n, "an anchor needs the prices head; model.head is %s",

@@ -11,8 +11,10 @@
  *   prices       policy_prices: features -> forward -> prices (-> --ascent
  *                cert_ascent steps) -> cert_decode -> the Lagrangian bound of
  *                the same prices (the certificate)
- *   solver_warm  GLPK's dual simplex from the previous hour's optimal basis
- *                (the last support hour for the first query hour), exact
+ *   solver_warm  GLPK's dual simplex from the previous query hour's optimal
+ *                basis (the last support hour for the first query hour; query
+ *                hours are random later hours, not consecutive ones), exact,
+ *                timed with the bound of its duals (its certificate)
  * and `prices_fallback` charges the warm solve on top of the policy for every
  * hour whose certified gap (cost - bound) / |bound| is above --tolerance;
  * `support_duals` (quality only) decodes and certifies every query hour from
@@ -21,7 +23,14 @@
  * the true gap (against GLPK) and the certified gap, median and p95, and
  * certified_frac; speedups are solver_warm's time over the method's (median
  * over median, mean over mean), measured in the same run. adapt_us: the
- * adaptation per task (not in the per-hour times). Root rank only.
+ * adaptation per task (not in the per-hour times). Then every hour is solved
+ * exactly by the transportation simplex (transport.h) from five starts —
+ * the network's prices (forward pass timed in), the previous hour's optimal
+ * prices (the simplex's own; primed with the last support hour, untimed),
+ * the support hours' mean prices, the nearest support hour's GLPK prices
+ * (search timed in), zero — each timed with the bound of its final prices
+ * and checked against GLPK's optimum (not_optimal counts failures). Root
+ * rank only.
  */
 #include <getopt.h>
 #include <math.h>
@@ -30,6 +39,7 @@
 #include <string.h>
 
 #include "metagrid/alloc.h"
+#include "metagrid/anchor.h"
 #include "metagrid/bench.h"
 #include "metagrid/cert.h"
 #include "metagrid/ckpt.h"
@@ -53,7 +63,13 @@ static const char bench_policy_usage[] =
     "prices_fallback, support_duals, solver_warm): us_median, us_mean, speedups against\n"
     "solver_warm, and for prices gap / cert_gap median and p95 and\n"
     "certified_frac (cert_gap <= X, default 1e-3). --ascent N: N cert_ascent\n"
-    "steps on the network's prices before the decode and the bound (default 0).\n";
+    "steps on the network's prices before the decode and the bound (default 0).\n"
+    "Then the exact transportation simplex from five starts (prices_simplex: the\n"
+    "network's prices; simplex_warm: the previous hour's optimum; simplex_support_duals;\n"
+    "simplex_nearest: the nearest support hour's GLPK prices; simplex_cold: zero):\n"
+    "us_median, us_mean, speedups, pivots_mean, not_optimal (must be 0).\n"
+    "\n"
+    "Example: metagrid bench policy runs/default-20261130-120000/maml/checkpoint.bin --tasks 32\n";
 
 #define BENCH_MAX_SETS 64
 
@@ -165,20 +181,14 @@ static int bench_adapt(Bench *b, int t, TaskData *sd, TaskData *qd, double *lam_
 }
 
 /* The GLPK prices (in sd->lambda) of the support hour nearest to (d, s) in
- * feature space (task_features_ds), as eval's certificate picks them. */
-static const double *nearest_prices(const TaskData *sd, const double *d, const double *s)
+ * feature space (task_features_ds into f, n + m; the support rows' features
+ * are tasks_draw's), as eval's certificate and simplex_nearest pick them. */
+static const double *nearest_prices(const TaskData *sd, const double *d, const double *s,
+                                    double *f)
 {
-    int n = sd->n, m = sd->m, f = n + m, best = 0;
-    double *a = mg_malloc(sizeof(double) * 2 * (size_t)f), *g = a + f, bd = INFINITY;
-    task_features_ds(n, m, d, s, a);
-    for (int r = 0; r < sd->k; r++) {
-        task_features_ds(n, m, sd->d + (size_t)r * n, sd->s + (size_t)r * m, g);
-        double dist = 0;
-        for (int k = 0; k < f; k++) dist += (g[k] - a[k]) * (g[k] - a[k]);
-        if (dist < bd) bd = dist, best = r;
-    }
-    free(a);
-    return sd->lambda + (size_t)best * m;
+    task_features_ds(sd->n, sd->m, d, s, f);
+    int r = anchor_nearest(sd, f, -1);
+    return sd->lambda + (size_t)(r < 0 ? 0 : r) * sd->m;
 }
 
 /* support_duals' quality on one hour (untimed). */
@@ -202,6 +212,7 @@ static int bench_task(Bench *b, int t, MgErr *e)
     double *x = mg_calloc((size_t)nm, sizeof(double)), *lam = mg_calloc((size_t)m, sizeof(double));
     double *xw = mg_calloc((size_t)nm, sizeof(double)), *lam_sup = mg_calloc((size_t)m, sizeof(double));
     double *lam_prev = mg_calloc((size_t)m, sizeof(double)), *lam_out = mg_calloc((size_t)m, sizeof(double));
+    double *feat = mg_calloc((size_t)nm + m, sizeof(double)); /* (n + m) */
     int rc = bench_adapt(b, t, &sd, &qd, lam_prev, lam_sup, e);
     for (int q = 0; q < b->H && rc == MG_OK; q++) {
         BenchHour h = {qd.n, qd.m, qd.d + (size_t)q * qd.n, qd.s + (size_t)q * m,
@@ -210,8 +221,10 @@ static int bench_task(Bench *b, int t, MgErr *e)
         double lb, t0 = mg_now();
         policy_prices(b->P, h.d, h.s, h.c, lam, x, &lb);
         double t1 = mg_now();
-        LpResult res = {.x = xw};
+        LpResult res = {.x = xw, .v = lam_out};
         rc = lp_solve(b->lp, h.d, h.s, h.c, LP_WARM, &res, "bench policy", e);
+        for (int j = 0; j < m; j++) lam_out[j] = fmax(0.0, -lam_out[j]); /* its certificate */
+        (void)cert_lower_bound(h.n, h.m, h.c, h.d, h.s, lam_out);
         double t2 = mg_now();
         AllocMetrics am;
         alloc_metrics(h.n, h.m, h.d, h.s, h.c, x, h.opt, &am);
@@ -224,7 +237,7 @@ static int bench_task(Bench *b, int t, MgErr *e)
         bench_simplex(b->tr, &h, lam_prev, 0.0, SX_WARM, lam_prev, xw, tm);
         bench_simplex(b->tr, &h, lam_sup, 0.0, SX_SUPPORT, lam_out, xw, tm);
         tp = mg_now();
-        const double *lam_near = nearest_prices(&sd, h.d, h.s);
+        const double *lam_near = nearest_prices(&sd, h.d, h.s, feat);
         bench_simplex(b->tr, &h, lam_near, mg_now() - tp, SX_NEAREST, lam_out, xw, tm);
         bench_simplex(b->tr, &h, NULL, 0.0, SX_COLD, lam_out, xw, tm);
         size_t k = tm->n++;
@@ -234,7 +247,7 @@ static int bench_task(Bench *b, int t, MgErr *e)
         tm->gap[k] = am.feasible ? am.gap : INFINITY;
         tm->cgap[k] = am.feasible ? cg : INFINITY;
     }
-    free(x), free(lam), free(xw), free(lam_sup), free(lam_prev), free(lam_out);
+    free(x), free(lam), free(xw), free(lam_sup), free(lam_prev), free(lam_out), free(feat);
     taskdata_free(&sd);
     taskdata_free(&qd);
     return rc;

@@ -58,7 +58,7 @@ struct TransportSolver {
     int *head;           /* (nodes) adjacency: first slot, -1 = none */
     int *nxt, *prv;      /* (2 nb) doubly linked slots; slot 2b is position b's */
                          /* arc seen from its row, 2b + 1 from its column */
-    int *stamp, epoch;   /* (nodes) BFS visits */
+    unsigned *stamp, epoch; /* (nodes) BFS visits (epoch_next: no wrap-around) */
     int *path_a, *path_b; /* (nodes) cycle cells from either end */
     int *row_order;      /* (n) by decreasing regret */
     double *regret;      /* (n) */
@@ -93,7 +93,7 @@ TransportSolver *transport_create(int n, int m, int max_pivots)
     T->head = mg_calloc(nodes, sizeof(int));
     T->nxt = mg_calloc(2 * (size_t)T->nb, sizeof(int));
     T->prv = mg_calloc(2 * (size_t)T->nb, sizeof(int));
-    T->stamp = mg_calloc(nodes, sizeof(int));
+    T->stamp = mg_calloc(nodes, sizeof(unsigned));
     T->path_a = mg_calloc(nodes, sizeof(int));
     T->path_b = mg_calloc(nodes, sizeof(int));
     T->row_order = mg_calloc((size_t)n, sizeof(int));
@@ -137,8 +137,16 @@ static double cost_of(const TransportSolver *T, const double *c, int i, int j)
 
 /* --- crash --------------------------------------------------------------- */
 
-/* Demand rows by decreasing regret, ties by index (insertion sort on the
- * few rows with a large regret first would not pay: n is small). */
+/* Demand rows by decreasing regret (second-smallest minus smallest reduced
+ * cost), ties by index. */
+static const double *regret_key; /* qsort has no context argument */
+static int regret_desc(const void *pa, const void *pb)
+{
+    int a = *(const int *)pa, b = *(const int *)pb;
+    double ra = regret_key[a], rb = regret_key[b];
+    return ra > rb ? -1 : ra < rb ? 1 : (a > b) - (a < b);
+}
+
 static void crash_order(TransportSolver *T, const double *c)
 {
     int n = T->n, m = T->m;
@@ -150,18 +158,12 @@ static void crash_order(TransportSolver *T, const double *c)
             else if (r < b) b = r;
         }
         T->regret[i] = m > 1 ? b - a : 0.0;
-        int t = i;
-        while (t > 0 && T->regret[T->row_order[t - 1]] < T->regret[i]) {
-            T->row_order[t] = T->row_order[t - 1];
-            t--;
-        }
-        T->row_order[t] = i;
+        T->row_order[i] = i;
     }
+    regret_key = T->regret;
+    qsort(T->row_order, (size_t)n, sizeof(int), regret_desc);
 }
 
-/* Row i's live column of the smallest reduced cost; among ties (within
- * T->eps) the higher price first (with exact prices every supplier with a
- * positive price must be full), then the larger remaining capacity. */
 static int cheapest_live(const TransportSolver *T, const double *c, int i)
 {
     int best = -1;
@@ -260,6 +262,15 @@ static double basic_cost(const TransportSolver *T, const double *c, int b)
     return T->brow[b] < T->n ? c[(size_t)T->brow[b] * T->m + T->bcol[b]] : 0.0;
 }
 
+/* A fresh BFS mark; on wrap-around every stamp is cleared first. */
+static void epoch_next(TransportSolver *T)
+{
+    if (++T->epoch == 0) {
+        memset(T->stamp, 0, sizeof(unsigned) * (size_t)T->nodes);
+        T->epoch = 1;
+    }
+}
+
 /* Hang the nodes reachable from `start` (not yet visited in this epoch)
  * below it by a BFS: parents, depths, potentials. */
 static void tree_hang(TransportSolver *T, const double *c, int start)
@@ -290,7 +301,7 @@ static void tree_build(TransportSolver *T, const double *c)
         slot_link(T, T->brow[b], 2 * b);
         slot_link(T, T->rows + T->bcol[b], 2 * b + 1);
     }
-    T->epoch++;
+    epoch_next(T);
     T->stamp[root] = T->epoch;
     T->par[root] = T->pbas[root] = -1;
     T->depth[root] = 0;
@@ -316,7 +327,7 @@ static void tree_replace(TransportSolver *T, const double *c, int pos, int p, in
     T->bcol[pos] = q;
     slot_link(T, p, 2 * pos);
     slot_link(T, T->rows + q, 2 * pos + 1);
-    T->epoch++;
+    epoch_next(T);
     T->stamp[out] = T->stamp[in] = T->epoch;
     T->par[in] = out;
     T->pbas[in] = pos;
@@ -400,6 +411,7 @@ static int inputs_ok(const TransportSolver *T, const double *d, const double *s,
                      const double *c, double *slack_total)
 {
     double sd = 0.0, ss = 0.0;
+    if (T->n < 1 || T->m < 1) return 0;
     for (int i = 0; i < T->n; i++) {
         if (!isfinite(d[i]) || d[i] < 0.0) return 0;
         sd += d[i];

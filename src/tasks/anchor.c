@@ -4,6 +4,7 @@
 #include "metagrid/anchor.h"
 
 #include <math.h>
+#include <string.h>
 
 int anchor_nearest(const TaskData *sup, const double *f, int skip)
 {
@@ -42,4 +43,10 @@ void anchor_fill(TaskData *sup, TaskData *qry)
         double *x = qry->x + (size_t)q * qry->in_dim;
         anchor_of(sup, x, qry->c + q * nm, -1, x + qry->in_dim - m);
     }
+}
+
+void anchor_clear(TaskData *td)
+{
+    for (int r = 0; td && r < td->k; r++)
+        memset(td->x + (size_t)r * td->in_dim + td->in_dim - td->m, 0, sizeof(double) * td->m);
 }

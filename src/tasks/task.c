@@ -492,7 +492,10 @@ static int make_lp(TaskSampler *ts, const TaskRequest *rq, TaskData *sup, TaskDa
             rc = lp_row_solve(ts, &lt, td, q, inst, e);
         }
     }
-    if (rc == MG_OK && ts->anchor && sup) anchor_fill(sup, qry);
+    if (rc == MG_OK && ts->anchor) {
+        if (sup && qry) anchor_fill(sup, qry);
+        else anchor_clear(sup ? sup : qry); /* anchor.h */
+    }
     region_task_free(&lt.region);
     grid_task_free(&lt.grid);
     return rc;
