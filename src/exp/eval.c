@@ -67,7 +67,8 @@ typedef struct {
     LpSolver *solver, *warm, *fb; /* cold, solver_warm, fallback */
     TransportSolver *tr;          /* simplex_warm, simplex_nearest */
     Cols col[EVAL_MAX_METHODS];
-    double *opt, *supsolve, *prime, *sprime; /* shared: (T*Q), (T), (T), (T) */
+    double *suplam;               /* (K*m) simplex_nearest: the support hours' own prices */
+    double *opt, *supsolve, *prime, *sprime, *nprime; /* shared: (T*Q), (T) x 4 */
 } Ctx;
 
 /* ---- methods ----------------------------------------------------------- */
@@ -520,13 +521,15 @@ static int eval_solver(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
 }
 
 /* simplex_warm or simplex_nearest on every query hour: the transportation
- * simplex (transport.h) from the previous hour's optimal prices (the first
- * query hour: those of the last support hour, solved by the same simplex,
- * untimed here and charged as setup like solver_warm's first solve) or from
- * the GLPK prices of the support hour nearest in (d, s) (its search timed);
- * exact, certified by the bound of its own final prices (timed). A solve
- * that stops at the pivot cap (not seen) falls back to GLPK warm-started
- * from the last support hour (both timed). */
+ * simplex (transport.h) from the previous query hour's optimal prices (the
+ * first query hour: those of the last support hour, solved by the same
+ * simplex, untimed here and charged as setup like solver_warm's first solve)
+ * or from the prices of the support hour nearest in (d, s) (its search
+ * timed), the K support hours solved by the same simplex in a warm chain as
+ * its setup (charged instead of the GLPK support solves the other methods
+ * pay); exact, certified by the bound of its own final prices (timed). A
+ * solve that stops at the pivot cap (not seen) falls back to GLPK
+ * warm-started from the last support hour (both timed). */
 static int eval_simplex(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
 {
     int n = x->n, m = x->m, t = mt->t, last = mt->sd->k - 1;
@@ -537,11 +540,19 @@ static int eval_simplex(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
         transport_solve(x->tr, sd->d + (size_t)last * n, sd->s + (size_t)last * m,
                         sd->c + (size_t)last * n * m, NULL, x->xg, x->lam, &tr);
         x->sprime[t] = mg_now() - t0;
+    } else {
+        double t0 = mg_now();
+        size_t nm = (size_t)n * m;
+        for (int r = 0; r < sd->k; r++)
+            transport_solve(x->tr, sd->d + (size_t)r * n, sd->s + (size_t)r * m, sd->c + r * nm,
+                            r ? x->suplam + (size_t)(r - 1) * m : NULL, x->xg,
+                            x->suplam + (size_t)r * m, &tr);
+        x->nprime[t] = mg_now() - t0;
     }
     for (int q = 0; q < x->Q; q++) {
         Hour h = hour_of(x, mt, q);
         double t0 = mg_now();
-        const double *start = warm ? x->lam : sd->lambda + (size_t)nearest_support(x, h.d, h.s) * m;
+        const double *start = warm ? x->lam : x->suplam + (size_t)nearest_support(x, h.d, h.s) * m;
         int rc = transport_solve(x->tr, h.d, h.s, h.c, start, x->xg, x->lam, &tr);
         int fb = rc != 0 || !tr.optimal;
         if (fb) {
@@ -662,7 +673,8 @@ static void ctx_free(Ctx *x)
         free(x->theta[i]);
     }
     void *bufs[] = {x->theta0, x->p,    x->xr,      x->y,     x->work,  x->xg,   x->yt,
-                    x->lam,    x->v,    x->feat,    x->supfeat, x->mean, x->pwork, x->cwork};
+                    x->lam,    x->v,    x->feat,    x->supfeat, x->mean, x->pwork, x->cwork,
+                    x->suplam};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++) free(bufs[k]);
     if (x->solver) lp_destroy(x->solver);
     if (x->warm) lp_destroy(x->warm);
@@ -689,8 +701,9 @@ static size_t carve(Ctx *x, EvalResult *r, double *buf)
     if (buf) {
         x->opt = buf + at, x->supsolve = buf + at + N, x->prime = buf + at + N + T;
         x->sprime = buf + at + N + 2 * T;
+        x->nprime = buf + at + N + 3 * T;
     }
-    return at + N + 3 * T;
+    return at + N + 4 * T;
 }
 
 /* Copy what the report needs out of the shared buffer. */
@@ -748,10 +761,14 @@ static void summarise_columns(const Ctx *x, EvalResult *r)
                      m->kind == EVAL_SCRATCH_LONG || m->kind == EVAL_SUPPORT_MEAN;
         m->adapt_ms = adapts ? 1e3 * acc / (double)T : NAN;
         /* setup per task: the K support solves (every method that uses the support
-         * hours, i.e. all but the solvers) + adaptation; solver_warm: its first solve */
+         * hours, i.e. all but the solvers) + adaptation; solver_warm, simplex_warm:
+         * their first solve; simplex_nearest: its own K support solves */
         if (m->kind == EVAL_SOLVER) m->setup_ms = 0.0;
-        else if (m->kind == EVAL_SOLVER_WARM || m->kind == EVAL_SIMPLEX_WARM) {
-            const double *pr = m->kind == EVAL_SOLVER_WARM ? x->prime : x->sprime;
+        else if (m->kind == EVAL_SOLVER_WARM || m->kind == EVAL_SIMPLEX_WARM ||
+                 m->kind == EVAL_SIMPLEX_NEAREST) {
+            const double *pr = m->kind == EVAL_SOLVER_WARM  ? x->prime
+                               : m->kind == EVAL_SIMPLEX_WARM ? x->sprime
+                                                               : x->nprime;
             double p = 0;
             for (size_t t = 0; t < T; t++) p += pr[t];
             m->setup_ms = 1e3 * p / (double)T;
@@ -826,6 +843,7 @@ static int eval_setup(Ctx *x, EvalResult *r, TaskSampler **ts, const char *const
     x->v = mg_calloc((size_t)x->m + 1, sizeof(double));
     x->feat = mg_calloc(f + 1, sizeof(double));
     x->supfeat = mg_calloc((size_t)x->K * f + 1, sizeof(double));
+    x->suplam = mg_calloc((size_t)x->K * x->m + 1, sizeof(double));
     if (x->lp) {
         x->pwork = mg_malloc(alloc_polish_work_bytes(x->n, x->m));
         x->cwork = mg_malloc(cert_decode_work_bytes(x->n, x->m));
