@@ -540,12 +540,14 @@ static void write_definitions(const EvalResult *r, FILE *f)
           "of what is finally returned (at most the tolerance). Every bound is in hours.tsv "
           "with the optimum, so anyone can re-check it. `simplex_warm` and `simplex_nearest` "
           "are exact: metagrid's transportation simplex (transport.c) started from the "
-          "previous hour's optimal prices or from the GLPK prices of the nearest support "
-          "hour, certified by its own final prices.\n\n", f);
+          "previous query hour's optimal prices or from the prices of the nearest support "
+          "hour (the support hours solved by the same simplex as its setup), certified by "
+          "its own final prices.\n\n", f);
     fputs("Times: latency is one hour from its raw data to the returned allocation, "
           "certificate and fallback included (propose: before the certificate); setup per task "
           "is the K support solves plus the adaptation (`solver_warm`: its first, cold solve; "
-          "`simplex_warm`: the simplex's cold solve of the last support hour; `solver`: none); "
+          "`simplex_warm`: the simplex's cold solve of the last support hour; "
+          "`simplex_nearest`: the simplex's solves of the K support hours; `solver`: none); "
           "cost per hour = setup / horizon + mean latency.\n\n", f);
 }
 
