@@ -334,8 +334,9 @@ static void test_by_hand(void)
     CHECK(transport_solve(T, dnan, s, c, NULL, x, lo, &tr) == -1);
     CHECK(transport_solve(T, dneg, s, c, NULL, x, lo, &tr) == -1);
     CHECK(transport_solve(T, d, s, cinf, NULL, x, lo, &tr) == -1);
-    /* data whose sums or objective overflow are refused, x untouched (found by
-     * fuzz_transport: these returned 0, "optimal", with an infinite cost) */
+    /* data whose sums or objective overflow are refused, x untouched (found
+     * while writing fuzz_transport: these returned 0, "optimal", with an
+     * infinite cost) */
     double dbig[2] = {1e308, 1e308}, cbig[4] = {1e308, -1e308, -1e308, 1e308};
     double one[2] = {1, 1}, c200[4] = {1e200, 1, 1, 1e200}, d200[2] = {1e200, 1e200};
     x[0] = 123;
@@ -343,7 +344,7 @@ static void test_by_hand(void)
     CHECK(transport_solve(T, one, one, cbig, NULL, x, lo, &tr) == -1 && x[0] == 123);
     CHECK(transport_solve(T, d200, d200, c200, NULL, x, lo, &tr) == -1 && x[0] == 123);
     /* cost and sum(s) finite, but the final prices times sum(s) are not: the
-     * certificate would be -Inf */
+     * certificate was -Inf (fuzz_transport, corpus crash-54fe10a8...) */
     TransportSolver *T24 = transport_create(2, 4, 0);
     double d24[2] = {0.0068359375, 1.2858103286235208e+302};
     double s24[4] = {0, 1.2858103286235195e+302, 0, 0};
