@@ -334,14 +334,25 @@ static void test_by_hand(void)
     CHECK(transport_solve(T, dnan, s, c, NULL, x, lo, &tr) == -1);
     CHECK(transport_solve(T, dneg, s, c, NULL, x, lo, &tr) == -1);
     CHECK(transport_solve(T, d, s, cinf, NULL, x, lo, &tr) == -1);
-    /* data whose sums or objective overflow are refused, x untouched (found by
-     * fuzz_transport: these returned 0, "optimal", with an infinite cost) */
+    /* data whose sums or objective overflow are refused, x untouched (found
+     * while writing fuzz_transport: these returned 0, "optimal", with an
+     * infinite cost) */
     double dbig[2] = {1e308, 1e308}, cbig[4] = {1e308, -1e308, -1e308, 1e308};
     double one[2] = {1, 1}, c200[4] = {1e200, 1, 1, 1e200}, d200[2] = {1e200, 1e200};
     x[0] = 123;
     CHECK(transport_solve(T, dbig, dbig, c, NULL, x, lo, &tr) == -1 && x[0] == 123);
     CHECK(transport_solve(T, one, one, cbig, NULL, x, lo, &tr) == -1 && x[0] == 123);
     CHECK(transport_solve(T, d200, d200, c200, NULL, x, lo, &tr) == -1 && x[0] == 123);
+    /* cost and sum(s) finite, but the final prices times sum(s) are not: the
+     * certificate was -Inf (fuzz_transport, corpus crash-54fe10a8...) */
+    TransportSolver *T24 = transport_create(2, 4, 0);
+    double d24[2] = {0.0068359375, 1.2858103286235208e+302};
+    double s24[4] = {0, 1.2858103286235195e+302, 0, 0};
+    double c24[8] = {-1, 4.6566128730773926e-10, 100, 1073741.824,
+                     -0.0009765625, 1, 1073741.824, 10};
+    double x24[8] = {123}, l24[4];
+    CHECK(transport_solve(T24, d24, s24, c24, NULL, x24, l24, &tr) == -1 && x24[0] == 123);
+    transport_destroy(T24);
     /* negative costs are allowed: the same optimum as the costs shifted by 5 */
     double cneg[4] = {1 - 5, 4 - 5, 2 - 5, 3 - 5};
     CHECK(transport_solve(T, d, s, cneg, NULL, x, lo, &tr) == 0 && tr.optimal);

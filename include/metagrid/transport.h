@@ -43,7 +43,7 @@ void transport_destroy(TransportSolver *T);
  * cert_lower_bound in every case). Returns -1, x untouched, when
  * sum(s) < sum(d), n or m < 1, an entry of d or s is negative, an entry of
  * d, s, c is not finite, or the data are so large that a sum would overflow
- * (sum(s), (2 (n + m) + 3) max|c_ij| or max|c_ij| sum(s) not finite).
+ * (sum(s) or (2 (n + m) + 3) max|c_ij| max(sum(s), 1) not finite).
  * Negative costs are allowed. Flows are exact up to the rounding of sum(s):
  * a capacity below about 1e-16 sum(s) can be lost (cost up to max|c| times
  * that). Not thread-safe (the crash sorts through a file-scope key). */

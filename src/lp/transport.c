@@ -425,10 +425,10 @@ static int inputs_ok(const TransportSolver *T, const double *d, const double *s,
         if (!isfinite(c[k])) return 0;
         cmax = fmax(cmax, fabs(c[k]));
     }
-    /* potentials are sums of up to n + m costs, reduced costs of three of
-     * them, the objective at most cmax sum(d): all must stay finite */
-    if (!isfinite(ss) || !isfinite(cmax * (2.0 * T->nb + 3.0)) || !isfinite(cmax * ss))
-        return 0;
+    /* potentials (and the final prices) are sums of up to n + m costs,
+     * reduced costs of three of them; the objective and the certificate's
+     * terms at most that times sum(s): all must stay finite */
+    if (!isfinite(ss) || !isfinite(cmax * (2.0 * T->nb + 3.0) * fmax(ss, 1.0))) return 0;
     *slack_total = fmax(ss - sd, 0.0);
     return ss >= sd * (1.0 - 1e-12); /* sum(s) = sum(d) up to the rounding of the sums */
 }

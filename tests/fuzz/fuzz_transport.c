@@ -122,7 +122,7 @@ static void decode_prices(Bytes *b, Inst *I, double cmax)
 {
     unsigned mode = take(b) % 4;
     I->lam_mode = mode == 0 ? 0 : mode == 3 ? 2 : 1;
-    const double pv[] = {0, 0, -1, NAN, INFINITY, 1e-300, 1e300, cmax, cmax * 0.5,
+    const double pv[] = {0, DBL_MAX, -1, NAN, INFINITY, 1e-300, 1e300, cmax, cmax * 0.5,
                          cmax * 1e3, 1.0, -INFINITY, cmax * 3, 1e-9 * cmax, 2, 0.25};
     for (int j = 0; j < I->m; j++) I->lam[j] = pv[take(b) % 16];
 }
