@@ -252,7 +252,9 @@ static void bench_simplex_task(const TaskData *td, TaskTimes *tt)
             const double *d = td->d + (size_t)q * n, *s = td->s + (size_t)q * m;
             const double *c = td->c + (size_t)q * nm;
             double t0 = mg_now(), *out = meth == M_SX_WARM ? lam : NULL;
-            transport_solve(T, d, s, c, out, x, out ? out : lo, &r);
+            TransportResult r0 = {.obj = NAN};
+            r = r0;
+            if (transport_solve(T, d, s, c, out, x, out ? out : lo, &r) != 0) r.obj = INFINITY;
             (void)cert_lower_bound(n, m, c, d, s, out ? out : lo);
             tt->us[meth] += 1e6 * (mg_now() - t0) / K;
             tt->iters[meth] += (double)r.pivots / K;
