@@ -144,6 +144,8 @@ static int regret_desc(const void *pa, const void *pb)
 {
     int a = *(const int *)pa, b = *(const int *)pb;
     double ra = regret_key[a], rb = regret_key[b];
+    ra = ra == ra ? ra : -INFINITY; /* NaN (absurd start prices) last: a consistent order */
+    rb = rb == rb ? rb : -INFINITY;
     return ra > rb ? -1 : ra < rb ? 1 : (a > b) - (a < b);
 }
 
