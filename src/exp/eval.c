@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "metagrid/alloc.h"
+#include "metagrid/anchor.h"
 #include "metagrid/cert.h"
 #include "metagrid/ckpt.h"
 #include "metagrid/learner.h"
@@ -61,7 +62,7 @@ typedef struct {
     double *theta0;               /* (n_theta of L[0]) scratch init */
     double *p, *xr, *y, *work, *xg, *yt; /* per-hour scratch (nm each; p: out_dim + nm) */
     double *lam, *v;              /* (m) prices, GLPK duals */
-    double *feat, *supfeat;       /* (n+m), (K*(n+m)) (d, s) features */
+    double *feat;                 /* (n+m) an hour's (d, s) features */
     double *mean;                 /* (nm) support_mean's split */
     void *pwork, *cwork;          /* alloc_polish and cert_decode workspaces */
     LpSolver *solver, *warm, *fb; /* cold, solver_warm, fallback */
@@ -221,19 +222,13 @@ static double alloc_mse(Ctx *x, const TaskData *qd, const Hour *h, const double 
     return mse_of(x->p, y, n * m);
 }
 
-/* The support hour nearest to (d, s) in features (squared distance, lowest index on ties). */
-static int nearest_support(Ctx *x, const double *d, const double *s)
+/* The support hour of sd nearest to (d, s) in (d, s) features (anchor.h:
+ * squared distance, lowest index on ties); the hour's features are timed. */
+static int nearest_support(Ctx *x, const TaskData *sd, const double *d, const double *s)
 {
-    int f = x->n + x->m, best = 0;
     task_features_ds(x->n, x->m, d, s, x->feat);
-    double bd = INFINITY;
-    for (int r = 0; r < x->K; r++) {
-        const double *g = x->supfeat + (size_t)r * f;
-        double dist = 0;
-        for (int k = 0; k < f; k++) dist += (g[k] - x->feat[k]) * (g[k] - x->feat[k]);
-        if (dist < bd) bd = dist, best = r;
-    }
-    return best;
+    int r = anchor_nearest(sd, x->feat, -1);
+    return r < 0 ? 0 : r;
 }
 
 static double dot(const double *a, const double *b, size_t k)
@@ -307,7 +302,7 @@ static int finish_hour(Ctx *x, const MethodTask *mt, const Hour *h, const Propos
     t0 = mg_now();
     double cost = dot(h->c, a, nm), lb = own_lb;
     if (own_lam) memcpy(x->lam, own_lam, sizeof(double) * m);
-    else memcpy(x->lam, sd->lambda + (size_t)nearest_support(x, h->d, h->s) * m,
+    else memcpy(x->lam, sd->lambda + (size_t)nearest_support(x, sd, h->d, h->s) * m,
                 sizeof(double) * m);
     if (!own_lam || isnan(lb)) lb = cert_lower_bound(n, m, h->c, h->d, h->s, x->lam);
     double cg = cert_gap_of(cost, lb);
@@ -449,13 +444,13 @@ static int eval_baseline(Ctx *x, int kind, const MethodTask *mt, MgErr *e)
             for (int i = 0; i < n; i++)
                 decode_split_row(m, x->mean + i * m, h.d[i], x->xr + i * m);
         } else if (kind == EVAL_NEAREST) {
-            int r = nearest_support(x, h.d, h.s);
+            int r = nearest_support(x, sd, h.d, h.s);
             for (int i = 0; i < n; i++) {
                 support_split_row(x, sd, r, i, x->xr + i * m);
                 for (int j = 0; j < m; j++) x->xr[i * m + j] *= h.d[i];
             }
         } else if (kind == EVAL_SUPPORT_DUALS) {
-            own = sd->lambda + (size_t)nearest_support(x, h.d, h.s) * m;
+            own = sd->lambda + (size_t)nearest_support(x, sd, h.d, h.s) * m;
             cert_decode(n, m, h.c, h.d, h.s, own, x->xr, x->cwork);
             own_lb = cert_lower_bound(n, m, h.c, h.d, h.s, own);
         } else {
@@ -552,7 +547,7 @@ static int eval_simplex(Ctx *x, int warm, const MethodTask *mt, MgErr *e)
     for (int q = 0; q < x->Q; q++) {
         Hour h = hour_of(x, mt, q);
         double t0 = mg_now();
-        const double *start = warm ? x->lam : x->suplam + (size_t)nearest_support(x, h.d, h.s) * m;
+        const double *start = warm ? x->lam : x->suplam + (size_t)nearest_support(x, sd, h.d, h.s) * m;
         int rc = transport_solve(x->tr, h.d, h.s, h.c, start, x->xg, x->lam, &tr);
         int fb = rc != 0 || !tr.optimal;
         if (fb) {
@@ -596,10 +591,6 @@ static int eval_task(Ctx *x, EvalResult *r, TaskSampler *ts, int t, TaskData *sd
     if (x->lp) {
         x->supsolve[t] = sd->solve_s;
         for (int q = 0; q < x->Q; q++) x->opt[(size_t)t * x->Q + q] = qd->obj[q];
-        int f = x->n + x->m;
-        for (int k = 0; k < sd->k; k++)
-            task_features_ds(x->n, x->m, sd->d + (size_t)k * x->n, sd->s + (size_t)k * x->m,
-                             x->supfeat + (size_t)k * f);
     }
     for (int k = 0; k < r->n_methods; k++) {
         const EvalMethod *m = &r->m[k];
@@ -673,7 +664,7 @@ static void ctx_free(Ctx *x)
         free(x->theta[i]);
     }
     void *bufs[] = {x->theta0, x->p,    x->xr,      x->y,     x->work,  x->xg,   x->yt,
-                    x->lam,    x->v,    x->feat,    x->supfeat, x->mean, x->pwork, x->cwork,
+                    x->lam,    x->v,    x->feat,    x->mean, x->pwork, x->cwork,
                     x->suplam};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++) free(bufs[k]);
     if (x->solver) lp_destroy(x->solver);
@@ -842,7 +833,6 @@ static int eval_setup(Ctx *x, EvalResult *r, TaskSampler **ts, const char *const
     x->lam = mg_calloc((size_t)x->m + 1, sizeof(double));
     x->v = mg_calloc((size_t)x->m + 1, sizeof(double));
     x->feat = mg_calloc(f + 1, sizeof(double));
-    x->supfeat = mg_calloc((size_t)x->K * f + 1, sizeof(double));
     x->suplam = mg_calloc((size_t)x->K * x->m + 1, sizeof(double));
     if (x->lp) {
         x->pwork = mg_malloc(alloc_polish_work_bytes(x->n, x->m));

@@ -63,7 +63,16 @@ struct TransportSolver {
     int *row_order;      /* (n) by decreasing regret */
     double *regret;      /* (n) */
     unsigned char *col_live; /* (m) */
+    void *mem;           /* the one allocation all of the above point into */
 };
+
+/* Hand out the next count elements of size bytes from the one block. */
+static void *carve(char **at, size_t count, size_t size)
+{
+    void *p = *at;
+    *at += count * size;
+    return p;
+}
 
 TransportSolver *transport_create(int n, int m, int max_pivots)
 {
@@ -76,57 +85,39 @@ TransportSolver *transport_create(int n, int m, int max_pivots)
     T->max_pivots = max_pivots > 0 ? max_pivots : 50 * (n + m) + 1000;
     /* small problems price fully (fewer pivots pay), large ones in blocks */
     T->block = (size_t)T->rows * m <= 4096 ? T->rows : T->rows / 8 > 4 ? T->rows / 8 : 4;
-    size_t cells = (size_t)(n + 1) * m, nodes = (size_t)T->nodes;
-    T->x = mg_calloc(cells, sizeof(double));
-    T->pot = mg_calloc(nodes, sizeof(double));
-    T->rrem = mg_calloc((size_t)n + 1, sizeof(double));
-    T->crem = mg_calloc((size_t)m, sizeof(double));
-    T->lam = mg_calloc((size_t)m, sizeof(double));
-    T->bcell = mg_calloc((size_t)T->nb, sizeof(int));
-    T->brow = mg_calloc((size_t)T->nb, sizeof(int));
-    T->bcol = mg_calloc((size_t)T->nb, sizeof(int));
-    T->cellpos = mg_calloc(cells, sizeof(int));
-    T->par = mg_calloc(nodes, sizeof(int));
-    T->pbas = mg_calloc(nodes, sizeof(int));
-    T->depth = mg_calloc(nodes, sizeof(int));
-    T->queue = mg_calloc(nodes, sizeof(int));
-    T->head = mg_calloc(nodes, sizeof(int));
-    T->nxt = mg_calloc(2 * (size_t)T->nb, sizeof(int));
-    T->prv = mg_calloc(2 * (size_t)T->nb, sizeof(int));
-    T->stamp = mg_calloc(nodes, sizeof(unsigned));
-    T->path_a = mg_calloc(nodes, sizeof(int));
-    T->path_b = mg_calloc(nodes, sizeof(int));
-    T->row_order = mg_calloc((size_t)n, sizeof(int));
-    T->regret = mg_calloc((size_t)n, sizeof(double));
-    T->col_live = mg_calloc((size_t)m, 1);
+    size_t cells = (size_t)(n + 1) * m, nodes = (size_t)T->nodes, nb = (size_t)T->nb;
+    size_t nd = cells + nodes + (size_t)(n + 1) + 2 * (size_t)m + (size_t)n; /* doubles */
+    size_t ni = 3 * nb + cells + 8 * nodes + 4 * nb + (size_t)n;         /* ints */
+    char *at = T->mem = mg_calloc(1, nd * sizeof(double) + ni * sizeof(int) + (size_t)m);
+    T->x = carve(&at, cells, sizeof(double));
+    T->pot = carve(&at, nodes, sizeof(double));
+    T->rrem = carve(&at, (size_t)n + 1, sizeof(double));
+    T->crem = carve(&at, (size_t)m, sizeof(double));
+    T->lam = carve(&at, (size_t)m, sizeof(double));
+    T->regret = carve(&at, (size_t)n, sizeof(double));
+    T->bcell = carve(&at, nb, sizeof(int));
+    T->brow = carve(&at, nb, sizeof(int));
+    T->bcol = carve(&at, nb, sizeof(int));
+    T->cellpos = carve(&at, cells, sizeof(int));
+    T->par = carve(&at, nodes, sizeof(int));
+    T->pbas = carve(&at, nodes, sizeof(int));
+    T->depth = carve(&at, nodes, sizeof(int));
+    T->queue = carve(&at, nodes, sizeof(int));
+    T->head = carve(&at, nodes, sizeof(int));
+    T->stamp = carve(&at, nodes, sizeof(unsigned));
+    T->path_a = carve(&at, nodes, sizeof(int));
+    T->path_b = carve(&at, nodes, sizeof(int));
+    T->nxt = carve(&at, 2 * nb, sizeof(int));
+    T->prv = carve(&at, 2 * nb, sizeof(int));
+    T->row_order = carve(&at, (size_t)n, sizeof(int));
+    T->col_live = carve(&at, (size_t)m, 1);
     return T;
 }
 
 void transport_destroy(TransportSolver *T)
 {
     if (!T) return;
-    free(T->x);
-    free(T->pot);
-    free(T->rrem);
-    free(T->crem);
-    free(T->lam);
-    free(T->bcell);
-    free(T->brow);
-    free(T->bcol);
-    free(T->cellpos);
-    free(T->par);
-    free(T->pbas);
-    free(T->depth);
-    free(T->queue);
-    free(T->head);
-    free(T->nxt);
-    free(T->prv);
-    free(T->stamp);
-    free(T->path_a);
-    free(T->path_b);
-    free(T->row_order);
-    free(T->regret);
-    free(T->col_live);
+    free(T->mem);
     free(T);
 }
 
